@@ -1,0 +1,108 @@
+// Command certdeck is a terminal console and a scripting tool for operators
+// who keep TLS certificates alive across a fleet: it probes endpoints,
+// watches certificate bundles on disk, shows expiry, chains, drift and
+// session-ticket key ages, and rotates certificates atomically.
+//
+// This file holds the CLI only: flags and wiring. Behaviour lives in model,
+// probe, rotate, ui and demo.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the module version recorded by `go install` is used.
+var version = ""
+
+// exitError carries a process exit code through cobra's error return, for
+// commands whose exit status means something to scripts (check: 0-3).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// usageExit is the exit code for usage and configuration errors.
+const usageExit = 3
+
+// globalFlags are shared by the console and the subcommands that read the fleet.
+type globalFlags struct {
+	config   string
+	theme    string
+	readOnly bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exitError); ok {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "certdeck:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "certdeck:", err)
+	return usageExit
+}
+
+func newRootCmd() *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:   "certdeck [TARGET...]",
+		Short: "Watch, verify and rotate TLS certificates across a fleet",
+		Long: `certdeck probes TLS endpoints (and STARTTLS: smtp://, imap://, pop3://,
+ftp://, postgres://), watches certificate bundles on disk, and shows what
+matters on call: expiry, serials, chains, drift between disk and what is
+served, and session-ticket key ages.
+
+With no subcommand it opens the console on the configured fleet
+($XDG_CONFIG_HOME/certdeck/config.yaml, $CERTDECK_CONFIG or --config),
+plus any TARGET given as an argument.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       buildVersion(),
+	}
+	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $CERTDECK_CONFIG or $XDG_CONFIG_HOME/certdeck/config.yaml)")
+	root.AddCommand(newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the certdeck version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "certdeck", buildVersion())
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

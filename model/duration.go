@@ -1,0 +1,71 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Duration is a time.Duration that also accepts whole days ("30d", "1d12h"),
+// because certificate lifetimes are thought of in days.
+type Duration time.Duration
+
+// ParseDuration parses a Go duration with an optional leading day count:
+// "90d", "7d12h", "60s", "1h30m". Negative durations are refused: every
+// duration in the config is a length of time.
+func ParseDuration(s string) (time.Duration, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	var days int64
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("invalid duration %q: day count must be a whole number from 0 to 36500", orig)
+		}
+		days, s = n, s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("invalid duration %q (use e.g. 30d, 12h, 90s)", orig)
+		}
+	}
+	if rest < 0 {
+		return 0, fmt.Errorf("invalid duration %q: must not be negative", orig)
+	}
+	return time.Duration(days)*24*time.Hour + rest, nil
+}
+
+// UnmarshalYAML reads a duration scalar.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a duration must be a string like 30d or 60s", n.Line)
+	}
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// FormatDays renders a duration in the unit operators use for lifetimes:
+// "30d", "7d12h", "45s".
+func FormatDays(d time.Duration) string {
+	if d >= 24*time.Hour {
+		days := d / (24 * time.Hour)
+		rest := d - days*24*time.Hour
+		if rest == 0 {
+			return fmt.Sprintf("%dd", days)
+		}
+		return fmt.Sprintf("%dd%s", days, strings.TrimSuffix(strings.TrimSuffix(rest.String(), "0s"), "0m"))
+	}
+	return d.String()
+}

@@ -1,0 +1,82 @@
+package model
+
+import "time"
+
+// ErrorKind classifies why a probe could not complete, so scripts and the
+// console can tell "DNS is broken" from "the server stalls".
+type ErrorKind string
+
+const (
+	ErrDNS      ErrorKind = "dns"       // name did not resolve
+	ErrRefused  ErrorKind = "refused"   // connection refused
+	ErrTimeout  ErrorKind = "timeout"   // deadline passed (dial, STARTTLS or handshake)
+	ErrReset    ErrorKind = "reset"     // peer reset or closed mid-handshake
+	ErrNotTLS   ErrorKind = "not_tls"   // the peer answered in something that is not TLS
+	ErrTLSAlert ErrorKind = "tls_alert" // the server sent a TLS alert
+	ErrProtocol ErrorKind = "protocol"  // any other TLS or network failure
+	ErrStartTLS ErrorKind = "starttls"  // the plain-text upgrade dialogue failed
+)
+
+// Observation is the result of one probe of one endpoint: what it served and
+// how, or why that could not be learned. Probes produce it; State applies it.
+type Observation struct {
+	Endpoint string        `json:"endpoint"`
+	Time     time.Time     `json:"time"`    // when the probe started
+	Latency  time.Duration `json:"latency"` // TCP connect to handshake done, STARTTLS included
+
+	IP         string `json:"ip,omitempty"`
+	TLSVersion string `json:"tls_version,omitempty"` // "TLS 1.3"
+	Cipher     string `json:"cipher,omitempty"`
+	ALPN       string `json:"alpn,omitempty"`
+
+	// Chain is every certificate the server sent, in the order sent.
+	Chain []CertInfo `json:"chain,omitempty"`
+	// Verified is true when the chain verifies against the trust roots
+	// (system roots, or the endpoint's ca:), ignoring the host name.
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verify_error,omitempty"`
+	HostnameOK  bool   `json:"hostname_ok"`
+	// ChainProblems lists ordering faults: a certificate not signed by the
+	// next one, duplicates, or the leaf not first.
+	ChainProblems []string `json:"chain_problems,omitempty"`
+
+	OCSP   OCSPInfo   `json:"ocsp"`
+	Ticket TicketInfo `json:"ticket"`
+
+	Error   string    `json:"error,omitempty"`
+	ErrKind ErrorKind `json:"error_kind,omitempty"`
+}
+
+// OCSPInfo describes a stapled OCSP response.
+type OCSPInfo struct {
+	Stapled    bool      `json:"stapled"`
+	Status     string    `json:"status,omitempty"` // good | revoked | unknown | unparsable
+	NextUpdate time.Time `json:"next_update,omitempty"`
+}
+
+// TicketInfo is what the probe learned about session tickets.
+type TicketInfo struct {
+	// Issued is true when the server handed out a ticket at all.
+	Issued bool `json:"issued"`
+	// KeyName is the first 16 bytes of the ticket in hex: the name of the
+	// encrypting key on OpenSSL-style servers (nginx, HAProxy, Apache).
+	KeyName string `json:"key_name,omitempty"`
+	// Opaque is true when the prefix changes on every ticket (Go servers),
+	// so it names no key.
+	Opaque bool `json:"opaque"`
+	// ResumeChecked is true when a second handshake presented the ticket;
+	// Resumed tells whether the server accepted it.
+	ResumeChecked bool `json:"resume_checked"`
+	Resumed       bool `json:"resumed"`
+}
+
+// Leaf is the first certificate sent, or nil when none was.
+func (o *Observation) Leaf() *CertInfo {
+	if o == nil || len(o.Chain) == 0 {
+		return nil
+	}
+	return &o.Chain[0]
+}
+
+// Failed reports whether the probe could not complete.
+func (o *Observation) Failed() bool { return o != nil && o.Error != "" }

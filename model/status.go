@@ -1,0 +1,119 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is the one verdict every endpoint, bundle and ticket key gets.
+// The order of the constants is severity: sorting by Status descending puts
+// the worst first.
+type Status int
+
+const (
+	OK      Status = iota
+	Unknown        // not checked yet
+	Warn
+	Crit
+	Error // could not check: worst, because nothing is known
+)
+
+var statusWords = [...]string{OK: "OK", Unknown: "UNKNOWN", Warn: "WARN", Crit: "CRIT", Error: "ERROR"}
+
+// Glyphs are single-cell characters so columns stay aligned in any
+// terminal; with the word beside them status never depends on colour.
+var statusGlyphs = [...]string{OK: "✓", Unknown: "?", Warn: "▲", Crit: "✗", Error: "!"}
+
+// String is the status word: OK, WARN, CRIT, ERROR, UNKNOWN.
+func (s Status) String() string {
+	if s < 0 || int(s) >= len(statusWords) {
+		return fmt.Sprintf("Status(%d)", int(s))
+	}
+	return statusWords[s]
+}
+
+// Glyph is the one-cell symbol shown beside the word.
+func (s Status) Glyph() string {
+	if s < 0 || int(s) >= len(statusGlyphs) {
+		return "?"
+	}
+	return statusGlyphs[s]
+}
+
+// MarshalText encodes the status as its word (JSON, YAML).
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// AllStatuses lists statuses worst first, for headers and counts.
+var AllStatuses = []Status{Error, Crit, Warn, Unknown, OK}
+
+// Worse returns the more severe of two statuses.
+func Worse(a, b Status) Status {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+// Verdict is a status with the reasons that produced it, most severe first.
+type Verdict struct {
+	Status  Status
+	Reasons []string
+}
+
+func (v *Verdict) add(s Status, reason string) {
+	if s > v.Status {
+		// Keep the reason for the worst finding first.
+		v.Reasons = append([]string{reason}, v.Reasons...)
+		v.Status = s
+		return
+	}
+	v.Reasons = append(v.Reasons, reason)
+}
+
+// ClassifyCert applies the expiry rules to one certificate: expired or not
+// yet valid is CRIT, under t.Crit left is CRIT, under t.Warn left is WARN.
+func ClassifyCert(c *CertInfo, t Thresholds, now time.Time) Verdict {
+	v := Verdict{Status: OK}
+	left := c.NotAfter.Sub(now)
+	switch {
+	case now.Before(c.NotBefore):
+		v.add(Crit, fmt.Sprintf("not valid until %s", c.NotBefore.Format(time.DateOnly)))
+	case left <= 0:
+		v.add(Crit, fmt.Sprintf("expired %s (%d days ago)", c.NotAfter.Format(time.DateOnly), -DaysLeft(c.NotAfter, now)))
+	case left < t.Crit:
+		v.add(Crit, fmt.Sprintf("expires in %d days (crit < %s)", DaysLeft(c.NotAfter, now), FormatDays(t.Crit)))
+	case left < t.Warn:
+		v.add(Warn, fmt.Sprintf("expires in %d days (warn < %s)", DaysLeft(c.NotAfter, now), FormatDays(t.Warn)))
+	}
+	return v
+}
+
+// ClassifyEndpoint is the status rule for an endpoint's latest observation
+// (nil: not probed yet).
+func ClassifyEndpoint(o *Observation, t Thresholds, now time.Time) Verdict {
+	if o == nil {
+		return Verdict{Status: Unknown, Reasons: []string{"not probed yet"}}
+	}
+	if o.Error != "" {
+		return Verdict{Status: Error, Reasons: []string{o.Error}}
+	}
+	leaf := o.Leaf()
+	if leaf == nil {
+		return Verdict{Status: Error, Reasons: []string{"server sent no certificate"}}
+	}
+	v := ClassifyCert(leaf, t, now)
+	if !o.Verified {
+		reason := "chain does not verify"
+		if o.VerifyError != "" {
+			reason += ": " + o.VerifyError
+		}
+		v.add(Crit, reason)
+	}
+	if !o.HostnameOK {
+		v.add(Crit, "certificate does not match the host name")
+	}
+	for _, p := range o.ChainProblems {
+		v.add(Warn, "chain order: "+p)
+	}
+	return v
+}
