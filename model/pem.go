@@ -160,7 +160,9 @@ func ChainOrderProblems(chain []*x509.Certificate) []string {
 			continue
 		}
 		seen[key] = i
-		if i+1 < len(chain) && c.CheckSignatureFrom(chain[i+1]) != nil {
+		// A certificate followed by its own copy is reported once, as a
+		// repeat, not also as "not signed by" itself.
+		if i+1 < len(chain) && !bytes.Equal(chain[i+1].Raw, c.Raw) && c.CheckSignatureFrom(chain[i+1]) != nil {
 			problems = append(problems, fmt.Sprintf("certificate %d (%s) is not signed by certificate %d (%s)",
 				i+1, commonName(c.Subject), i+2, commonName(chain[i+1].Subject)))
 		}

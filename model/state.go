@@ -17,7 +17,7 @@ type ProbeStarted struct {
 	Time     time.Time
 }
 
-func (ProbeStarted) isEvent()  {}
+func (ProbeStarted) isEvent() {}
 func (*Observation) isEvent() {}
 
 // ChangeKind classifies an entry of the event log.
