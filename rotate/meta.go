@@ -1,0 +1,88 @@
+package rotate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Meta is the content of a version's meta.json: what was published, when,
+// from where, and a digest of every file so a reader can check a version
+// is the one that was written. It never holds key material (the key file's
+// digest reveals nothing about the key).
+type Meta struct {
+	Version     string            `json:"version"`
+	Serial      string            `json:"serial"`
+	Subject     string            `json:"subject"`
+	NotBefore   time.Time         `json:"not_before"`
+	NotAfter    time.Time         `json:"not_after"`
+	SANs        []string          `json:"sans"`
+	SHA256      string            `json:"sha256"` // leaf certificate fingerprint
+	Source      string            `json:"source,omitempty"`
+	PublishedAt time.Time         `json:"published_at"`
+	PublishedBy string            `json:"published_by,omitempty"` // user@host
+	Files       map[string]string `json:"files"`                  // file name -> sha256 of its bytes
+}
+
+// maxMetaSize bounds meta.json; a real one is well under 2 KiB.
+const maxMetaSize = 64 << 10
+
+// ParseMeta decodes meta.json. Unknown fields are accepted (newer writers);
+// missing essentials and malformed values are errors.
+func ParseMeta(data []byte) (*Meta, error) {
+	if len(data) > maxMetaSize {
+		return nil, errors.New("meta.json: larger than 64 KiB")
+	}
+	var m Meta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("meta.json: %w", err)
+	}
+	if !IsVersionName(m.Version) {
+		return nil, fmt.Errorf("meta.json: version %q is not a version name", m.Version)
+	}
+	if m.Serial == "" || !isHex(m.Serial) {
+		return nil, fmt.Errorf("meta.json: serial %q is not hex", m.Serial)
+	}
+	if len(m.SHA256) != 64 || !isHex(m.SHA256) {
+		return nil, errors.New("meta.json: sha256 is not a SHA-256 hex digest")
+	}
+	for name, sum := range m.Files {
+		if !isPlainName(name) || len(sum) != 64 || !isHex(sum) {
+			return nil, fmt.Errorf("meta.json: bad file entry %q", name)
+		}
+	}
+	return &m, nil
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && s != ""
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func newMeta(version string, c *candidate, files map[string][]byte, source, by string, at time.Time) *Meta {
+	m := &Meta{
+		Version:     version,
+		Serial:      c.summary.Serial,
+		Subject:     c.summary.Subject,
+		NotBefore:   c.summary.NotBefore,
+		NotAfter:    c.summary.NotAfter,
+		SANs:        c.summary.SANs,
+		SHA256:      c.summary.SHA256,
+		Source:      source,
+		PublishedAt: at.UTC(),
+		PublishedBy: by,
+		Files:       map[string]string{},
+	}
+	for name, b := range files {
+		m.Files[name] = digest(b)
+	}
+	return m
+}

@@ -1,0 +1,102 @@
+package rotate
+
+import (
+	"errors"
+	"slices"
+)
+
+// PublishPlan is what a publish would do, for the console's "(y/N)"
+// dialog: old → new serial, expiry and the names gained or lost. Nothing
+// is written to compute it.
+type PublishPlan struct {
+	Bundle string      `json:"bundle"`
+	Old    *VersionRef `json:"old,omitempty"` // nil on a first publish
+	// New summarises the candidate; Name is the version it would get
+	// (if nobody publishes first).
+	New          VersionRef `json:"new"`
+	AddedNames   []string   `json:"added_names,omitempty"`
+	RemovedNames []string   `json:"removed_names,omitempty"`
+	// Refusal is why Publish would refuse these inputs, nil if it would
+	// go ahead. Plan returns it as its error too.
+	Refusal *Refusal `json:"refusal,omitempty"`
+}
+
+// Plan parses and validates inputs against the current version of bundle
+// name exactly as Publish would, without writing or locking anything. It
+// works on a read-only Store (the dialog is shown before the mode matters).
+//
+// When the inputs parse but would be refused, Plan returns the plan (with
+// Refusal set) and the *Refusal as error, so the dialog can show both the
+// diff and the reason. When they do not parse, the plan is nil.
+func (s *Store) Plan(name string, in Inputs) (*PublishPlan, error) {
+	if err := checkBundleName(name); err != nil {
+		return nil, errorf("plan", name, refuse(ReasonBadInput, "%v", err))
+	}
+	c, err := parseInputs(in, s.Roots)
+	if err != nil {
+		return nil, errorf("plan", name, err)
+	}
+	dir := s.BundleDir(name)
+	p := &PublishPlan{Bundle: name, New: VersionRef{VersionSummary: c.summary}}
+	if next, err := nextVersion(dir); err == nil {
+		p.New.Name = next
+	} else {
+		p.New.Name = versionName(1)
+	}
+	cur, _ := currentVersion(dir)
+	if cur != nil {
+		p.Old = &VersionRef{Name: cur.name, VersionSummary: summarize(cur.chain[0])}
+		p.AddedNames = difference(c.summary.SANs, p.Old.SANs)
+		p.RemovedNames = difference(p.Old.SANs, c.summary.SANs)
+		err = c.validate(s.now(), cur.chain[0], in.AllowNameChange)
+	} else {
+		p.AddedNames = c.summary.SANs
+		err = c.validate(s.now(), nil, true)
+	}
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			p.Refusal = r
+		}
+		return p, errorf("plan", name, err)
+	}
+	return p, nil
+}
+
+// difference is the elements of a not in b, in a's order.
+func difference(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// RollbackPlan is what Rollback would do, for the console dialog.
+type RollbackPlan struct {
+	Bundle  string      `json:"bundle"`
+	Old     *VersionRef `json:"old,omitempty"`
+	New     VersionRef  `json:"new"`
+	Refusal *Refusal    `json:"refusal,omitempty"`
+}
+
+// PlanRollback reports which version Rollback(name, version) would make
+// current and whether it would refuse, without changing anything.
+func (s *Store) PlanRollback(name, version string) (*RollbackPlan, error) {
+	if err := checkBundleName(name); err != nil {
+		return nil, errorf("plan rollback", name, refuse(ReasonBadInput, "%v", err))
+	}
+	res := &Result{}
+	_, err := s.rollbackTarget(s.BundleDir(name), version, res)
+	p := &RollbackPlan{Bundle: name, Old: res.Old, New: res.New}
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			p.Refusal = r
+		}
+		return p, errorf("plan rollback", name, err)
+	}
+	return p, nil
+}

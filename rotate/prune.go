@@ -1,0 +1,82 @@
+package rotate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// prune removes versions beyond retention: it keeps the newest Keep
+// versions, and always `current` and the version before it (the rollback
+// target), whatever Keep says. Each doomed version is first renamed to a
+// .prune-* name, so a crash mid-removal never leaves a half-deleted vNNNN
+// that looks like a valid rollback target. The caller holds the lock.
+func (s *Store) prune(dir string) ([]string, error) {
+	vs, err := listVersions(dir)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for i := len(vs) - 1; i >= 0 && len(vs)-i <= s.keep(); i-- {
+		keep[vs[i]] = true
+	}
+	cur := currentName(dir)
+	if cur != "" {
+		keep[cur] = true
+		if prev := previousVersion(vs, cur); prev != "" {
+			keep[prev] = true
+		}
+	}
+	var pruned []string
+	for _, v := range vs {
+		if keep[v] {
+			continue
+		}
+		doomed := filepath.Join(dir, prunePrefix+v+"-"+randomSuffix())
+		if err := os.Rename(filepath.Join(dir, v), doomed); err != nil {
+			return pruned, fmt.Errorf("prune %s: %w", v, err)
+		}
+		if err := os.RemoveAll(doomed); err != nil {
+			return pruned, fmt.Errorf("prune %s: %w", v, err)
+		}
+		pruned = append(pruned, v)
+	}
+	if len(pruned) > 0 {
+		return pruned, syncDir(dir)
+	}
+	return nil, nil
+}
+
+// previousVersion is the highest version below cur, "" if none.
+func previousVersion(sorted []string, cur string) string {
+	i := slices.Index(sorted, cur)
+	if i <= 0 {
+		return ""
+	}
+	return sorted[i-1]
+}
+
+// Prune applies retention to bundle name without publishing.
+func (s *Store) Prune(name string) ([]string, error) {
+	if s.ReadOnly {
+		return nil, errorf("prune", name, ErrReadOnly)
+	}
+	if err := checkBundleName(name); err != nil {
+		return nil, errorf("prune", name, err)
+	}
+	dir := s.BundleDir(name)
+	lock, err := lockBundle(dir, s.LockTimeout)
+	if err != nil {
+		return nil, errorf("prune", name, err)
+	}
+	defer lock.unlock()
+	if err := removeLeftovers(dir); err != nil {
+		return nil, errorf("prune", name, err)
+	}
+	pruned, err := s.prune(dir)
+	if err != nil {
+		return pruned, errorf("prune", name, err)
+	}
+	return pruned, nil
+}

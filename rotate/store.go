@@ -1,0 +1,130 @@
+package rotate
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"certdeck/model"
+)
+
+// DefaultKeep is how many versions a bundle retains when Store.Keep is 0.
+const DefaultKeep = 5
+
+// Names of the files every version directory holds.
+const (
+	CertFile      = "cert.pem"      // leaf only, 0644
+	ChainFile     = "chain.pem"     // intermediates, nearest first, 0644
+	FullchainFile = "fullchain.pem" // leaf + intermediates, 0644
+	KeyFile       = "privkey.pem"   // private key, 0600
+	BundleFile    = "bundle.pem"    // key + fullchain in one file (Postfix, HAProxy), 0600
+	MetaFile      = "meta.json"     // what was published, when, from where; 0644
+)
+
+// ErrReadOnly is returned by every mutating call of a read-only Store.
+// The console also hides mutating keys; this is the second, independent
+// line of enforcement.
+var ErrReadOnly = errors.New("read-only mode: certdeck will not change files")
+
+// Store is the atomic bundle store rooted at Dir. Each bundle lives in
+// Dir/<name>/ as immutable version directories and a `current` symlink.
+//
+// A Store holds no open resources; its zero value plus Dir is usable.
+// Concurrent writers (goroutines or processes) are serialised by a flock
+// on Dir/<name>/.lock; readers never lock (see Open).
+type Store struct {
+	// Dir holds one directory per bundle.
+	Dir string
+	// Keep is how many versions to retain (0: DefaultKeep). The current
+	// version and the one before it are never pruned whatever Keep says.
+	Keep int
+	// ReadOnly refuses Publish, Rollback and Prune with ErrReadOnly.
+	ReadOnly bool
+	// Roots verifies published chains when Inputs carry no CA; nil means
+	// the system roots.
+	Roots *x509.CertPool
+	// Clock is the time used for validity checks, meta.json and the audit
+	// log; nil means time.Now. Tests pass a fake clock.
+	Clock func() time.Time
+	// AuditLog is the file each publish and rollback appends one JSON line
+	// to; "" means $XDG_STATE_HOME/certdeck/audit.log, "-" disables it.
+	AuditLog string
+	// LockTimeout bounds how long a writer waits for another writer's lock
+	// (0: 30 s), so a wedged process cannot hang a deploy hook forever.
+	LockTimeout time.Duration
+}
+
+func (s *Store) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
+	}
+	return time.Now()
+}
+
+func (s *Store) keep() int {
+	if s.Keep > 0 {
+		return s.Keep
+	}
+	return DefaultKeep
+}
+
+func (s *Store) auditPath() string {
+	if s.AuditLog != "" {
+		return s.AuditLog
+	}
+	return filepath.Join(model.StateDir(), "audit.log")
+}
+
+// bundleNameRE keeps bundle names to one harmless path element: they become
+// directory names and appear in audit lines.
+var bundleNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// BundleDir is the directory of one bundle, the directory Open takes.
+func (s *Store) BundleDir(name string) string {
+	return filepath.Join(s.Dir, name)
+}
+
+func checkBundleName(name string) error {
+	if !bundleNameRE.MatchString(name) {
+		return fmt.Errorf("bundle name %q: use letters, digits, '.', '_' or '-' (not starting with '.' or '-')", name)
+	}
+	return nil
+}
+
+// SplitBundleDir turns a store-layout bundle path (<store>/<name>, as in a
+// `layout: store` bundle's path) into the Store directory and bundle name.
+func SplitBundleDir(bundleDir string) (storeDir, name string) {
+	clean := filepath.Clean(bundleDir)
+	return filepath.Dir(clean), filepath.Base(clean)
+}
+
+// versionRE matches version directory names: v followed by at least four
+// digits (v0001 ... v9999, then v10000 ...).
+var versionRE = regexp.MustCompile(`^v[0-9]{4,9}$`)
+
+// IsVersionName reports whether s names a version directory.
+func IsVersionName(s string) bool { return versionRE.MatchString(s) }
+
+func versionName(n int) string { return fmt.Sprintf("v%04d", n) }
+
+func versionNumber(name string) int {
+	n := 0
+	for _, c := range name[1:] {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// ensureBundleDir creates <store>/<name> (0755: servers running as other
+// users must traverse it; the key files inside are 0600).
+func (s *Store) ensureBundleDir(name string) (string, error) {
+	dir := s.BundleDir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create bundle dir: %w", err)
+	}
+	return dir, nil
+}
