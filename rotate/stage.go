@@ -3,9 +3,9 @@ package rotate
 import (
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/pem"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
