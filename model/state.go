@@ -87,6 +87,9 @@ type State struct {
 	byName    map[string]*EndpointState
 	// LastProbe is when the most recent observation arrived.
 	LastProbe time.Time
+
+	bundles      []*BundleState // config order; see bundle_state.go
+	bundleByName map[string]*BundleState
 }
 
 // NewState starts with every endpoint UNKNOWN.
@@ -97,6 +100,7 @@ func NewState(f *Fleet) *State {
 		s.endpoints = append(s.endpoints, es)
 		s.byName[ep.Name] = es
 	}
+	s.initBundles()
 	return s
 }
 
@@ -123,7 +127,10 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 				if e.Time.After(s.LastProbe) {
 					s.LastProbe = e.Time
 				}
+				changes = append(changes, s.redriftEndpoint(e.Endpoint, now)...)
 			}
+		case *BundleSnapshot:
+			changes = append(changes, s.applyBundle(e, now)...)
 		}
 	}
 	return changes
@@ -135,22 +142,29 @@ func (s *State) Reclassify(now time.Time) {
 	for _, es := range s.endpoints {
 		es.Verdict = ClassifyEndpoint(es.Last, es.Endpoint.Thresholds, now)
 	}
+	s.reclassifyBundles(now)
 }
 
-// Counts returns how many endpoints have each status.
+// Counts returns how many endpoints and bundles have each status.
 func (s *State) Counts() map[Status]int {
 	c := map[Status]int{}
 	for _, es := range s.endpoints {
 		c[es.Verdict.Status]++
 	}
+	for _, bs := range s.bundles {
+		c[bs.Verdict.Status]++
+	}
 	return c
 }
 
-// Worst is the most severe endpoint status (OK for an empty fleet).
+// Worst is the most severe endpoint or bundle status (OK for an empty fleet).
 func (s *State) Worst() Status {
 	w := OK
 	for _, es := range s.endpoints {
 		w = Worse(w, es.Verdict.Status)
+	}
+	for _, bs := range s.bundles {
+		w = Worse(w, bs.Verdict.Status)
 	}
 	return w
 }
