@@ -1,0 +1,13 @@
+// Package ui is the certdeck console: a Bubble Tea v2 program over the
+// fleet state. It owns view state only (cursor, filter, sort, panes, the
+// event ring); what is known about the fleet lives in model.State and
+// changes only through State.Apply, fed by one batching relay from the
+// probe engine's event channel.
+//
+// Layout of the package: model.go is the root model and routes by mode
+// (normal, filter, help, detail, events) to one small handler per mode in
+// mode_*.go; the fleet table, header, detail pane and event pane each
+// render themselves from the shared Context. Update never blocks and never
+// does I/O: probes run in the probe package's goroutines, and actions that
+// touch the outside world run in tea.Cmds.
+package ui

@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"strings"
+
+	"certdeck/model"
+)
+
+// matchFilter reports whether an endpoint matches every word of the
+// filter (case-insensitive substring) in its name, address, SNI, SANs,
+// issuer, status word or group. Words narrow: "crit web" is both.
+func matchFilter(es *model.EndpointState, words []string) bool {
+	if len(words) == 0 {
+		return true
+	}
+	fields := []string{
+		es.Endpoint.Name, es.Endpoint.Address, es.Endpoint.SNI, es.Endpoint.Group,
+		es.Verdict.Status.String(),
+	}
+	if leaf := servedLeaf(es); leaf != nil {
+		fields = append(fields, leaf.Issuer, leaf.Subject)
+		fields = append(fields, leaf.SANs...)
+	}
+	for _, w := range words {
+		found := false
+		for _, f := range fields {
+			if containsFold(f, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// filterWords splits and lowercases the filter text.
+func filterWords(s string) []string {
+	return strings.Fields(strings.ToLower(s))
+}
+
+// containsFold is a case-insensitive substring test; w is already lower.
+func containsFold(s, w string) bool {
+	if len(w) > len(s) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(s), w)
+}

@@ -1,0 +1,214 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+
+	"certdeck/model"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fleetTable is the Fleet section. Rows are endpoint names: the visible
+// order is a slice of names rebuilt after each batch, and the cursor is a
+// name, so it stays on the same endpoint when rows re-sort under it.
+type fleetTable struct {
+	order   []string
+	cursor  int // index into order
+	offset  int // first visible row
+	rows    int // visible rows, from the last layout
+	sortBy  sortKey
+	reverse bool
+	grouped bool
+	filter  []string
+	nameW   int
+	addrW   int
+	// moved is set once the user moves the cursor: until then it stays
+	// on the first row (the worst endpoint) as rows arrive and re-sort.
+	moved bool
+}
+
+func newFleetTable() *fleetTable { return &fleetTable{nameW: 12, addrW: 10} }
+
+func (t *fleetTable) Title() string { return "Fleet" }
+
+// Selected is the endpoint under the cursor.
+func (t *fleetTable) Selected() string {
+	if t.cursor < 0 || t.cursor >= len(t.order) {
+		return ""
+	}
+	return t.order[t.cursor]
+}
+
+// Refresh re-filters and re-sorts, keeping the cursor on its endpoint.
+func (t *fleetTable) Refresh(m *Model) {
+	selected := t.Selected()
+	now := m.ctx.Now()
+	all := m.state.Endpoints()
+	vis := make([]*model.EndpointState, 0, len(all))
+	nameW, addrW := 4, 7
+	for _, es := range all {
+		if !matchFilter(es, t.filter) {
+			continue
+		}
+		vis = append(vis, es)
+		nameW = max(nameW, ansi.StringWidth(es.Endpoint.Name))
+		addrW = max(addrW, ansi.StringWidth(addressLabel(es.Endpoint)))
+	}
+	t.nameW, t.addrW = min(nameW, 28), min(addrW, 34)
+	slices.SortStableFunc(vis, func(a, b *model.EndpointState) int {
+		if t.grouped {
+			if c := strings.Compare(a.Endpoint.Group, b.Endpoint.Group); c != 0 {
+				return c
+			}
+		}
+		c := t.sortBy.less(a, b, now)
+		if t.reverse {
+			c = -c
+		}
+		return c
+	})
+	t.order = t.order[:0]
+	for _, es := range vis {
+		t.order = append(t.order, es.Endpoint.Name)
+	}
+	if i := slices.Index(t.order, selected); i >= 0 && selected != "" && t.moved {
+		t.cursor = i
+	}
+	t.clamp()
+}
+
+// clamp keeps cursor and offset inside the rows and the cursor visible.
+func (t *fleetTable) clamp() {
+	t.cursor = max(0, min(t.cursor, len(t.order)-1))
+	if t.rows <= 0 {
+		t.offset = 0
+		return
+	}
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+t.rows {
+		t.offset = t.cursor - t.rows + 1
+	}
+	t.offset = max(0, min(t.offset, len(t.order)-t.rows))
+}
+
+func (t *fleetTable) move(delta int) {
+	t.moved = true
+	t.cursor += delta
+	t.clamp()
+}
+
+// HandleKey moves the cursor and changes order; anything else is global.
+func (t *fleetTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := m.ctx.Keys
+	half := max(1, t.rows/2)
+	switch {
+	case key.Matches(msg, k.Up):
+		t.move(-1)
+	case key.Matches(msg, k.Down):
+		t.move(1)
+	case key.Matches(msg, k.PageUp):
+		t.move(-half)
+	case key.Matches(msg, k.PageDown):
+		t.move(half)
+	case key.Matches(msg, k.Top):
+		t.move(-len(t.order))
+	case key.Matches(msg, k.Bottom):
+		t.move(len(t.order))
+	case key.Matches(msg, k.Sort):
+		t.sortBy = (t.sortBy + 1) % numSortKeys
+		t.reverse = false
+		t.Refresh(m)
+	case key.Matches(msg, k.SortReverse):
+		t.reverse = !t.reverse
+		t.Refresh(m)
+	case key.Matches(msg, k.Group):
+		t.grouped = !t.grouped
+		t.Refresh(m)
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// sortLabel is the active sort for the header.
+func (t *fleetTable) sortLabel() string {
+	arrow := "↓"
+	if t.reverse {
+		arrow = "↑"
+	}
+	s := "sort: " + t.sortBy.String() + " " + arrow
+	if t.grouped {
+		s += " · by group"
+	}
+	return s
+}
+
+// View renders the column heading and the visible window of rows only:
+// the cost is the screen's, not the fleet's.
+func (t *fleetTable) View(m *Model, w, h int) []string {
+	st := m.ctx.Styles
+	lay := layoutColumns(fleetColumns(t.nameW, t.addrW), w, t.grouped)
+	lines := make([]string, 0, h)
+	var head strings.Builder
+	for i, c := range lay.cols {
+		if i > 0 {
+			head.WriteByte(' ')
+		}
+		if c.right {
+			head.WriteString(fitRight(c.title, lay.widths[i]))
+		} else {
+			head.WriteString(fit(c.title, lay.widths[i]))
+		}
+	}
+	lines = append(lines, st.Header.Render(head.String()))
+	t.rows = h - 1
+	if len(t.order) == 0 {
+		msg := "no endpoints configured: add some to config.yaml, or run `certdeck demo`"
+		if len(t.filter) > 0 {
+			msg = "no endpoint matches the filter (esc clears it)"
+		}
+		lines = append(lines, st.Muted.Render(fit(msg, w)))
+		return padLines(lines, w, h)
+	}
+	rc := &rowCtx{now: m.ctx.Now(), styles: st, changedAt: m.changedAt}
+	end := min(len(t.order), t.offset+t.rows)
+	for i := t.offset; i < end; i++ {
+		es := m.state.Endpoint(t.order[i])
+		if es == nil {
+			continue
+		}
+		lines = append(lines, renderRow(rc, lay, es, i == t.cursor))
+	}
+	return padLines(lines, w, h)
+}
+
+// renderRow draws one endpoint. The selected row is drawn in the
+// selection style as a whole: per-cell colours inside it would reset the
+// selection background at each cell boundary.
+func renderRow(rc *rowCtx, lay layout, es *model.EndpointState, selected bool) string {
+	var b strings.Builder
+	for i, c := range lay.cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		text, style := c.cell(rc, es)
+		if c.right {
+			text = fitRight(text, lay.widths[i])
+		} else {
+			text = fit(text, lay.widths[i])
+		}
+		if style != nil && !selected {
+			text = style.Render(text)
+		}
+		b.WriteString(text)
+	}
+	if selected {
+		return rc.styles.Selected.Render(b.String())
+	}
+	return b.String()
+}

@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"time"
+
+	"certdeck/model"
+	"certdeck/themes"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Options configure the console.
+type Options struct {
+	Fleet *model.Fleet
+	// Events is the probe engine's channel; the relay is its only reader.
+	Events <-chan model.Event
+	// Done stops the relay (the program is exiting).
+	Done   <-chan struct{}
+	Prober Prober // nil: r/R only flash a note
+	Theme  themes.Theme
+	// ThemeDecided is false when no flag, NO_COLOR or config chose the
+	// theme: the terminal's background reply may then pick light or dark.
+	ThemeDecided bool
+	ReadOnly     bool
+	Clock        func() time.Time // nil: time.Now
+}
+
+// mode routes key presses: one small handler per mode, so a key typed
+// into the filter never triggers an action.
+type mode int
+
+const (
+	modeNormal mode = iota
+	modeFilter
+	modeHelp
+	modeDetail
+	modeEvents
+)
+
+// Minimum usable terminal.
+const minWidth, minHeight = 60, 15
+
+// Model is the root model: it owns layout and routing; sections and panes
+// render themselves.
+type Model struct {
+	ctx   *Context
+	opts  Options
+	state *model.State
+
+	sections []Section
+	active   int
+	fleet    *fleetTable
+
+	mode         mode
+	filterText   string
+	ring         *eventRing
+	changedAt    map[string]time.Time
+	detailScroll int
+	eventScroll  int // lines up from the newest
+
+	flash      string
+	flashUntil time.Time
+
+	inFlight int
+	spinner  spinner.Model
+	spinning bool
+	help     help.Model
+}
+
+// New builds the console over a fresh state of opts.Fleet.
+func New(opts Options) *Model {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	keys := DefaultKeys()
+	keys.SetReadOnly(opts.ReadOnly)
+	m := &Model{
+		ctx: &Context{
+			Styles:   themes.NewStyles(opts.Theme),
+			Keys:     keys,
+			ReadOnly: opts.ReadOnly,
+			Now:      opts.Clock,
+		},
+		opts:      opts,
+		state:     model.NewState(opts.Fleet),
+		ring:      newEventRing(eventRingSize),
+		changedAt: map[string]time.Time{},
+		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
+		help:      help.New(),
+	}
+	m.fleet = newFleetTable()
+	m.sections = []Section{m.fleet}
+	m.help.Styles = m.ctx.Styles.Help
+	m.fleet.Refresh(m)
+	return m
+}
+
+// State exposes the fleet state (read-only use: tests, benchmarks).
+func (m *Model) State() *model.State { return m.state }
+
+type tickMsg time.Time
+
+// tickEvery refreshes "ago" labels and re-applies expiry rules.
+const tickEvery = time.Second
+
+func tick() tea.Cmd {
+	return tea.Tick(tickEvery, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init starts the relay and the clock, and asks the terminal for its
+// background colour when no one chose a theme.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{relay(m.opts.Events, m.opts.Done), tick()}
+	if !m.opts.ThemeDecided {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update applies one message. It never blocks and never does I/O.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
+		m.relayout()
+		return m, nil
+	case eventsMsg:
+		return m, tea.Batch(m.applyBatch(msg.events), relay(m.opts.Events, m.opts.Done))
+	case relayClosedMsg:
+		return m, nil
+	case tickMsg:
+		now := m.ctx.Now()
+		m.state.Reclassify(now)
+		m.refresh()
+		if m.flash != "" && !now.Before(m.flashUntil) {
+			m.flash = ""
+		}
+		return m, tick()
+	case spinner.TickMsg:
+		if m.inFlight == 0 {
+			m.spinning = false
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case tea.BackgroundColorMsg:
+		if !m.opts.ThemeDecided {
+			m.setTheme(themes.ForBackground(msg.IsDark()))
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// applyBatch folds probe events into the state: the only place the
+// console changes what it knows.
+func (m *Model) applyBatch(events []model.Event) tea.Cmd {
+	now := m.ctx.Now()
+	for _, c := range m.state.Apply(now, events) {
+		m.ring.Add(c)
+		if c.Kind == model.ChangeSerial {
+			m.changedAt[c.Subject] = now
+		}
+	}
+	m.countInFlight()
+	m.refresh()
+	if m.inFlight > 0 && !m.spinning {
+		m.spinning = true
+		return m.spinner.Tick
+	}
+	return nil
+}
+
+// countInFlight keeps the in-flight count in Update, so View never scans
+// the fleet; the recount is cheap next to the sort that follows.
+func (m *Model) countInFlight() {
+	n := 0
+	for _, es := range m.state.Endpoints() {
+		if es.InFlight {
+			n++
+		}
+	}
+	m.inFlight = n
+}
+
+func (m *Model) refresh() {
+	for _, s := range m.sections {
+		s.Refresh(m)
+	}
+}
+
+func (m *Model) setTheme(t themes.Theme) {
+	m.ctx.Styles = themes.NewStyles(t)
+	m.help.Styles = m.ctx.Styles.Help
+}
+
+// setFlash shows an info line that clears by itself.
+func (m *Model) setFlash(s string) {
+	m.flash = s
+	m.flashUntil = m.ctx.Now().Add(4 * time.Second)
+}
+
+// tooSmall is true when the terminal cannot show the console.
+func (m *Model) tooSmall() bool {
+	return m.ctx.Width < minWidth || m.ctx.Height < minHeight
+}
+
+// selected is the state of the endpoint under the cursor, or nil.
+func (m *Model) selected() *model.EndpointState {
+	return m.state.Endpoint(m.sections[m.active].Selected())
+}

@@ -1,0 +1,143 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Fixed chrome: two header lines and one footer line.
+const headerLines, footerLines = 2, 1
+
+// detailBesideFrom is the width from which the detail pane sits beside
+// the table; below it the pane goes under the table, or replaces it when
+// the terminal is also short.
+const detailBesideFrom = 120
+
+// geometry is where each pane goes for the current size and mode. It is
+// computed in Update (to size the table's window) and again in View, from
+// the same inputs, so the two always agree.
+type geometry struct {
+	bodyH            int
+	tableW, tableH   int
+	detailW, detailH int
+	detailBeside     bool
+	eventsH          int
+}
+
+func (m *Model) geometry() geometry {
+	w, h := m.ctx.Width, m.ctx.Height
+	g := geometry{bodyH: max(0, h-headerLines-footerLines)}
+	g.tableW, g.tableH = w, g.bodyH
+	switch m.mode {
+	case modeEvents:
+		g.eventsH = min(14, g.bodyH/2)
+		g.tableH = g.bodyH - g.eventsH
+	case modeDetail:
+		switch {
+		case w >= detailBesideFrom:
+			g.detailBeside = true
+			g.detailW = max(52, w*2/5)
+			g.tableW = w - g.detailW - 1 // one column for the rule
+			g.detailH = g.bodyH
+		case g.bodyH >= 20:
+			g.tableH = max(6, g.bodyH/3)
+			g.detailW, g.detailH = w, g.bodyH-g.tableH
+		default:
+			// Too short for both: the detail replaces the table.
+			g.tableH = 0
+			g.detailW, g.detailH = w, g.bodyH
+		}
+	}
+	return g
+}
+
+// relayout sizes the table window after a resize or a mode change.
+func (m *Model) relayout() {
+	g := m.geometry()
+	m.fleet.rows = max(0, g.tableH-1)
+	m.fleet.clamp()
+}
+
+// View renders the screen. It reads state and never changes it.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "certdeck"
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.ctx.Width, m.ctx.Height
+	if w == 0 || h == 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		return m.renderTooSmall()
+	}
+	lines := make([]string, 0, h)
+	lines = append(lines, m.renderHeader(w)...)
+	g := m.geometry()
+	switch m.mode {
+	case modeHelp:
+		lines = append(lines, m.renderHelp(w, g.bodyH)...)
+	case modeDetail:
+		lines = append(lines, m.renderDetailBody(g)...)
+	default:
+		lines = append(lines, m.sections[m.active].View(m, g.tableW, g.tableH)...)
+		if g.eventsH > 0 {
+			lines = append(lines, m.renderEvents(w, g.eventsH)...)
+		}
+	}
+	lines = append(lines, m.renderFooter(w))
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) renderDetailBody(g geometry) []string {
+	detail := m.renderDetail(g.detailW, g.detailH)
+	if g.detailBeside {
+		table := m.sections[m.active].View(m, g.tableW, g.tableH)
+		rule := m.ctx.Styles.Border.Render("│")
+		out := make([]string, g.bodyH)
+		for i := range out {
+			out[i] = table[i] + rule + detail[i]
+		}
+		return out
+	}
+	var out []string
+	if g.tableH > 0 {
+		out = append(out, m.sections[m.active].View(m, g.tableW, g.tableH)...)
+	}
+	return append(out, detail...)
+}
+
+func (m *Model) renderTooSmall() string {
+	w, h := m.ctx.Width, m.ctx.Height
+	msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)", minWidth, minHeight, w, h)
+	lines := []string{ansi.Hardwrap(msg, max(1, w), true), m.ctx.Styles.Muted.Render("q quits")}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) renderFooter(w int) string {
+	st := m.ctx.Styles
+	switch {
+	case m.mode == modeFilter:
+		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
+	case m.flash != "":
+		return fit(st.Accent.Render(m.flash), w)
+	}
+	hm := m.help // a copy: View changes nothing
+	hm.SetWidth(w)
+	return fit(hm.ShortHelpView(m.ctx.Keys.ShortHelp()), w)
+}
+
+func (m *Model) renderHelp(w, h int) []string {
+	hm := m.help
+	hm.SetWidth(w)
+	title := m.ctx.Styles.Title.Render("Keys") + m.ctx.Styles.Muted.Render("  (? or esc closes)")
+	body := hm.FullHelpView(m.ctx.Keys.FullHelp())
+	lines := append([]string{title, ""}, strings.Split(body, "\n")...)
+	return padLines(lines, w, h)
+}
