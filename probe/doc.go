@@ -1,0 +1,14 @@
+// Package probe owns every network conversation certdeck has with the
+// endpoints it watches: the TLS and STARTTLS handshakes that learn what a
+// server really serves (chain, verification, hostname, OCSP staple, session
+// tickets), the classification of failures into model.ErrorKind, and the
+// scheduler that runs probes in a bounded worker pool and reports them as
+// model.Events on one channel. It never renders anything.
+//
+// Files by concern: dial.go (connect, one deadline), starttls.go (plain-text
+// upgrade dialogues), ticket.go (ticket capture and the resumption check),
+// verify.go (manual chain and hostname verification), ocsp.go (stapled
+// responses), classify.go (error kinds and messages), endpoint.go
+// (ProbeEndpoint), round.go (one round over a fleet), scheduler.go (periodic
+// rounds, Trigger) and queue.go (the work queue behind the scheduler).
+package probe

@@ -1,0 +1,114 @@
+package probe
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// maxTrustFile bounds a ca: file read; a bundle of every public root is
+// about 200 KiB.
+const maxTrustFile = 4 << 20
+
+// material loads the files endpoints name (ca:, client_cert:, client_key:)
+// once and reuses them while the file is unchanged: a round over 2,000
+// endpoints sharing one ca: file must not parse it 2,000 times, and a
+// rotated file must still be picked up by the next probe.
+type material struct {
+	mu    sync.Mutex
+	roots map[string]cachedRoots
+	pairs map[[2]string]cachedPair
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+type cachedRoots struct {
+	stamp fileStamp
+	pool  *x509.CertPool
+}
+
+type cachedPair struct {
+	stamps [2]fileStamp
+	cert   tls.Certificate
+}
+
+func newMaterial() *material {
+	return &material{roots: map[string]cachedRoots{}, pairs: map[[2]string]cachedPair{}}
+}
+
+func stamp(path string) (fileStamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{size: fi.Size(), mod: fi.ModTime()}, nil
+}
+
+// trustRoots returns the pool in a ca: file.
+func (m *material) trustRoots(path string) (*x509.CertPool, error) {
+	st, err := stamp(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ca file: %w", err)
+	}
+	m.mu.Lock()
+	c, ok := m.roots[path]
+	m.mu.Unlock()
+	if ok && c.stamp == st {
+		return c.pool, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ca file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTrustFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read ca file %s: %w", path, err)
+	}
+	if len(data) > maxTrustFile {
+		return nil, fmt.Errorf("ca file %s: larger than %d MiB", path, maxTrustFile>>20)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("ca file %s: no PEM certificates in it", path)
+	}
+	m.mu.Lock()
+	m.roots[path] = cachedRoots{stamp: st, pool: pool}
+	m.mu.Unlock()
+	return pool, nil
+}
+
+// clientCert loads an mTLS certificate and key. Errors name the files and
+// never include their contents (the key must not reach a log).
+func (m *material) clientCert(certPath, keyPath string) (tls.Certificate, error) {
+	cs, err := stamp(certPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("read client_cert: %w", err)
+	}
+	ks, err := stamp(keyPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("read client_key: %w", err)
+	}
+	key := [2]string{certPath, keyPath}
+	m.mu.Lock()
+	c, ok := m.pairs[key]
+	m.mu.Unlock()
+	if ok && c.stamps == [2]fileStamp{cs, ks} {
+		return c.cert, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("load client certificate %s with key %s: %w", certPath, keyPath, err)
+	}
+	m.mu.Lock()
+	m.pairs[key] = cachedPair{stamps: [2]fileStamp{cs, ks}, cert: cert}
+	m.mu.Unlock()
+	return cert, nil
+}

@@ -1,0 +1,40 @@
+package probe
+
+import (
+	"crypto/x509"
+	"time"
+
+	"certdeck/model"
+)
+
+// ProbeOptions tune one probe. The zero value probes like `certdeck check`:
+// system roots, the default timeout, the real clock, resumption checked.
+type ProbeOptions struct {
+	// Clock gives the observation time and the time certificates are
+	// verified at. Nil means time.Now.
+	Clock func() time.Time
+	// Timeout is the one deadline covering DNS, connect, STARTTLS and the
+	// handshake (and the resumption check, which shares it). Zero means
+	// model.DefaultTimeout.
+	Timeout time.Duration
+	// Roots replaces the system roots for endpoints without a ca: file
+	// (the demo fleet and tests trust their own CA this way).
+	Roots *x509.CertPool
+	// NoResume skips the second handshake that checks whether the server
+	// accepts its own session ticket.
+	NoResume bool
+}
+
+func (o ProbeOptions) now() time.Time {
+	if o.Clock != nil {
+		return o.Clock()
+	}
+	return time.Now()
+}
+
+func (o ProbeOptions) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return model.DefaultTimeout
+}

@@ -1,0 +1,125 @@
+package probe
+
+import (
+	"crypto/tls"
+	"encoding/hex"
+	"net"
+	"time"
+
+	"certdeck/model"
+)
+
+// keyNameLen is the length of the key name OpenSSL-style servers (nginx,
+// HAProxy, Apache) put at the start of every ticket: the name of the key
+// that encrypted it (REAL-SERVERS.md: verified for nginx, TLS 1.2 and 1.3).
+const keyNameLen = 16
+
+// ticketCapture is a tls.ClientSessionCache that records the sessions a
+// server issues and never offers one back (Get always misses), so the
+// certificate probe is always a full handshake: a resumed TLS 1.3
+// handshake would report the original session's certificate, not the one
+// served now.
+type ticketCapture struct {
+	sessions []*tls.ClientSessionState
+	tickets  [][]byte
+	// stop, when set, is the raw socket of the post-handshake read: Put
+	// moves its read deadline to the past so the read returns the moment
+	// a ticket is stored instead of waiting out its timer.
+	stop net.Conn
+}
+
+// Get never returns a session; see the type comment.
+func (*ticketCapture) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+
+// Put records the ticket. crypto/tls calls it on the goroutine that is
+// reading (inside Handshake for TLS 1.2, inside Read for TLS 1.3), so no
+// locking is needed.
+func (c *ticketCapture) Put(_ string, cs *tls.ClientSessionState) {
+	if cs == nil {
+		return
+	}
+	ticket, _, err := cs.ResumptionState()
+	if err != nil || len(ticket) == 0 {
+		return
+	}
+	c.sessions = append(c.sessions, cs)
+	c.tickets = append(c.tickets, ticket)
+	if c.stop != nil {
+		_ = c.stop.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// await reads after a TLS 1.3 handshake until a ticket beyond the first
+// `before` is stored or wait has passed (never past deadline). Servers send
+// TLS 1.3 tickets after the handshake, and Go only processes them when the
+// application reads.
+func (c *ticketCapture) await(tc *tls.Conn, raw net.Conn, before int, wait time.Duration, deadline time.Time) {
+	if len(c.tickets) > before || tc.ConnectionState().Version != tls.VersionTLS13 {
+		return
+	}
+	until := time.Now().Add(wait)
+	if !deadline.IsZero() && deadline.Before(until) {
+		until = deadline
+	}
+	_ = raw.SetReadDeadline(until)
+	c.stop = raw
+	defer func() { c.stop = nil }()
+	buf := make([]byte, 512)
+	for len(c.tickets) <= before {
+		// Application data (a server that talks first) is discarded; the
+		// loop ends on the first ticket, the deadline, or the server closing.
+		if _, err := tc.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// ticketWait is how long to wait for a TLS 1.3 ticket after the handshake.
+// The server sends it once it has our Finished, about one round trip after
+// the handshake completes here; the handshake latency (about two round
+// trips) plus a margin covers that without waiting on servers that issue
+// no tickets for long.
+func ticketWait(handshake time.Duration) time.Duration {
+	w := handshake + 50*time.Millisecond
+	if w > time.Second {
+		w = time.Second
+	}
+	return w
+}
+
+// resumeCache offers one captured session for the resumption check and
+// records the tickets the server issues on that second connection.
+type resumeCache struct {
+	session *tls.ClientSessionState
+	capture *ticketCapture
+}
+
+func (r *resumeCache) Get(string) (*tls.ClientSessionState, bool) { return r.session, true }
+
+func (r *resumeCache) Put(key string, cs *tls.ClientSessionState) { r.capture.Put(key, cs) }
+
+// describeTickets summarises the tickets seen over both handshakes. The
+// first 16 bytes name the key on OpenSSL-style servers; Go servers start
+// each ticket with a random IV instead, so when two tickets from the same
+// endpoint disagree on their prefix the name means nothing: opaque.
+func describeTickets(tickets [][]byte) model.TicketInfo {
+	var info model.TicketInfo
+	if len(tickets) == 0 {
+		return info
+	}
+	info.Issued = true
+	first := tickets[0]
+	if len(first) < keyNameLen {
+		info.Opaque = true
+		return info
+	}
+	name := first[:keyNameLen]
+	for _, t := range tickets[1:] {
+		if len(t) < keyNameLen || string(t[:keyNameLen]) != string(name) {
+			info.Opaque = true
+			return info
+		}
+	}
+	info.KeyName = hex.EncodeToString(name)
+	return info
+}
