@@ -1,0 +1,54 @@
+package probe
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"certdeck/model"
+)
+
+// RoundOptions tune a one-shot round.
+type RoundOptions struct {
+	// Probe applies to every endpoint; its Timeout defaults to the fleet's.
+	Probe ProbeOptions
+	// Events, when set, also receives ProbeStarted and each observation as
+	// it completes (for progress display). Sends block; keep it drained.
+	Events chan<- model.Event
+}
+
+// Round probes every endpoint of f once, at most f.Concurrency at a time,
+// and returns the observations in fleet order (one per endpoint, never
+// nil). It returns when every probe has finished; cancelling ctx makes the
+// remaining probes fail fast.
+func Round(ctx context.Context, f *model.Fleet, opt RoundOptions) []*model.Observation {
+	popt := opt.Probe
+	if popt.Timeout == 0 {
+		popt.Timeout = f.Timeout
+	}
+	p := newProber(popt, nil)
+	out := make([]*model.Observation, len(f.Endpoints))
+	workers := min(max(f.Concurrency, 1), len(f.Endpoints))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(out) {
+					return
+				}
+				ep := f.Endpoints[i]
+				if opt.Events != nil {
+					opt.Events <- model.ProbeStarted{Endpoint: ep.Name, Time: popt.now()}
+				}
+				out[i] = p.probe(ctx, ep)
+				if opt.Events != nil {
+					opt.Events <- out[i]
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
