@@ -8,9 +8,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
+
+	"certdeck/demo"
+	"certdeck/model"
+	"certdeck/themes"
+	"certdeck/ui"
 
 	"github.com/spf13/cobra"
 )
@@ -80,8 +87,14 @@ plus any TARGET given as an argument.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       buildVersion(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runConsole(cmd, &g, args)
+		},
 	}
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $CERTDECK_CONFIG or $XDG_CONFIG_HOME/certdeck/config.yaml)")
+	root.PersistentFlags().StringVar(&g.theme, "theme", "", "console theme: ansi, dark, light, high-contrast, mono, or a file in $XDG_CONFIG_HOME/certdeck/themes/NAME.yaml")
+	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "console: disable every action that changes anything")
+	root.AddCommand(newDemoCmd(&g))
 	root.AddCommand(newVersionCmd())
 	return root
 }
@@ -105,4 +118,55 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// runConsole opens the console on the configured fleet plus TARGETs.
+func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
+	path, explicit := model.ConfigPath(g.config)
+	fleet, err := model.LoadFleet(path)
+	switch {
+	case err == nil:
+	case !explicit && errors.Is(err, fs.ErrNotExist):
+		fleet = nil // no config yet: targets only
+	default:
+		return &exitError{code: usageExit, err: err}
+	}
+	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
+		return &exitError{code: usageExit, err: err}
+	}
+	return openConsole(cmd, g, fleet)
+}
+
+// openConsole picks the theme and runs the console until the user quits.
+func openConsole(cmd *cobra.Command, g *globalFlags, fleet *model.Fleet) error {
+	theme, decided, err := themes.Pick(themes.Choice{
+		Flag: g.theme, NoColor: os.Getenv("NO_COLOR"), Config: fleet.Theme, Dir: themes.Dir(model.ConfigDir()),
+	})
+	if err != nil {
+		return &exitError{code: usageExit, err: err}
+	}
+	return ui.Run(cmd.Context(), fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly})
+}
+
+func newDemoCmd(g *globalFlags) *cobra.Command {
+	var extra int
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Open the console on a built-in demo fleet of local TLS servers",
+		Long: `demo starts a private CA and a dozen TLS servers on 127.0.0.1 (healthy,
+expiring, expired, untrusted, wrong host, stalled, refused, STARTTLS SMTP,
+a ticket-key pool, certificates renewed every 45s) and opens the console
+on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fleet, cleanup, err := demo.Start(cmd.Context(), demo.Options{Extra: extra})
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			return openConsole(cmd, g, fleet)
+		},
+	}
+	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")
+	return cmd
 }

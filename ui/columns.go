@@ -46,7 +46,7 @@ func fleetColumns(nameW, addrW int) []column {
 		{title: "GROUP", width: 10, priority: 4, onlyGrouped: true, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 			return clean(es.Endpoint.Group), &r.styles.Muted
 		}},
-		{title: "ADDRESS", width: addrW, priority: 6, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+		{title: "ADDRESS", width: addrW, priority: 9, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 			return addressLabel(es.Endpoint), &r.styles.Muted
 		}},
 		{title: "LEFT", width: 6, priority: 2, right: true, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
@@ -59,13 +59,13 @@ func fleetColumns(nameW, addrW int) []column {
 			}
 			return formatLeft(es.Last.Leaf().NotAfter, r.now), statusStyle(r.styles, st)
 		}},
-		{title: "EXPIRES", width: 10, priority: 5, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+		{title: "EXPIRES", width: 10, priority: 6, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 			if es.Last == nil || es.Last.Leaf() == nil {
 				return "", nil
 			}
 			return es.Last.Leaf().NotAfter.Format(time.DateOnly), nil
 		}},
-		{title: "SERIAL", width: 8, priority: 7, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+		{title: "SERIAL", width: 8, priority: 5, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 			leaf := servedLeaf(es)
 			if leaf == nil {
 				return "", nil
@@ -88,7 +88,7 @@ func fleetColumns(nameW, addrW int) []column {
 			}
 			return es.Last.TLSVersion, nil
 		}},
-		{title: "TICKET", width: 13, priority: 9, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+		{title: "TICKET", width: 13, priority: 7, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 			return ticketLabel(es, r.now), &r.styles.Muted
 		}},
 		{title: "LATENCY", width: 7, priority: 11, right: true, cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {

@@ -89,7 +89,9 @@ func failed(name string, kind model.ErrorKind, msg string) *model.Observation {
 func testEvents() []model.Event {
 	day := 24 * time.Hour
 	named := func(key string) func(*model.Observation) {
-		return func(o *model.Observation) { o.Ticket = model.TicketInfo{Issued: true, KeyName: key, ResumeChecked: true, Resumed: true} }
+		return func(o *model.Observation) {
+			o.Ticket = model.TicketInfo{Issued: true, KeyName: key, ResumeChecked: true, Resumed: true}
+		}
 	}
 	return []model.Event{
 		obs("api", cert("api.example.com", "0a1b2c3d4e5f60718293a4b5c6d7e8f9", 80*day), named("5d41402abc4b2a76b9719d911017c592")),
@@ -158,4 +160,3 @@ func keyMsg(k string) tea.KeyPressMsg {
 	}
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
-

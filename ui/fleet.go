@@ -57,7 +57,7 @@ func (t *fleetTable) Refresh(m *Model) {
 		nameW = max(nameW, ansi.StringWidth(es.Endpoint.Name))
 		addrW = max(addrW, ansi.StringWidth(addressLabel(es.Endpoint)))
 	}
-	t.nameW, t.addrW = min(nameW, 28), min(addrW, 34)
+	t.nameW, t.addrW = min(nameW, 28), min(addrW, 28)
 	slices.SortStableFunc(vis, func(a, b *model.EndpointState) int {
 		if t.grouped {
 			if c := strings.Compare(a.Endpoint.Group, b.Endpoint.Group); c != 0 {

@@ -8,11 +8,11 @@ import "charm.land/bubbles/v2/key"
 // g/G go to top/bottom as in less and k9s; grouping by the `group` field
 // is on `o` ("organise"), because DESIGN's navigation keys claim g.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Detail, Back, Filter, Help, Events, NextSection  key.Binding
-	Sort, SortReverse, Group                         key.Binding
-	Probe, ProbeAll, Copy, CopyFingerprint           key.Binding
-	Quit                                             key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom         key.Binding
+	Detail, Back, Filter, Help, Events, NextSection key.Binding
+	Sort, SortReverse, Group                        key.Binding
+	Probe, ProbeAll, Copy, CopyFingerprint          key.Binding
+	Quit                                            key.Binding
 	// Mutating lists bindings that change the world (rotate, reload).
 	// Read-only mode disables them at one place (dispatch) and hides them
 	// from help. Empty until actions exist.

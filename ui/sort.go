@@ -12,8 +12,8 @@ import (
 type sortKey int
 
 const (
-	sortStatus  sortKey = iota // worst first, then fewest days left (the default)
-	sortLeft                   // fewest days left first
+	sortStatus sortKey = iota // worst first, then fewest days left (the default)
+	sortLeft                  // fewest days left first
 	sortName
 	sortAddress
 	sortLatency

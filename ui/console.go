@@ -1,0 +1,40 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"certdeck/model"
+	"certdeck/probe"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Run probes fleet in the background and runs the console until the user
+// quits; it returns after every probe goroutine has stopped.
+func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...tea.ProgramOption) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	// The buffer absorbs a round's burst while the relay sleeps in its
+	// batch window; the scheduler blocks (never drops) when it is full.
+	events := make(chan model.Event, 1024)
+	sched, err := probe.NewScheduler(fleet, probe.Options{Events: events})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		sched.Run(ctx)
+	}()
+	opts.Fleet, opts.Events, opts.Done, opts.Prober = fleet, events, ctx.Done(), sched
+	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)
+	_, err = tea.NewProgram(New(opts), progOpts...).Run()
+	cancel()
+	<-stopped
+	// A cancelled parent (a signal) is a normal way out, not an error.
+	if err != nil && parent.Err() == nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
