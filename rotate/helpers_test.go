@@ -56,9 +56,12 @@ func newTestStore(t testing.TB) *Store {
 	t.Helper()
 	dir := t.TempDir()
 	return &Store{
-		Dir:      filepath.Join(dir, "store"),
-		Clock:    fixedClock,
-		AuditLog: filepath.Join(dir, "state", "audit.log"),
+		Dir:   filepath.Join(dir, "store"),
+		Clock: fixedClock,
+		// Retention tests need prune to act at once; the torture test
+		// sets a real grace.
+		PruneGrace: -1,
+		AuditLog:   filepath.Join(dir, "state", "audit.log"),
 	}
 }
 

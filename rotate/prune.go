@@ -5,11 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // prune removes versions beyond retention: it keeps the newest Keep
 // versions, and always `current` and the version before it (the rollback
-// target), whatever Keep says. Each doomed version is first renamed to a
+// target), whatever Keep says. A version whose successor is younger than
+// the prune grace is kept too: a reader holding it (Open) must be able to
+// finish its reads, however many publishes follow in quick succession. Each doomed version is first renamed to a
 // .prune-* name, so a crash mid-removal never leaves a half-deleted vNNNN
 // that looks like a valid rollback target. The caller holds the lock.
 func (s *Store) prune(dir string) ([]string, error) {
@@ -28,9 +31,15 @@ func (s *Store) prune(dir string) ([]string, error) {
 			keep[prev] = true
 		}
 	}
+	grace := s.pruneGrace()
 	var pruned []string
-	for _, v := range vs {
+	for i, v := range vs {
 		if keep[v] {
+			continue
+		}
+		if grace > 0 && i+1 < len(vs) && recentlyReplaced(dir, vs[i+1], grace) {
+			// A reader that opened v just before its successor went live
+			// may still be reading it: give it the grace period.
 			continue
 		}
 		doomed := filepath.Join(dir, prunePrefix+v+"-"+randomSuffix())
@@ -46,6 +55,17 @@ func (s *Store) prune(dir string) ([]string, error) {
 		return pruned, syncDir(dir)
 	}
 	return nil, nil
+}
+
+// recentlyReplaced reports whether successor (the version published after
+// the candidate for pruning) appeared less than grace ago, by its directory
+// mtime: the moment its last file was staged, just before it went live.
+func recentlyReplaced(dir, successor string, grace time.Duration) bool {
+	st, err := os.Stat(filepath.Join(dir, successor))
+	if err != nil {
+		return false
+	}
+	return time.Since(st.ModTime()) < grace
 }
 
 // previousVersion is the highest version below cur, "" if none.

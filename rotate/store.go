@@ -15,6 +15,11 @@ import (
 // DefaultKeep is how many versions a bundle retains when Store.Keep is 0.
 const DefaultKeep = 5
 
+// DefaultPruneGrace is how long a replaced version outlives its
+// replacement before retention may remove it. Readers hold a version for
+// microseconds; a minute covers any stalled one.
+const DefaultPruneGrace = time.Minute
+
 // Names of the files every version directory holds.
 const (
 	CertFile      = "cert.pem"      // leaf only, 0644
@@ -53,6 +58,10 @@ type Store struct {
 	// AuditLog is the file each publish and rollback appends one JSON line
 	// to; "" means $XDG_STATE_HOME/certdeck/audit.log, "-" disables it.
 	AuditLog string
+	// PruneGrace is how long a version stays after the version that
+	// replaced it was published, so readers that opened it just before the
+	// swap can finish (0: DefaultPruneGrace; negative: no grace).
+	PruneGrace time.Duration
 	// LockTimeout bounds how long a writer waits for another writer's lock
 	// (0: 30 s), so a wedged process cannot hang a deploy hook forever.
 	LockTimeout time.Duration
@@ -70,6 +79,13 @@ func (s *Store) keep() int {
 		return s.Keep
 	}
 	return DefaultKeep
+}
+
+func (s *Store) pruneGrace() time.Duration {
+	if s.PruneGrace == 0 {
+		return DefaultPruneGrace
+	}
+	return s.PruneGrace
 }
 
 func (s *Store) auditPath() string {
