@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"path"
 	"regexp"
@@ -85,6 +86,9 @@ func inspectBundle(s *BundleSnapshot, b Bundle) *BundleFacts {
 			continue
 		}
 		pc, err := ParsePEM(bf.Data)
+		if err == nil {
+			err = truncatedTail(bf.Data)
+		}
 		if err != nil {
 			f.add(Error, "%s: %v", bf.Name, err)
 			failed = true
@@ -281,4 +285,22 @@ func checkGenerations(files []BundleFile, f *BundleFacts) {
 	}
 	f.Version = ""
 	f.add(Crit, "mixed vintage: links point at different archive generations (%s)", strings.Join(parts, "; "))
+}
+
+// truncatedTail finds a PEM block that starts but never decodes after the
+// good ones: ParsePEM stops quietly there, and a file cut short mid-copy
+// would otherwise pass with its last certificate missing.
+func truncatedTail(data []byte) error {
+	rest, n := data, 0
+	for {
+		block, r := pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		rest, n = r, n+1
+	}
+	if bytes.Contains(rest, []byte("-----BEGIN")) {
+		return fmt.Errorf("truncated or malformed PEM block after block %d", n)
+	}
+	return nil
 }
