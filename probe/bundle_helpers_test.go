@@ -62,7 +62,7 @@ func (w *diskWorld) bundle(path, layout string) model.Bundle {
 }
 
 // writeStoreVersion lays out <dir>/vNNNN by hand, as rotate publishes it.
-func writeStoreVersion(t *testing.T, dir string, n int, l *pki.Leaf) string {
+func writeStoreVersion(t testing.TB, dir string, n int, l *pki.Leaf) string {
 	t.Helper()
 	name := fmt.Sprintf("v%04d", n)
 	vdir := filepath.Join(dir, name)
