@@ -137,6 +137,12 @@ func TestInspectBundleFindsEachFaultWithItsStatus(t *testing.T) {
 			fileByName(fs, "fullchain.pem").Data = full[:len(full)/3]
 			return fs
 		}, false, Error, "fullchain.pem: truncated or malformed PEM block"},
+		{"last certificate cut short after good blocks", func() []BundleFile {
+			fs := certbotFiles(w.new, 3)
+			full := w.new.FullchainPEM()
+			fileByName(fs, "fullchain.pem").Data = full[:len(full)-80]
+			return fs
+		}, false, Error, "fullchain.pem: truncated or malformed PEM block after block 1"},
 		{"key file holds a certificate", func() []BundleFile {
 			fs := certbotFiles(w.new, 3)
 			fileByName(fs, "privkey.pem").Data = w.new.CertPEM()

@@ -201,3 +201,20 @@ func TestFleetWithBundlePathsAddsUniqueAdHocBundles(t *testing.T) {
 		t.Fatal("an empty path must be refused")
 	}
 }
+
+func TestBundlesWorstFirst(t *testing.T) {
+	w := newBundleWorld(t)
+	f := servingFleet()
+	f.Bundles = append(f.Bundles, Bundle{Name: "a-unread", Thresholds: f.Thresholds}, Bundle{Name: "broken", Thresholds: f.Thresholds})
+	s := NewState(f)
+	bad := w.snapshot(1, true, w.at)
+	bad.Bundle, bad.Err = "broken", "/x does not exist (yet)"
+	s.Apply(w.at, []Event{w.snapshot(1, true, w.at), bad})
+	var names []string
+	for _, b := range s.BundlesWorstFirst(w.at) {
+		names = append(names, b.Bundle.Name+":"+b.Verdict.Status.String())
+	}
+	if want := []string{"broken:ERROR", "a-unread:UNKNOWN", "web:OK"}; !slices.Equal(names, want) {
+		t.Fatalf("order %v want %v", names, want)
+	}
+}

@@ -233,3 +233,23 @@ func TestWatcherRunLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines left behind", n-before)
 	}
 }
+
+func TestWatcherSurvivesALinkLoopAndRecovers(t *testing.T) {
+	w := newDiskWorld(t)
+	l := w.lineage(t, w.leaf(t))
+	events, _ := runWatcher(t, []model.Bundle{w.bundle(l.LiveDir(), "auto")}, WatchOptions{})
+	waitSnapshot(t, events, version("1"))
+	cert := filepath.Join(l.LiveDir(), "cert.pem")
+	tmp := cert + ".loop"
+	if err := os.Symlink("cert.pem", tmp); err != nil { // cert.pem -> cert.pem once renamed
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, cert); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, events, func(s *model.BundleSnapshot) bool { return strings.Contains(reasons(s), "cert.pem: symlink loop") })
+	if err := l.Point(1); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, events, func(s *model.BundleSnapshot) bool { return reasons(s) == "" })
+}
