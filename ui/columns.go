@@ -30,6 +30,7 @@ type rowCtx struct {
 	now       time.Time
 	styles    *themes.Styles
 	changedAt map[string]time.Time
+	paints    paints
 }
 
 // changedFor is how long a changed serial stays highlighted.

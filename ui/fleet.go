@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // fleetTable is the Fleet section. Rows are endpoint names: the visible
@@ -28,6 +27,8 @@ type fleetTable struct {
 	// moved is set once the user moves the cursor: until then it stays
 	// on the first row (the worst endpoint) as rows arrive and re-sort.
 	moved bool
+	// widthsFor is the fleet size the column widths were measured for.
+	widthsFor int
 }
 
 func newFleetTable() *fleetTable { return &fleetTable{nameW: 12, addrW: 10} }
@@ -43,41 +44,54 @@ func (t *fleetTable) Selected() string {
 }
 
 // Refresh re-filters and re-sorts, keeping the cursor on its endpoint.
+// Sort keys are computed once per row, not once per comparison: with
+// 10,000 endpoints the comparisons dominate a batch.
 func (t *fleetTable) Refresh(m *Model) {
 	selected := t.Selected()
 	now := m.ctx.Now()
 	all := m.state.Endpoints()
-	vis := make([]*model.EndpointState, 0, len(all))
-	nameW, addrW := 4, 7
-	for _, es := range all {
-		if !matchFilter(es, t.filter) {
-			continue
-		}
-		vis = append(vis, es)
-		nameW = max(nameW, ansi.StringWidth(es.Endpoint.Name))
-		addrW = max(addrW, ansi.StringWidth(addressLabel(es.Endpoint)))
+	if t.widthsFor != len(all) {
+		t.measure(all)
 	}
-	t.nameW, t.addrW = min(nameW, 28), min(addrW, 28)
-	slices.SortStableFunc(vis, func(a, b *model.EndpointState) int {
+	rows := make([]rowKey, 0, len(all))
+	for _, es := range all {
+		if matchFilter(es, t.filter) {
+			rows = append(rows, newRowKey(es, now))
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b rowKey) int {
 		if t.grouped {
-			if c := strings.Compare(a.Endpoint.Group, b.Endpoint.Group); c != 0 {
+			if c := strings.Compare(a.es.Endpoint.Group, b.es.Endpoint.Group); c != 0 {
 				return c
 			}
 		}
-		c := t.sortBy.less(a, b, now)
+		c := t.sortBy.compare(&a, &b)
 		if t.reverse {
 			c = -c
 		}
 		return c
 	})
 	t.order = t.order[:0]
-	for _, es := range vis {
-		t.order = append(t.order, es.Endpoint.Name)
+	for _, r := range rows {
+		t.order = append(t.order, r.es.Endpoint.Name)
 	}
 	if i := slices.Index(t.order, selected); i >= 0 && selected != "" && t.moved {
 		t.cursor = i
 	}
 	t.clamp()
+}
+
+// measure sizes the name and address columns over the whole fleet (not
+// the filtered rows), so columns do not jump while typing a filter. The
+// configured endpoints do not change while the console runs.
+func (t *fleetTable) measure(all []*model.EndpointState) {
+	nameW, addrW := 4, 7
+	for _, es := range all {
+		nameW = max(nameW, width(es.Endpoint.Name))
+		addrW = max(addrW, width(addressLabel(es.Endpoint)))
+	}
+	t.nameW, t.addrW = min(nameW, 28), min(addrW, 28)
+	t.widthsFor = len(all)
 }
 
 // clamp keeps cursor and offset inside the rows and the cursor visible.
@@ -175,8 +189,8 @@ func (t *fleetTable) View(m *Model, w, h int) []string {
 		lines = append(lines, st.Muted.Render(fit(msg, w)))
 		return padLines(lines, w, h)
 	}
-	rc := &rowCtx{now: m.ctx.Now(), styles: st, changedAt: m.changedAt}
-	end := min(len(t.order), t.offset+t.rows)
+	rc := &rowCtx{now: m.ctx.Now(), styles: st, changedAt: m.changedAt, paints: m.paints}
+	end := min(len(t.order), t.offset+h-1)
 	for i := t.offset; i < end; i++ {
 		es := m.state.Endpoint(t.order[i])
 		if es == nil {
@@ -184,7 +198,12 @@ func (t *fleetTable) View(m *Model, w, h int) []string {
 		}
 		lines = append(lines, renderRow(rc, lay, es, i == t.cursor))
 	}
-	return padLines(lines, w, h)
+	// Rows are exactly w wide already; only blank lines are missing.
+	blank := strings.Repeat(" ", w)
+	for len(lines) < h {
+		lines = append(lines, blank)
+	}
+	return lines
 }
 
 // renderRow draws one endpoint. The selected row is drawn in the
@@ -203,12 +222,12 @@ func renderRow(rc *rowCtx, lay layout, es *model.EndpointState, selected bool) s
 			text = fit(text, lay.widths[i])
 		}
 		if style != nil && !selected {
-			text = style.Render(text)
+			text = rc.paints.of(style).apply(text)
 		}
 		b.WriteString(text)
 	}
 	if selected {
-		return rc.styles.Selected.Render(b.String())
+		return rc.paints.of(&rc.styles.Selected).apply(b.String())
 	}
 	return b.String()
 }

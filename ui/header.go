@@ -24,7 +24,7 @@ func (m *Model) renderHeader(w int) []string {
 	}
 	left.WriteString(" ")
 	left.WriteString(st.Text.Render(m.fleetLabel()))
-	counts := m.state.Counts()
+	counts := m.counts
 	for _, s := range model.AllStatuses {
 		n := counts[s]
 		if n == 0 && s != model.OK {

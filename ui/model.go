@@ -64,6 +64,8 @@ type Model struct {
 	flashUntil time.Time
 
 	inFlight int
+	counts   map[model.Status]int // per status, kept in Update for the header
+	paints   paints               // escape sequences of the current styles
 	spinner  spinner.Model
 	spinning bool
 	help     help.Model
@@ -93,7 +95,8 @@ func New(opts Options) *Model {
 	m.fleet = newFleetTable()
 	m.sections = []Section{m.fleet}
 	m.help.Styles = m.ctx.Styles.Help
-	m.fleet.Refresh(m)
+	m.paints = newPaints(m.ctx.Styles)
+	m.refresh()
 	return m
 }
 
@@ -189,6 +192,7 @@ func (m *Model) countInFlight() {
 }
 
 func (m *Model) refresh() {
+	m.counts = m.state.Counts()
 	for _, s := range m.sections {
 		s.Refresh(m)
 	}
@@ -197,6 +201,7 @@ func (m *Model) refresh() {
 func (m *Model) setTheme(t themes.Theme) {
 	m.ctx.Styles = themes.NewStyles(t)
 	m.help.Styles = m.ctx.Styles.Help
+	m.paints = newPaints(m.ctx.Styles)
 }
 
 // setFlash shows an info line that clears by itself.

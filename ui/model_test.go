@@ -92,13 +92,13 @@ func TestFilterMatchesEveryField(t *testing.T) {
 		filter string
 		want   []string
 	}{
-		{"billing", []string{"billing"}},                      // name
-		{"10.0.0.8", []string{"wronghost"}},                  // address
-		{"alt.shop", []string{"shop"}},                       // SAN
-		{"issuing ca", nil},                                  // issuer: every served cert; checked below
+		{"billing", []string{"billing"}},                                    // name
+		{"10.0.0.8", []string{"wronghost"}},                                 // address
+		{"alt.shop", []string{"shop"}},                                      // SAN
+		{"issuing ca", nil},                                                 // issuer: every served cert; checked below
 		{"crit", []string{"billing", "old-vpn", "selfsigned", "wronghost"}}, // status word
-		{"edge", []string{"old-vpn", "selfsigned", "stall", "wronghost"}}, // group
-		{"web ok", []string{"api", "www"}},                   // words narrow
+		{"edge", []string{"old-vpn", "selfsigned", "stall", "wronghost"}},   // group
+		{"web ok", []string{"api", "www"}},                                  // words narrow
 		{"nomatch", []string{}},
 	}
 	for _, tt := range tests {

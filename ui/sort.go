@@ -24,42 +24,72 @@ var sortNames = [...]string{sortStatus: "status", sortLeft: "left", sortName: "n
 
 func (k sortKey) String() string { return sortNames[k] }
 
-// less orders two endpoints by k; ties fall back to the default order so
+// rowKey holds an endpoint's sort keys, computed once per refresh.
+type rowKey struct {
+	es       *model.EndpointState
+	status   model.Status
+	hasLeaf  bool
+	days     int
+	notAfter time.Time
+	latency  time.Duration
+}
+
+func newRowKey(es *model.EndpointState, now time.Time) rowKey {
+	k := rowKey{es: es, status: es.Verdict.Status, latency: latencyOf(es)}
+	if leaf := es.Last.Leaf(); leaf != nil {
+		k.hasLeaf, k.notAfter = true, leaf.NotAfter
+		k.days = model.DaysLeft(leaf.NotAfter, now)
+	}
+	return k
+}
+
+// worstFirst is model.LessWorstFirst over precomputed keys: status worst
+// first, then fewest days left (no certificate last), then name.
+func worstFirst(a, b *rowKey) int {
+	if a.status != b.status {
+		return cmp.Compare(b.status, a.status)
+	}
+	if a.hasLeaf != b.hasLeaf {
+		if a.hasLeaf {
+			return -1
+		}
+		return 1
+	}
+	if a.hasLeaf && a.days != b.days {
+		return cmp.Compare(a.days, b.days)
+	}
+	return strings.Compare(a.es.Endpoint.Name, b.es.Endpoint.Name)
+}
+
+// compare orders two rows by k; ties fall back to the default order so
 // rows never jump between refreshes with equal keys.
-func (k sortKey) less(a, b *model.EndpointState, now time.Time) int {
+func (k sortKey) compare(a, b *rowKey) int {
 	switch k {
 	case sortLeft:
-		la, lb := a.Last.Leaf(), b.Last.Leaf()
 		switch {
-		case la != nil && lb == nil:
+		case a.hasLeaf && !b.hasLeaf:
 			return -1
-		case la == nil && lb != nil:
+		case !a.hasLeaf && b.hasLeaf:
 			return 1
-		case la != nil && lb != nil:
-			if c := la.NotAfter.Compare(lb.NotAfter); c != 0 {
+		case a.hasLeaf && b.hasLeaf:
+			if c := a.notAfter.Compare(b.notAfter); c != 0 {
 				return c
 			}
 		}
 	case sortName:
-		if c := strings.Compare(a.Endpoint.Name, b.Endpoint.Name); c != 0 {
+		if c := strings.Compare(a.es.Endpoint.Name, b.es.Endpoint.Name); c != 0 {
 			return c
 		}
 	case sortAddress:
-		if c := strings.Compare(a.Endpoint.Address, b.Endpoint.Address); c != 0 {
+		if c := strings.Compare(a.es.Endpoint.Address, b.es.Endpoint.Address); c != 0 {
 			return c
 		}
 	case sortLatency:
-		if c := cmp.Compare(latencyOf(a), latencyOf(b)); c != 0 {
+		if c := cmp.Compare(a.latency, b.latency); c != 0 {
 			return c
 		}
 	}
-	if model.LessWorstFirst(a, b, now) {
-		return -1
-	}
-	if model.LessWorstFirst(b, a, now) {
-		return 1
-	}
-	return 0
+	return worstFirst(a, b)
 }
 
 // latencyOf sorts endpoints with no measurement last.

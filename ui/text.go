@@ -40,7 +40,7 @@ func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := width(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")
 		sw = ansi.StringWidth(s)
@@ -53,7 +53,7 @@ func fit(s string, w int) string {
 
 // fitRight is fit with the text aligned to the right edge (numbers).
 func fitRight(s string, w int) string {
-	sw := ansi.StringWidth(s)
+	sw := width(s)
 	if sw >= w {
 		return fit(s, w)
 	}
@@ -79,4 +79,16 @@ func padLines(lines []string, w, h int) []string {
 		out[i] = l
 	}
 	return out
+}
+
+// width is the display width of s. Most cells are plain ASCII (serials,
+// dates, host names), where it is the length: measuring grapheme
+// clusters for them dominated the cost of a frame.
+func width(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
 }
