@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"certdeck/demo/pki"
 	"certdeck/model"
 )
 
@@ -269,4 +270,36 @@ func mustNoErr(t *testing.T, err error) {
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		t.Fatal(err)
 	}
+}
+
+// FuzzReadSingleFile writes arbitrary bytes as a single-file bundle and
+// reads it back through the real reader and checks: never a panic, never
+// OK unless the bytes really hold a certificate and its key.
+func FuzzReadSingleFile(f *testing.F) {
+	w := &diskWorld{}
+	ca := pki.Must(pki.NewCA("Fuzz Root"))
+	leaf := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"f.test"}}))
+	f.Add(append(leaf.KeyPEM(), leaf.FullchainPEM()...))
+	f.Add(leaf.FullchainPEM())
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"))
+	f.Add([]byte{})
+	dir := f.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.RootPEM(), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	w.caFile = caFile
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "one.pem")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b := w.bundle(p, "auto")
+		snap := ReadBundle(b, time.Now())
+		facts := snap.Facts()
+		v := verdictOf(t, b, snap)
+		if v.Status == model.OK && (!facts.HasKey || !facts.KeyMatch || facts.Leaf == nil) {
+			t.Fatalf("OK without a matching pair: %q", v.Reasons)
+		}
+	})
 }

@@ -67,9 +67,12 @@ type Watcher struct {
 // watchedBundle is the watcher's memory of one bundle.
 type watchedBundle struct {
 	b     model.Bundle
-	last  *bundleRead // nil before the first read
-	sig   string      // what the last sent snapshot looked like
+	read  bool   // false before the first read
+	sig   string // what the last sent snapshot looked like
 	watch watchSet
+	// certPrint and keyPrint fingerprint the last read's contents. Only
+	// these are kept: the snapshot itself belongs to the receiver once sent.
+	certPrint, keyPrint [32]byte
 
 	dirtySince time.Time // zero: clean
 	lastEvent  time.Time
@@ -248,13 +251,13 @@ func (w *Watcher) read(ctx context.Context, wb *watchedBundle) bool {
 		wb.mark(time.Now())
 	}
 	sig := signature(r)
-	prev := wb.last
-	wb.last = r
-	if prev != nil {
-		r.snap.NonAtomic = wb.nonAtomic(prev, r, time.Now(), w.opt.NonAtomicWindow)
+	first := !wb.read
+	if !first {
+		r.snap.NonAtomic = wb.nonAtomic(r, time.Now(), w.opt.NonAtomicWindow)
 	}
+	wb.read, wb.certPrint, wb.keyPrint = true, r.certPrint, r.keyPrint
 	r.snap.Seal(wb.b)
-	if prev != nil && sig == wb.sig && r.snap.NonAtomic == "" {
+	if !first && sig == wb.sig && r.snap.NonAtomic == "" {
 		return true // nothing new to report
 	}
 	wb.sig = sig

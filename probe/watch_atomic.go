@@ -14,9 +14,9 @@ import (
 // is not reported, because no second half follows.
 //
 // It returns the note for the read that completes such a change, or "".
-func (wb *watchedBundle) nonAtomic(prev, cur *bundleRead, now time.Time, window time.Duration) string {
-	certChanged := prev.certPrint != cur.certPrint
-	keyChanged := prev.keyPrint != cur.keyPrint
+func (wb *watchedBundle) nonAtomic(cur *bundleRead, now time.Time, window time.Duration) string {
+	certChanged := wb.certPrint != cur.certPrint
+	keyChanged := wb.keyPrint != cur.keyPrint
 	if certChanged == keyChanged {
 		// Both halves in one read (atomic, or fast enough), or nothing.
 		wb.half = ""
