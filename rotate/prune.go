@@ -51,10 +51,11 @@ func (s *Store) prune(dir string) ([]string, error) {
 		}
 		pruned = append(pruned, v)
 	}
-	if len(pruned) > 0 {
-		return pruned, syncDir(dir)
-	}
-	return nil, nil
+	// No directory fsync here: a prune that a crash undoes is harmless.
+	// The next writer removes .prune-* leftovers, and a version brought
+	// back incomplete is refused by Rollback (loadVersion checks every
+	// file against meta.json). Skipping it keeps a sync off the publish.
+	return pruned, nil
 }
 
 // recentlyReplaced reports whether successor (the version published after

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Leftover prefixes: entries a crashed writer may leave in a bundle
@@ -74,22 +75,65 @@ func stage(bundleDir string, files []stagedFile, meta func(map[string][]byte) *M
 	}()
 	contents := map[string][]byte{}
 	for _, f := range files {
-		if err := writeNew(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
-			return "", err
-		}
 		contents[f.name] = f.data
 	}
 	mj, err := json.MarshalIndent(meta(contents), "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode meta.json: %w", err)
 	}
-	if err := writeNew(filepath.Join(dir, MetaFile), append(mj, '\n'), publicMode); err != nil {
+	all := append(files, stagedFile{MetaFile, publicMode, append(mj, '\n')})
+	if err := writeAllSynced(dir, all); err != nil {
 		return "", err
 	}
 	if err := syncDir(dir); err != nil {
 		return "", err
 	}
 	return dir, nil
+}
+
+// writeAllSynced creates and writes every file, then fsyncs them all
+// concurrently before returning. Concurrent fsyncs of files written
+// together let the filesystem commit them in one journal transaction
+// instead of one after another, which is most of a publish's latency.
+func writeAllSynced(dir string, files []stagedFile) error {
+	opened := make([]*os.File, 0, len(files))
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, sf := range files {
+		f, err := createWrite(filepath.Join(dir, sf.name), sf.data, sf.mode)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+	}
+	errs := make([]error, len(opened))
+	var wg sync.WaitGroup
+	for i, f := range opened {
+		wg.Go(func() {
+			if err := f.Sync(); err != nil {
+				errs[i] = fmt.Errorf("sync %s: %w", filepath.Base(f.Name()), err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// createWrite creates path (which must not exist) with mode and writes
+// data; the caller syncs and closes it.
+func createWrite(path string, data []byte, mode os.FileMode) (*os.File, error) {
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Base(path), err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return f, nil
 }
 
 // makeStagingDir creates a uniquely named directory with the version mode
@@ -106,27 +150,6 @@ func makeStagingDir(parent string) (string, error) {
 		}
 	}
 	return "", errors.New("create staging dir: no free name")
-}
-
-// writeNew creates path (which must not exist) with mode, writes data and
-// fsyncs it.
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
 
 // encodeCerts PEM-encodes certificates from their DER, so whatever text
