@@ -54,7 +54,7 @@ func (b *BundleState) Report(now time.Time) BundleReport {
 		r.Version = f.Version
 		for _, bf := range f.Files {
 			fr := BundleFileReport{Name: bf.Name, Target: bf.Target, Error: bf.Err}
-			if bf.Err == "" || bf.Mode != 0 {
+			if bf.Role != RoleLink && (bf.Err == "" || bf.Mode != 0) { // a link's own mode means nothing
 				fr.Mode = fmt.Sprintf("%04o", bf.Mode.Perm())
 			}
 			r.Files = append(r.Files, fr)

@@ -185,10 +185,7 @@ func (r *bundleRead) linksMoved() bool {
 func (r *bundleRead) readStore(dir string) {
 	link := filepath.Join(dir, rotate.CurrentLink)
 	cur := model.BundleFile{Name: rotate.CurrentLink, Role: model.RoleLink, Path: link}
-	if lst, err := os.Lstat(link); err == nil {
-		cur.Mode = lst.Mode()
-		cur.Target, _ = os.Readlink(link)
-	}
+	cur.Target, _ = os.Readlink(link)
 	v, err := rotate.Open(dir)
 	if err != nil {
 		cur.Err = describeFSError(err, link)

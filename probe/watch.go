@@ -56,7 +56,6 @@ type Watcher struct {
 	events  chan<- model.Event
 	fsw     *fsnotify.Watcher
 	bundles []*watchedBundle
-	watched map[string]bool // directories currently added to fsw
 
 	mu      sync.Mutex
 	pokeAll bool
@@ -91,7 +90,7 @@ func NewWatcher(bundles []model.Bundle, events chan<- model.Event, opt WatchOpti
 	if err != nil {
 		return nil, fmt.Errorf("watch bundles: %w", err)
 	}
-	w := &Watcher{opt: opt, events: events, fsw: fsw, watched: map[string]bool{},
+	w := &Watcher{opt: opt, events: events, fsw: fsw,
 		poked: map[string]bool{}, poke: make(chan struct{}, 1)}
 	for _, b := range bundles {
 		w.bundles = append(w.bundles, &watchedBundle{b: b})
@@ -168,15 +167,6 @@ func (w *Watcher) Run(ctx context.Context) {
 }
 
 func (w *Watcher) onEvent(ev fsnotify.Event, now time.Time) {
-	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-		if w.watched[ev.Name] {
-			// The directory itself went away; fsnotify dropped its watch.
-			// It is added again once a read finds it (re-created, or the
-			// new directory a link now points through).
-			_ = w.fsw.Remove(ev.Name)
-			delete(w.watched, ev.Name)
-		}
-	}
 	for _, wb := range w.bundles {
 		if wb.watch.matches(ev.Name) {
 			wb.mark(now)
@@ -278,22 +268,28 @@ func (w *Watcher) syncWatches() bool {
 			want[dir] = true
 		}
 	}
+	// fsnotify's own list is the truth: it drops a watch by itself when
+	// the directory is removed or renamed, and the directory is added
+	// again here once a read finds it (re-created, or the new directory a
+	// link now points through).
+	have := map[string]bool{}
+	for _, dir := range w.fsw.WatchList() {
+		have[dir] = true
+	}
 	added := false
 	for dir := range want {
-		if w.watched[dir] {
+		if have[dir] {
 			continue
-		}
-		if err := w.fsw.Add(dir); err == nil {
-			w.watched[dir] = true
-			added = true
 		}
 		// A failed Add (the directory vanished since the read) is retried
 		// on the next read; the periodic rescan guarantees there is one.
+		if err := w.fsw.Add(dir); err == nil {
+			added = true
+		}
 	}
-	for dir := range w.watched {
+	for dir := range have {
 		if !want[dir] {
 			_ = w.fsw.Remove(dir)
-			delete(w.watched, dir)
 		}
 	}
 	return added

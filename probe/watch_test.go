@@ -253,3 +253,22 @@ func TestWatcherSurvivesALinkLoopAndRecovers(t *testing.T) {
 	}
 	waitSnapshot(t, events, func(s *model.BundleSnapshot) bool { return reasons(s) == "" })
 }
+
+// TestPeriodicRescanCatchesWhatInotifyMissed drops every inotify watch
+// behind the watcher's back (as a full kernel queue or a network file
+// system would lose events) and checks the slow rescan still delivers.
+func TestPeriodicRescanCatchesWhatInotifyMissed(t *testing.T) {
+	w := newDiskWorld(t)
+	dir := filepath.Join(w.dir, "store", "web")
+	swapCurrent(t, dir, writeStoreVersion(t, dir, 1, w.leaf(t)))
+	events, wt := runWatcher(t, []model.Bundle{w.bundle(dir, "store")}, WatchOptions{Rescan: 300 * time.Millisecond})
+	waitSnapshot(t, events, version("v0001"))
+	time.Sleep(200 * time.Millisecond) // let the re-read after adding watches pass
+	for _, p := range wt.fsw.WatchList() {
+		if err := wt.fsw.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swapCurrent(t, dir, writeStoreVersion(t, dir, 2, w.leaf(t)))
+	waitSnapshot(t, events, version("v0002"))
+}
