@@ -8,14 +8,25 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite golden screens in testdata/")
+// -update rewrites golden screens. teatest's golden package already
+// defines the flag in this test binary; define it only when it does not.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden screens in testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // checkGolden compares a screen with testdata/NAME.golden. Trailing
 // spaces are kept: they prove the layout fills the terminal exactly.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

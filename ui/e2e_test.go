@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"certdeck/model"
+	"certdeck/themes"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+)
+
+// newProgramModel is the console fed through its real relay from ch.
+func newProgramModel(t *testing.T, ch chan model.Event) *Model {
+	t.Helper()
+	theme, _ := themes.Builtin(themes.ANSI)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	return New(Options{Fleet: testFleet(t), Events: ch, Done: done, Prober: &fakeProber{},
+		Theme: theme, ThemeDecided: true, Clock: func() time.Time { return fixedNow }})
+}
+
+func startProgram(t *testing.T, m *Model, w, h int) *teatest.TestModel {
+	t.Helper()
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, what ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range what {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// TestProbeEventsReachScreenThroughRelay runs the real program: events
+// written to the channel appear as rows, help opens, q exits.
+func TestProbeEventsReachScreenThroughRelay(t *testing.T) {
+	ch := make(chan model.Event, 64)
+	tm := startProgram(t, newProgramModel(t, ch), 120, 40)
+	for _, ev := range testEvents() {
+		ch <- ev
+	}
+	waitFor(t, tm, "CRIT", "WARN", "billing")
+	tm.Type("?")
+	waitFor(t, tm, "re-probe all")
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if final.state.Endpoint("billing").Verdict.Status != model.Crit {
+		t.Fatal("final state did not apply the events")
+	}
+}
+
+// TestFilterFlowEndToEnd types a filter and clears it with esc.
+func TestFilterFlowEndToEnd(t *testing.T) {
+	ch := make(chan model.Event, 64)
+	tm := startProgram(t, newProgramModel(t, ch), 100, 30)
+	for _, ev := range testEvents() {
+		ch <- ev
+	}
+	waitFor(t, tm, "billing")
+	tm.Type("/mail")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor(t, tm, "filter:")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if final.filterText != "" || len(final.fleet.order) != 11 {
+		t.Fatalf("after esc: filter %q, %d rows", final.filterText, len(final.fleet.order))
+	}
+}
+
+// countingWriter counts bytes written to the terminal.
+type countingWriter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.n += len(p)
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *countingWriter) take() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = 0
+	return n
+}
+
+// TestOneRowChangeWritesLittle measures the bytes sent to the terminal
+// when one endpoint's row changes (a renewal: new serial, new expiry), on
+// a 200x50 screen in 256 colours. The goal is at most 1 KiB: the console
+// must stay usable over slow SSH links.
+func TestOneRowChangeWritesLittle(t *testing.T) {
+	theme, _ := themes.Builtin(themes.Dark)
+	m := New(Options{Fleet: testFleet(t), Theme: theme, ThemeDecided: true, Clock: func() time.Time { return fixedNow }})
+	out := &countingWriter{}
+	p := tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(blockingReader{}), tea.WithWindowSize(200, 50),
+		tea.WithColorProfile(colorprofile.ANSI256), tea.WithoutSignals())
+	done := make(chan struct{})
+	go func() {
+		if _, err := p.Run(); err != nil {
+			t.Errorf("program: %v", err)
+		}
+		close(done)
+	}()
+	defer func() { p.Quit(); <-done }()
+
+	// Nothing in flight: the spinner would redraw on its own.
+	var round []model.Event
+	for _, ev := range testEvents() {
+		if _, started := ev.(model.ProbeStarted); !started {
+			round = append(round, ev)
+		}
+	}
+	p.Send(eventsMsg{events: round})
+	settle := func() int {
+		// The renderer flushes at its frame rate: wait for output to start,
+		// then for 200 ms of quiet, so the count covers the whole change.
+		total, quiet := 0, 0
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+			n := out.take()
+			total += n
+			switch {
+			case n > 0:
+				quiet = 0
+			case total > 0:
+				quiet++
+			}
+			if quiet >= 4 {
+				break
+			}
+		}
+		return total
+	}
+	first := settle()
+	renewed := obs("www", cert("www.example.com", "abcdef0123456789abcdef0123456789", 89*24*time.Hour))
+	p.Send(eventsMsg{events: []model.Event{renewed}})
+	changed := settle()
+	t.Logf("first frame: %d bytes; one row changed: %d bytes", first, changed)
+	if changed == 0 {
+		t.Fatal("no bytes written for a changed row: the measurement is broken")
+	}
+	if changed > 1024 {
+		t.Errorf("one row change wrote %d bytes, goal is at most 1024", changed)
+	}
+}
+
+// blockingReader is a terminal input that never types anything.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
+
+var _ io.Reader = blockingReader{}
