@@ -13,7 +13,8 @@ type RoundOptions struct {
 	// Probe applies to every endpoint; its Timeout defaults to the fleet's.
 	Probe ProbeOptions
 	// Events, when set, also receives ProbeStarted and each observation as
-	// it completes (for progress display). Sends block; keep it drained.
+	// it completes (for progress display). Sends block until read or until
+	// ctx is done; the returned slice is complete either way.
 	Events chan<- model.Event
 }
 
@@ -39,16 +40,23 @@ func Round(ctx context.Context, f *model.Fleet, opt RoundOptions) []*model.Obser
 					return
 				}
 				ep := f.Endpoints[i]
-				if opt.Events != nil {
-					opt.Events <- model.ProbeStarted{Endpoint: ep.Name, Time: popt.now()}
-				}
+				sendEvent(ctx, opt.Events, model.ProbeStarted{Endpoint: ep.Name, Time: popt.now()})
 				out[i] = p.probe(ctx, ep)
-				if opt.Events != nil {
-					opt.Events <- out[i]
-				}
+				sendEvent(ctx, opt.Events, out[i])
 			}
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// sendEvent delivers ev unless events is nil or ctx is done first.
+func sendEvent(ctx context.Context, events chan<- model.Event, ev model.Event) {
+	if events == nil {
+		return
+	}
+	select {
+	case events <- ev:
+	case <-ctx.Done():
+	}
 }

@@ -231,3 +231,26 @@ func TestRoundReturnsOneObservationPerEndpointInFleetOrder(t *testing.T) {
 		t.Fatalf("results: %q / %s / %q", obs[0].Error, obs[1].ErrKind, obs[2].Error)
 	}
 }
+
+func TestRoundReportsProgressOnEvents(t *testing.T) {
+	fx := newFixture(t)
+	srv := probetest.StartTLSServer(t, serverConfig(fx.leaf.TLSCertificate()))
+	f := testFleet(time.Hour, 2,
+		endpoint(t, "a", srv.Addr, "svc.test", fx.caFile),
+		endpoint(t, "b", srv.Addr, "svc.test", fx.caFile))
+	events := make(chan model.Event, 8)
+	obs := Round(context.Background(), f, RoundOptions{Events: events})
+	close(events)
+	var started, done int
+	for ev := range events {
+		switch ev.(type) {
+		case model.ProbeStarted:
+			started++
+		case *model.Observation:
+			done++
+		}
+	}
+	if len(obs) != 2 || started != 2 || done != 2 {
+		t.Fatalf("%d observations, %d started and %d done events; want 2 each", len(obs), started, done)
+	}
+}
