@@ -86,7 +86,7 @@ func Start(ctx context.Context, opts Options) (*model.Fleet, func(), error) {
 		return fail(fmt.Errorf("write demo CA: %w", err))
 	}
 	interval := model.Duration(opts.Interval)
-	timeout := model.Duration(2 * time.Second)
+	timeout := model.Duration(3 * time.Second)
 	b.cfg = model.Config{Name: "demo fleet", Defaults: model.DefaultsConfig{Interval: &interval, Timeout: &timeout}}
 	for _, s := range scenarios {
 		if err := s(b); err != nil {

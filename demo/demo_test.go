@@ -25,7 +25,7 @@ func TestDemoFleetShowsEveryState(t *testing.T) {
 	now := time.Now()
 	state := model.NewState(fleet)
 	var events []model.Event
-	for _, o := range probe.Round(ctx, fleet, probe.RoundOptions{}) {
+	for _, o := range probe.Round(ctx, fleet, probe.RoundOptions{Probe: probe.ProbeOptions{Timeout: 8 * time.Second}}) {
 		events = append(events, o)
 	}
 	state.Apply(now, events)
@@ -78,11 +78,11 @@ func TestRenewingEndpointChangesSerial(t *testing.T) {
 	if !ok {
 		t.Fatal("no short-lived endpoint")
 	}
-	first := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 2 * time.Second}).Leaf()
+	first := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 8 * time.Second}).Leaf()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
-		if l := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 2 * time.Second}).Leaf(); l != nil && first != nil && l.Serial != first.Serial {
+		if l := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 8 * time.Second}).Leaf(); l != nil && first != nil && l.Serial != first.Serial {
 			return
 		}
 	}
