@@ -9,6 +9,8 @@
 // upgrade dialogues), ticket.go (ticket capture and the resumption check),
 // verify.go (manual chain and hostname verification), ocsp.go (stapled
 // responses), classify.go (error kinds and messages), endpoint.go
-// (ProbeEndpoint), round.go (one round over a fleet), scheduler.go (periodic
-// rounds, Trigger) and queue.go (the work queue behind the scheduler).
+// (ProbeEndpoint), options.go (ProbeOptions), files.go (ca: and client
+// certificate files, cached while unchanged), round.go (one round over a
+// fleet), scheduler.go (periodic rounds, Trigger) and queue.go (the work
+// queue behind the scheduler). Test servers live in probe/probetest.
 package probe

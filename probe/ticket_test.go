@@ -135,3 +135,18 @@ func TestDescribeTickets(t *testing.T) {
 		})
 	}
 }
+
+func TestGoServerTicketsAreOpaque(t *testing.T) {
+	fx := newFixture(t)
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			cfg := serverConfig(fx.leaf.TLSCertificate())
+			cfg.MaxVersion = version
+			srv := probetest.StartTLSServer(t, cfg)
+			o := ProbeEndpoint(context.Background(), endpoint(t, "go", srv.Addr, "svc.test", fx.caFile), probeOpts())
+			if !o.Ticket.Issued || !o.Ticket.Opaque || o.Ticket.KeyName != "" || !o.Ticket.Resumed {
+				t.Fatalf("ticket = %+v, want issued, opaque, no key name, resumed", o.Ticket)
+			}
+		})
+	}
+}
