@@ -58,6 +58,15 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Detail, k.Events, k.Sort, k.Probe, k.Quit}
 }
 
+// ModeHelp is the footer hint for a mode other than normal: the keys
+// that do something there.
+func (k *KeyMap) ModeHelp(detail bool) []key.Binding {
+	if detail {
+		return []key.Binding{k.Back, k.Up, k.Down, k.PageDown, k.Copy, k.CopyFingerprint, k.Probe, k.Quit}
+	}
+	return []key.Binding{k.Back, k.Up, k.Down, k.Bottom, k.Quit}
+}
+
 // FullHelp is the `?` screen, one column per concern.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	cols := [][]key.Binding{

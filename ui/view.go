@@ -130,7 +130,14 @@ func (m *Model) renderFooter(w int) string {
 	}
 	hm := m.help // a copy: View changes nothing
 	hm.SetWidth(w)
-	return fit(hm.ShortHelpView(m.ctx.Keys.ShortHelp()), w)
+	bindings := m.ctx.Keys.ShortHelp()
+	switch m.mode {
+	case modeDetail:
+		bindings = m.ctx.Keys.ModeHelp(true)
+	case modeEvents:
+		bindings = m.ctx.Keys.ModeHelp(false)
+	}
+	return fit(hm.ShortHelpView(bindings), w)
 }
 
 func (m *Model) renderHelp(w, h int) []string {
