@@ -92,6 +92,8 @@ plus any TARGET given as an argument.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       buildVersion(),
+		// TARGETs are addresses, not subcommands.
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConsole(cmd, &g, args)
 		},

@@ -1,6 +1,11 @@
 package themes
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+)
 
 // Choice is everything that may name a theme, strongest first.
 type Choice struct {
@@ -48,7 +53,12 @@ func Named(name, dir string) (Theme, error) {
 	if dir == "" {
 		return Theme{}, fmt.Errorf("unknown theme %q (built-in: %v)", name, BuiltinNames())
 	}
-	return LoadUser(dir, name)
+	t, err := LoadUser(dir, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Theme{}, fmt.Errorf("unknown theme %q: not built in (%v) and no file %s",
+			name, BuiltinNames(), filepath.Join(dir, name+".yaml"))
+	}
+	return t, err
 }
 
 // ForBackground picks the built-in matching the terminal's background.
