@@ -334,3 +334,35 @@ func TestDetailBesideFrom120BelowAt80(t *testing.T) {
 		t.Fatalf("at 80x16 the detail should replace the table, got %+v", g)
 	}
 }
+
+// stubSection stands in for a later section (Bundles) to prove the root
+// model routes to sections without knowing them.
+type stubSection struct{ keys []string }
+
+func (s *stubSection) Title() string  { return "Bundles" }
+func (s *stubSection) Refresh(*Model) {}
+func (s *stubSection) HandleKey(_ *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	s.keys = append(s.keys, msg.String())
+	return nil, msg.String() == "j"
+}
+func (s *stubSection) View(_ *Model, w, h int) []string {
+	return padLines([]string{"bundle rows"}, w, h)
+}
+func (s *stubSection) Selected() string { return "" }
+
+func TestTabSwitchesSectionsAndRoutesKeys(t *testing.T) {
+	m, _ := newTestModel(t, 100, 30, false)
+	stub := &stubSection{}
+	m.sections = append(m.sections, stub)
+	m.relayout()
+	if s := screen(m); !strings.Contains(s, "[Fleet]") || !strings.Contains(s, "Bundles") {
+		t.Fatalf("no section tabs:\n%s", s)
+	}
+	press(m, "tab", "j")
+	if !slices.Equal(stub.keys, []string{"j"}) {
+		t.Fatalf("active section got keys %v, want [j]", stub.keys)
+	}
+	if s := screen(m); !strings.Contains(s, "bundle rows") || strings.Count(s, "\n")+1 != 30 {
+		t.Fatalf("active section not shown or screen not 30 lines:\n%s", s)
+	}
+}

@@ -29,7 +29,7 @@ type geometry struct {
 
 func (m *Model) geometry() geometry {
 	w, h := m.ctx.Width, m.ctx.Height
-	g := geometry{bodyH: max(0, h-headerLines-footerLines)}
+	g := geometry{bodyH: max(0, h-headerLines-m.tabLines()-footerLines)}
 	g.tableW, g.tableH = w, g.bodyH
 	switch m.mode {
 	case modeEvents:
@@ -79,6 +79,9 @@ func (m *Model) render() string {
 	}
 	lines := make([]string, 0, h)
 	lines = append(lines, m.renderHeader(w)...)
+	if m.tabLines() > 0 {
+		lines = append(lines, m.renderTabs(w))
+	}
 	g := m.geometry()
 	switch m.mode {
 	case modeHelp:
@@ -147,4 +150,29 @@ func (m *Model) renderHelp(w, h int) []string {
 	body := hm.FullHelpView(m.ctx.Keys.FullHelp())
 	lines := append([]string{title, ""}, strings.Split(body, "\n")...)
 	return padLines(lines, w, h)
+}
+
+// tabLines is 1 when there is more than one section to switch between.
+func (m *Model) tabLines() int {
+	if len(m.sections) > 1 {
+		return 1
+	}
+	return 0
+}
+
+// renderTabs names the sections, the active one highlighted; tab moves.
+func (m *Model) renderTabs(w int) string {
+	st := m.ctx.Styles
+	var b strings.Builder
+	for i, s := range m.sections {
+		if i > 0 {
+			b.WriteString(st.Border.Render(" │ "))
+		}
+		if i == m.active {
+			b.WriteString(st.Title.Render("[" + s.Title() + "]"))
+		} else {
+			b.WriteString(st.Muted.Render(" " + s.Title() + " "))
+		}
+	}
+	return fit(b.String(), w)
 }
