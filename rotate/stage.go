@@ -85,14 +85,11 @@ func stage(bundleDir string, files []stagedFile, meta func(map[string][]byte) *M
 	if err := writeAllSynced(dir, all); err != nil {
 		return "", err
 	}
-	if err := syncDir(dir); err != nil {
-		return "", err
-	}
 	return dir, nil
 }
 
-// writeAllSynced creates and writes every file, then fsyncs them all
-// concurrently before returning. Concurrent fsyncs of files written
+// writeAllSynced creates and writes every file, then fsyncs them and the
+// directory concurrently before returning. Concurrent fsyncs of files written
 // together let the filesystem commit them in one journal transaction
 // instead of one after another, which is most of a publish's latency.
 func writeAllSynced(dir string, files []stagedFile) error {
@@ -118,8 +115,12 @@ func writeAllSynced(dir string, files []stagedFile) error {
 			}
 		})
 	}
+	// The staging directory's own entries are synced in the same batch:
+	// all of it must be durable before the rename, not in any order.
+	var dirErr error
+	wg.Go(func() { dirErr = syncDir(dir) })
 	wg.Wait()
-	return errors.Join(errs...)
+	return errors.Join(append(errs, dirErr)...)
 }
 
 // createWrite creates path (which must not exist) with mode and writes
