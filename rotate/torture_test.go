@@ -2,7 +2,6 @@ package rotate
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -194,6 +193,3 @@ func TestPerFileRelinkExposesMixedPairs(t *testing.T) {
 func certbotName(kind string, i int) string {
 	return kind + string(rune('1'+i)) + ".pem"
 }
-
-// ensure fs is used (ErrNotExist classification is via errors.Join above).
-var _ = fs.ErrNotExist
