@@ -53,6 +53,7 @@ type globalFlags struct {
 	config   string
 	theme    string
 	readOnly bool
+	bundles  []string // --bundle PATH, repeatable: ad-hoc bundle dirs or files
 }
 
 func main() {
@@ -100,6 +101,7 @@ plus any TARGET given as an argument.`,
 	}
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $CERTDECK_CONFIG or $XDG_CONFIG_HOME/certdeck/config.yaml)")
 	root.PersistentFlags().StringVar(&g.theme, "theme", "", "console theme: ansi, dark, light, high-contrast, mono, or a file in $XDG_CONFIG_HOME/certdeck/themes/NAME.yaml")
+	root.PersistentFlags().StringArrayVar(&g.bundles, "bundle", nil, "watch a certificate bundle dir or PEM file (repeatable; layout auto-detected)")
 	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "console: disable every action that changes anything")
 	root.AddCommand(newDemoCmd(&g))
 	root.AddCommand(newVersionCmd())
@@ -141,6 +143,9 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 		return &exitError{code: usageExit, err: err}
 	}
 	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
+		return &exitError{code: usageExit, err: err}
+	}
+	if fleet, err = model.FleetWithBundlePaths(fleet, g.bundles, ""); err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
 	return openConsole(cmd, g, fleet)
@@ -383,8 +388,8 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	switch {
 	case err == nil:
 	case !explicit && errors.Is(err, fs.ErrNotExist):
-		if len(args) == 0 {
-			return usage(fmt.Errorf("nothing to check: no config at %s and no TARGET given (try: certdeck check example.com:443, or --config FILE)", path))
+		if len(args) == 0 && len(g.bundles) == 0 {
+			return usage(fmt.Errorf("nothing to check: no config at %s and no TARGET or --bundle given (try: certdeck check example.com:443, or --config FILE)", path))
 		}
 		fleet = nil
 	default:
@@ -397,11 +402,15 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
 		return usage(err)
 	}
-	if len(fleet.Endpoints) == 0 {
-		return usage(fmt.Errorf("%s defines no endpoints and no TARGET was given", path))
-	}
 	if err := f.apply(fleet, len(args) > 0, configured); err != nil {
 		return usage(err)
+	}
+	// Ad-hoc bundles take --ca as their extra trust roots, as targets do.
+	if fleet, err = model.FleetWithBundlePaths(fleet, g.bundles, f.ca); err != nil {
+		return usage(err)
+	}
+	if len(fleet.Endpoints) == 0 && len(fleet.Bundles) == 0 {
+		return usage(fmt.Errorf("%s defines no endpoints or bundles and no TARGET was given", path))
 	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
@@ -414,6 +423,8 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 		events[i] = o
 	}
 	state.Apply(now, events)
+	// Bundles after observations, so drift compares against what is served.
+	state.Apply(now, probe.BundleEvents(fleet.Bundles, now))
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {

@@ -133,3 +133,48 @@ func TestCheckReadsConfigFile(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 }
+
+func TestCheckBundleFlagReadsDiskOnly(t *testing.T) {
+	ca := pki.Must(pki.NewCA("Bundle CA"))
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.RootPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, leaf *pki.Leaf, keyMode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(append(leaf.KeyPEM(), leaf.FullchainPEM()...))
+		f.Close()
+		return path
+	}
+	healthy := write("good.pem", pki.Must(ca.Issue(pki.Options{DNSNames: []string{"a.test"}})), 0o600)
+	leaky := write("leaky.pem", pki.Must(ca.Issue(pki.Options{DNSNames: []string{"b.test"}})), 0o644)
+
+	out, code, err := runCheckCmd(t, "--bundle", healthy, "--ca", caFile, "--format", "json")
+	if code != 0 {
+		t.Fatalf("healthy single-file bundle: exit %d (%v)\n%s", code, err, out)
+	}
+	var doc struct {
+		Bundles []struct {
+			Name, Layout, Status string
+		} `json:"bundles"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc.Bundles) != 1 || doc.Bundles[0].Layout != "single-file" || doc.Bundles[0].Status != "OK" {
+		t.Fatalf("bundles = %+v", doc.Bundles)
+	}
+
+	out, code, _ = runCheckCmd(t, "--bundle", healthy, "--bundle", leaky, "--ca", caFile)
+	if code != 2 || !strings.Contains(out, "mode 0644") {
+		t.Fatalf("a key readable by others must be CRIT and exit 2; got %d\n%s", code, out)
+	}
+	if strings.Contains(out, "PRIVATE KEY") {
+		t.Fatal("table output contains key material")
+	}
+}

@@ -12,7 +12,8 @@ import (
 // jsonReport is the `certdeck check --format json` document. Every key is
 // always present (no omitempty) so scripts can index without guarding.
 type jsonReport struct {
-	Endpoints []jsonEndpoint `json:"endpoints"`
+	Endpoints []jsonEndpoint       `json:"endpoints"`
+	Bundles   []model.BundleReport `json:"bundles"`
 }
 
 type jsonEndpoint struct {
@@ -55,12 +56,15 @@ type jsonTicket struct {
 	Opaque  bool   `json:"opaque"`
 }
 
-// JSON writes the state as one JSON document, endpoints worst first (the
-// table's order), times in RFC 3339 UTC. state must be classified at now.
+// JSON writes the state as one JSON document, endpoints then bundles, each
+// worst first (the table's order), times in RFC 3339 UTC. state must be classified at now.
 func JSON(w io.Writer, state *model.State, now time.Time) error {
-	doc := jsonReport{Endpoints: []jsonEndpoint{}}
+	doc := jsonReport{Endpoints: []jsonEndpoint{}, Bundles: []model.BundleReport{}}
 	for _, es := range state.WorstFirst(now) {
 		doc.Endpoints = append(doc.Endpoints, endpointJSON(es, now))
+	}
+	for _, b := range state.BundlesWorstFirst(now) {
+		doc.Bundles = append(doc.Bundles, b.Report(now))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -17,7 +17,8 @@ const maxReason = 100
 
 // Table writes one line per endpoint, worst first: status word, name,
 // address, days left, not-after date, serial (first 8 hex digits), issuer,
-// TLS version, and the error or the main reason for a non-OK status.
+// TLS version, and the error or the main reason for a non-OK status; then,
+// after a blank line, one line per bundle (see bundleTable).
 // state must be classified at now (State.Apply or State.Reclassify).
 func Table(w io.Writer, state *model.State, now time.Time) error {
 	var buf bytes.Buffer
@@ -43,9 +44,17 @@ func Table(w io.Writer, state *model.State, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// tabwriter pads the empty last cell of OK rows; trailing blanks are
-	// noise in diffs and golden files.
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+	if err := writeTrimmed(w, buf.String()); err != nil {
+		return err
+	}
+	return bundleTable(w, state, now)
+}
+
+// writeTrimmed copies tabwriter output line by line without trailing
+// blanks: tabwriter pads the empty last cell of OK rows, which is noise in
+// diffs and golden files.
+func writeTrimmed(w io.Writer, text string) error {
+	for _, line := range strings.SplitAfter(text, "\n") {
 		if line == "" {
 			continue
 		}
