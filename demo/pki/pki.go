@@ -72,16 +72,7 @@ func NewCA(name string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
-		Subject:               pkix.Name{CommonName: name, Organization: []string{"certdeck test"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	tmpl := caTemplate(name, 10)
 	cert, err := sign(tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return nil, fmt.Errorf("mint CA %q: %w", name, err)
@@ -95,17 +86,7 @@ func (ca *CA) Intermediate(name string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
-		Subject:               pkix.Name{CommonName: name, Organization: []string{"certdeck test"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(5, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key)
+	cert, err := sign(caTemplate(name, 5), ca.Cert, key.Public(), ca.Key)
 	if err != nil {
 		return nil, fmt.Errorf("mint intermediate %q: %w", name, err)
 	}
@@ -241,6 +222,20 @@ func Must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// caTemplate describes an authority valid from an hour ago for years.
+func caTemplate(name string, years int) *x509.Certificate {
+	now := time.Now()
+	return &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"certdeck test"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(years, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
 }
 
 func newKey(t KeyType) (crypto.Signer, error) {
