@@ -244,14 +244,7 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 			in.AlsoWrite = alsoWrite
 			s := &rotate.Store{Dir: storeDir, Keep: keep, ReadOnly: g.readOnly}
 			res, err := s.Publish(name, in)
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Describe())
-			for _, w := range res.Warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", w)
-			}
-			return nil
+			return printResult(cmd, res, err)
 		},
 	}
 	f := cmd.Flags()
@@ -267,6 +260,19 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.StringVar(&fromCertbot, "from-certbot", "", "read cert.pem/chain.pem/fullchain.pem/privkey.pem from a certbot lineage dir ($RENEWED_LINEAGE if none)")
 	f.Lookup("from-certbot").NoOptDefVal = certbotEnvDefault
 	return cmd
+}
+
+// printResult reports a publish or rollback: the outcome on stdout,
+// warnings on stderr, and exit status 1 with the reason on refusal.
+func printResult(cmd *cobra.Command, res *rotate.Result, err error) error {
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), res.Describe())
+	for _, w := range res.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", w)
+	}
+	return nil
 }
 
 // certbotEnvDefault marks `--from-certbot` given without a directory.
@@ -285,14 +291,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			}
 			s := &rotate.Store{Dir: storeDir, ReadOnly: g.readOnly}
 			res, err := s.Rollback(args[0], to)
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Describe())
-			for _, w := range res.Warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", w)
-			}
-			return nil
+			return printResult(cmd, res, err)
 		},
 	}
 	cmd.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
