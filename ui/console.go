@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"certdeck/model"
 	"certdeck/probe"
@@ -11,7 +12,7 @@ import (
 )
 
 // Run probes fleet in the background and runs the console until the user
-// quits; it returns after every probe goroutine has stopped.
+// quits; it returns after every probe and watcher goroutine has stopped.
 func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -22,16 +23,27 @@ func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...t
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
-	stopped := make(chan struct{})
+	// The bundle watcher shares the channel: disk changes and probe
+	// results reach the state through the same relay, in one order.
+	watcher, err := probe.NewWatcher(fleet.Bundles, events, probe.WatchOptions{})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(stopped)
+		defer wg.Done()
 		sched.Run(ctx)
 	}()
-	opts.Fleet, opts.Events, opts.Done, opts.Prober = fleet, events, ctx.Done(), sched
+	go func() {
+		defer wg.Done()
+		watcher.Run(ctx)
+	}()
+	opts.Fleet, opts.Events, opts.Done, opts.Prober, opts.Bundles = fleet, events, ctx.Done(), sched, watcher
 	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)
 	_, err = tea.NewProgram(New(opts), progOpts...).Run()
 	cancel()
-	<-stopped
+	wg.Wait()
 	// A cancelled parent (a signal) is a normal way out, not an error.
 	if err != nil && parent.Err() == nil {
 		return fmt.Errorf("console: %w", err)

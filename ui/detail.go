@@ -17,12 +17,16 @@ const detailEvents = 8
 // field, the whole chain, tickets and recent events, scrolled by
 // detailScroll and cut to exactly w x h.
 func (m *Model) renderDetail(w, h int) []string {
-	es := m.selected()
-	if es == nil {
+	var content []string
+	if es := m.selected(); es != nil {
+		content = m.detailLines(es)
+	} else if bs := m.selectedBundle(); bs != nil {
+		content = m.bundleDetailLines(bs)
+	} else {
 		return padLines([]string{m.ctx.Styles.Muted.Render("nothing selected")}, w, h)
 	}
 	var lines []string
-	for _, l := range m.detailLines(es) {
+	for _, l := range content {
 		// Long values (fingerprints, errors) wrap rather than vanish.
 		lines = append(lines, wrapIndented(l, max(1, w-1), detailIndent)...)
 	}

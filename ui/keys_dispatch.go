@@ -51,7 +51,7 @@ func (m *Model) keyNormal(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		m.setFilter("")
 	case key.Matches(msg, k.Detail):
-		if m.selected() != nil {
+		if m.sections[m.active].Selected() != "" {
 			m.mode = modeDetail
 			m.detailScroll = 0
 			m.relayout()
@@ -75,6 +75,10 @@ func (m *Model) keyCommon(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Probe):
 		if es := m.selected(); es != nil {
 			return m.trigger(es.Endpoint.Name)
+		}
+		if bs := m.selectedBundle(); bs != nil {
+			m.setFlash("re-reading " + clean(bs.Bundle.Name) + " and probing the endpoints it serves")
+			return m.recheckBundle(bs.Bundle, 0)
 		}
 	case key.Matches(msg, k.ProbeAll):
 		return m.trigger()
@@ -143,10 +147,10 @@ func (m *Model) keyDetail(msg tea.KeyPressMsg) tea.Cmd {
 		m.mode = modeNormal
 		m.relayout()
 	case key.Matches(msg, k.Up):
-		m.fleet.move(-1)
+		m.moveCursor(-1)
 		m.detailScroll = 0
 	case key.Matches(msg, k.Down):
-		m.fleet.move(1)
+		m.moveCursor(1)
 		m.detailScroll = 0
 	case key.Matches(msg, k.PageDown):
 		m.detailScroll += 5

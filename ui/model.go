@@ -19,7 +19,9 @@ type Options struct {
 	// Done stops the relay (the program is exiting).
 	Done   <-chan struct{}
 	Prober Prober // nil: r/R only flash a note
-	Theme  themes.Theme
+	// Bundles re-reads bundles on demand (after a publish); nil: none.
+	Bundles Rescanner
+	Theme   themes.Theme
 	// ThemeDecided is false when no flag, NO_COLOR or config chose the
 	// theme: the terminal's background reply may then pick light or dark.
 	ThemeDecided bool
@@ -52,6 +54,7 @@ type Model struct {
 	sections []Section
 	active   int
 	fleet    *fleetTable
+	bundles  *bundlesTable // nil when the fleet has no bundles
 
 	mode         mode
 	filterText   string
@@ -94,6 +97,12 @@ func New(opts Options) *Model {
 	}
 	m.fleet = newFleetTable()
 	m.sections = []Section{m.fleet}
+	// The Bundles tab exists only when bundles are configured: a tab bar
+	// over an empty section would be noise.
+	if opts.Fleet != nil && len(opts.Fleet.Bundles) > 0 {
+		m.bundles = newBundlesTable(opts.Fleet.Bundles)
+		m.sections = append(m.sections, m.bundles)
+	}
 	m.help.Styles = m.ctx.Styles.Help
 	m.paints = newPaints(m.ctx.Styles)
 	m.refresh()
@@ -215,7 +224,29 @@ func (m *Model) tooSmall() bool {
 	return m.ctx.Width < minWidth || m.ctx.Height < minHeight
 }
 
-// selected is the state of the endpoint under the cursor, or nil.
+// selected is the state of the endpoint under the cursor, or nil (also
+// when another section is active: a bundle may share an endpoint's name).
 func (m *Model) selected() *model.EndpointState {
-	return m.state.Endpoint(m.sections[m.active].Selected())
+	if m.sections[m.active] != Section(m.fleet) {
+		return nil
+	}
+	return m.state.Endpoint(m.fleet.Selected())
+}
+
+// selectedBundle is the bundle under the cursor of the Bundles section
+// when it is active, or nil.
+func (m *Model) selectedBundle() *model.BundleState {
+	if m.bundles == nil || m.sections[m.active] != Section(m.bundles) {
+		return nil
+	}
+	return m.state.Bundle(m.bundles.Selected())
+}
+
+// moveCursor moves the active section's cursor (the detail pane follows).
+func (m *Model) moveCursor(delta int) {
+	if m.selectedBundle() != nil {
+		m.bundles.move(delta)
+		return
+	}
+	m.fleet.move(delta)
 }

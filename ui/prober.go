@@ -12,3 +12,8 @@ type Prober interface {
 	// NextRound is when the next periodic round starts (zero: unknown).
 	NextRound() time.Time
 }
+
+// Rescanner re-reads bundles on disk now; *probe.Watcher satisfies it.
+type Rescanner interface {
+	Rescan(names ...string)
+}

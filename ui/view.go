@@ -59,6 +59,10 @@ func (m *Model) relayout() {
 	g := m.geometry()
 	m.fleet.rows = max(0, g.tableH-1)
 	m.fleet.clamp()
+	if m.bundles != nil {
+		m.bundles.rows = max(0, g.tableH-1)
+		m.bundles.clamp()
+	}
 }
 
 // View renders the screen. It reads state and never changes it.
