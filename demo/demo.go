@@ -45,7 +45,7 @@ type scenario func(b *Builder) error
 
 // scenarios in the order their rows are added to the config.
 var scenarios = []scenario{
-	healthy, expiring, untrusted, faults, smtpStartTLS, ticketPool, renewing, extra,
+	healthy, expiring, untrusted, faults, smtpStartTLS, ticketPool, renewing, bundles, extra,
 }
 
 // Start mints the CA, starts every scenario's servers and returns the
