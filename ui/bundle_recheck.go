@@ -17,17 +17,20 @@ import (
 func (m *Model) recheckBundle(b model.Bundle, delay time.Duration) tea.Cmd {
 	rescan, prober := m.opts.Bundles, m.opts.Prober
 	serves := b.Serves
-	run := func() tea.Msg {
+	reread := func() tea.Msg {
 		if rescan != nil {
 			rescan.Rescan(b.Name)
 		}
+		return nil
+	}
+	reprobe := func() tea.Msg {
 		if prober != nil && len(serves) > 0 {
 			prober.Trigger(serves...)
 		}
 		return nil
 	}
 	if delay <= 0 {
-		return run
+		return tea.Batch(reread, reprobe)
 	}
-	return tea.Tick(delay, func(time.Time) tea.Msg { return run() })
+	return tea.Batch(reread, tea.Tick(delay, func(time.Time) tea.Msg { return reprobe() }))
 }

@@ -12,16 +12,17 @@ type KeyMap struct {
 	Detail, Back, Filter, Help, Events, NextSection key.Binding
 	Sort, SortReverse, Group                        key.Binding
 	Probe, ProbeAll, Copy, CopyFingerprint          key.Binding
+	Publish, Rollback                               key.Binding
 	Quit                                            key.Binding
 	// Mutating lists bindings that change the world (rotate, reload).
 	// Read-only mode disables them at one place (dispatch) and hides them
-	// from help. Empty until actions exist.
+	// from help.
 	Mutating []*key.Binding
 }
 
 // DefaultKeys is the keymap of DESIGN's console conventions.
 func DefaultKeys() *KeyMap {
-	return &KeyMap{
+	k := &KeyMap{
 		Up:              key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
 		Down:            key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
 		PageUp:          key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("ctrl+u", "half page up")),
@@ -42,7 +43,11 @@ func DefaultKeys() *KeyMap {
 		Copy:            key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy serial")),
 		CopyFingerprint: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy SHA-256")),
 		Quit:            key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Publish:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "publish bundle from source")),
+		Rollback:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll bundle back")),
 	}
+	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback}
+	return k
 }
 
 // SetReadOnly disables every mutating binding, which also drops it from
@@ -76,7 +81,9 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 	}
 	var mutating []key.Binding
 	for _, b := range k.Mutating {
-		mutating = append(mutating, *b)
+		if b.Enabled() {
+			mutating = append(mutating, *b)
+		}
 	}
 	if len(mutating) > 0 {
 		cols = append(cols, mutating)

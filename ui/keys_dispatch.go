@@ -20,7 +20,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	// The one place read-only mode stops actions that change the world
+	// (the bindings are also disabled, which hides them from help).
+	if m.ctx.ReadOnly && m.mode != modeFilter && m.mode != modeConfirm && matchesAny(msg, k.Mutating) {
+		return nil
+	}
+	if m.flashErr && m.mode != modeConfirm && key.Matches(msg, k.Back) {
+		m.flash, m.flashErr = "", false
+		return nil
+	}
 	switch m.mode {
+	case modeConfirm:
+		return m.keyConfirm(msg)
 	case modeFilter:
 		return m.keyFilter(msg)
 	case modeHelp:
@@ -62,6 +73,10 @@ func (m *Model) keyNormal(msg tea.KeyPressMsg) tea.Cmd {
 		m.relayout()
 	case key.Matches(msg, k.NextSection):
 		m.active = (m.active + 1) % len(m.sections)
+	case key.Matches(msg, k.Publish):
+		return m.startAction("publish")
+	case key.Matches(msg, k.Rollback):
+		return m.startAction("rollback")
 	default:
 		return m.keyCommon(msg)
 	}
@@ -188,4 +203,17 @@ func (m *Model) keyEvents(msg tea.KeyPressMsg) tea.Cmd {
 		return m.keyCommon(msg)
 	}
 	return nil
+}
+
+// matchesAny is key.Matches over pointers, ignoring whether a binding is
+// enabled: read-only must hold even if a binding was re-enabled.
+func matchesAny(msg tea.KeyPressMsg, bindings []*key.Binding) bool {
+	for _, b := range bindings {
+		for _, k := range b.Keys() {
+			if msg.String() == k {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -39,6 +39,7 @@ const (
 	modeHelp
 	modeDetail
 	modeEvents
+	modeConfirm // a "(y/N)" dialog for publish or rollback
 )
 
 // Minimum usable terminal.
@@ -65,6 +66,9 @@ type Model struct {
 
 	flash      string
 	flashUntil time.Time
+	// flashErr marks an error flash: it stays until esc acknowledges it.
+	flashErr bool
+	confirm  *confirmDialog
 
 	inFlight int
 	counts   map[model.Status]int // per status, kept in Update for the header
@@ -146,7 +150,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		now := m.ctx.Now()
 		m.state.Reclassify(now)
 		m.refresh()
-		if m.flash != "" && !now.Before(m.flashUntil) {
+		if m.flash != "" && !m.flashErr && !now.Before(m.flashUntil) {
 			m.flash = ""
 		}
 		return m, tick()
@@ -165,6 +169,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case planMsg:
+		m.onPlan(msg)
+		return m, nil
+	case actionDoneMsg:
+		return m, m.onActionDone(msg)
 	}
 	return m, nil
 }
@@ -215,8 +224,14 @@ func (m *Model) setTheme(t themes.Theme) {
 
 // setFlash shows an info line that clears by itself.
 func (m *Model) setFlash(s string) {
-	m.flash = s
+	m.flash, m.flashErr = s, false
 	m.flashUntil = m.ctx.Now().Add(4 * time.Second)
+}
+
+// setError shows an error line that stays until esc acknowledges it: a
+// refused publish must not vanish while the operator looks away.
+func (m *Model) setError(s string) {
+	m.flash, m.flashErr = s, true
 }
 
 // tooSmall is true when the terminal cannot show the console.

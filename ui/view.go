@@ -92,6 +92,8 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderHelp(w, g.bodyH)...)
 	case modeDetail:
 		lines = append(lines, m.renderDetailBody(g)...)
+	case modeConfirm:
+		lines = append(lines, m.renderConfirm(m.sections[m.active].View(m, g.tableW, g.tableH), w)...)
 	default:
 		lines = append(lines, m.sections[m.active].View(m, g.tableW, g.tableH)...)
 		if g.eventsH > 0 {
@@ -132,6 +134,10 @@ func (m *Model) renderFooter(w int) string {
 	switch {
 	case m.mode == modeFilter:
 		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
+	case m.mode == modeConfirm:
+		return fit(st.Accent.Render("y confirms · any other key cancels"), w)
+	case m.flashErr:
+		return fit(st.Error.Render(clean(m.flash))+st.Muted.Render("  (esc dismisses)"), w)
 	case m.flash != "":
 		return fit(st.Accent.Render(m.flash), w)
 	}
