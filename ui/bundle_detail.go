@@ -59,7 +59,7 @@ func (m *Model) bundleDetailLines(bs *model.BundleState) []string {
 
 	l = append(l, "", st.Title.Render(fmt.Sprintf("Files (%d)", len(f.Files))))
 	for _, file := range f.Files {
-		line := fmt.Sprintf("%-14s %s", clean(file.Name), fileMode(file.Mode))
+		line := fmt.Sprintf("%-14s %s", clean(file.Name), fileMode(file))
 		if file.Target != "" {
 			line += " → " + clean(file.Target)
 		}
@@ -104,9 +104,9 @@ func (m *Model) bundleDetailLines(bs *model.BundleState) []string {
 
 // fileMode is "link" for a symlink (its own mode means nothing), else the
 // permission bits in octal, as chmod and the findings name them.
-func fileMode(m fs.FileMode) string {
-	if m&fs.ModeSymlink != 0 {
+func fileMode(f model.BundleFile) string {
+	if f.Mode&fs.ModeSymlink != 0 || f.Role == model.RoleLink {
 		return "link"
 	}
-	return fmt.Sprintf("%04o", m.Perm())
+	return fmt.Sprintf("%04o", f.Mode.Perm())
 }
