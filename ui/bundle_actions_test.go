@@ -140,7 +140,7 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 	m, dir := storeConsole(t, true)
 	press(m, "?")
 	help := screen(m)
-	if strings.Contains(help, "publish") || strings.Contains(help, "roll bundle back") {
+	if strings.Contains(help, "publish") || strings.Contains(help, "roll back") {
 		t.Fatalf("read-only help lists mutating keys:\n%s", help)
 	}
 	press(m, "esc")

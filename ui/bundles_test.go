@@ -78,3 +78,52 @@ func TestBundleSnapshotChangesRowWithoutKeyPress(t *testing.T) {
 		t.Fatalf("shopcert row after the renewal: %q; want serial 77777777, 85d left, 0/2 in sync", after)
 	}
 }
+
+func TestReprobeOnBundleRereadsAndProbesItsEndpoints(t *testing.T) {
+	m := newBundleModel(t, 120, 40, false)
+	rescans := &fakeRescanner{}
+	m.opts.Bundles = rescans
+	p := m.opts.Prober.(*fakeProber)
+	if got := m.bundles.Selected(); got != "shopcert" {
+		t.Fatalf("selected %q, want shopcert (worst first)", got)
+	}
+	cmd := press(m, "r")
+	if cmd == nil {
+		t.Fatal("r on a bundle returned no command")
+	}
+	runBatch(cmd)
+	if len(rescans.names) != 1 || rescans.names[0] != "shopcert" {
+		t.Errorf("rescanned %v, want [shopcert]", rescans.names)
+	}
+	if len(p.triggered) != 1 || strings.Join(p.triggered[0], ",") != "shop,www" {
+		t.Errorf("probed %v, want [[shop www]]", p.triggered)
+	}
+}
+
+func TestBundlesFooterOffersActionsUnlessReadOnly(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		m := newBundleModel(t, 120, 40, ro)
+		lines := strings.Split(screen(m), "\n")
+		footer := lines[len(lines)-1]
+		if has := strings.Contains(footer, "p publish"); has == ro {
+			t.Errorf("read-only %v: footer %q", ro, footer)
+		}
+	}
+}
+
+type fakeRescanner struct{ names []string }
+
+func (f *fakeRescanner) Rescan(names ...string) { f.names = append(f.names, names...) }
+
+// runBatch runs a command and every command a tea.Batch holds (ticks
+// included: they only sleep), the way the program would.
+func runBatch(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	if b, ok := cmd().(tea.BatchMsg); ok {
+		for _, c := range b {
+			runBatch(c)
+		}
+	}
+}

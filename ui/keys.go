@@ -43,8 +43,8 @@ func DefaultKeys() *KeyMap {
 		Copy:            key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy serial")),
 		CopyFingerprint: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy SHA-256")),
 		Quit:            key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Publish:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "publish bundle from source")),
-		Rollback:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll bundle back")),
+		Publish:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "publish from source")),
+		Rollback:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back")),
 	}
 	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback}
 	return k
@@ -61,6 +61,12 @@ func (k *KeyMap) SetReadOnly(ro bool) {
 // ShortHelp is the one-line hint at the bottom of the screen.
 func (k *KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Detail, k.Events, k.Sort, k.Probe, k.Quit}
+}
+
+// BundleHelp is the footer hint on the Bundles tab: the actions live
+// there (disabled bindings, in read-only mode, are not shown).
+func (k *KeyMap) BundleHelp() []key.Binding {
+	return []key.Binding{k.Help, k.Detail, k.Publish, k.Rollback, k.Probe, k.NextSection, k.Quit}
 }
 
 // ModeHelp is the footer hint for a mode other than normal: the keys

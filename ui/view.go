@@ -144,6 +144,9 @@ func (m *Model) renderFooter(w int) string {
 	hm := m.help // a copy: View changes nothing
 	hm.SetWidth(w)
 	bindings := m.ctx.Keys.ShortHelp()
+	if m.bundles != nil && m.sections[m.active] == Section(m.bundles) {
+		bindings = m.ctx.Keys.BundleHelp()
+	}
 	switch m.mode {
 	case modeDetail:
 		bindings = m.ctx.Keys.ModeHelp(true)
