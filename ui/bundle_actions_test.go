@@ -190,3 +190,15 @@ func TestPublishDialogMatchesGolden(t *testing.T) {
 	}})
 	checkGolden(t, "publish_dialog_120x40", screen(m))
 }
+
+func TestPublishWorksFromTheBundleDetailPane(t *testing.T) {
+	m, _ := storeConsole(t, false)
+	press(m, "enter")
+	if m.mode != modeDetail {
+		t.Fatalf("enter on a bundle opened mode %v, want detail", m.mode)
+	}
+	deliver(t, m, press(m, "p"))
+	if m.mode != modeConfirm {
+		t.Fatalf("p in the detail pane: mode %v flash %q, want the dialog", m.mode, m.flash)
+	}
+}

@@ -73,10 +73,6 @@ func (m *Model) keyNormal(msg tea.KeyPressMsg) tea.Cmd {
 		m.relayout()
 	case key.Matches(msg, k.NextSection):
 		m.active = (m.active + 1) % len(m.sections)
-	case key.Matches(msg, k.Publish):
-		return m.startAction("publish")
-	case key.Matches(msg, k.Rollback):
-		return m.startAction("rollback")
 	default:
 		return m.keyCommon(msg)
 	}
@@ -101,6 +97,10 @@ func (m *Model) keyCommon(msg tea.KeyPressMsg) tea.Cmd {
 		return m.copySelected(false)
 	case key.Matches(msg, k.CopyFingerprint):
 		return m.copySelected(true)
+	case key.Matches(msg, k.Publish):
+		return m.startAction("publish")
+	case key.Matches(msg, k.Rollback):
+		return m.startAction("rollback")
 	}
 	return nil
 }
