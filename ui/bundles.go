@@ -51,16 +51,19 @@ func (t *bundlesTable) Refresh(m *Model) {
 	t.order = t.order[:0]
 	bad := map[model.Status]int{}
 	for _, bs := range m.state.BundlesWorstFirst(now) {
-		t.order = append(t.order, bs.Bundle.Name)
 		if bs.Verdict.Status != model.OK {
 			bad[bs.Verdict.Status]++
+		}
+		// The same filter as the fleet: one `/` narrows both tabs.
+		if matchBundleFilter(bs, m.fleet.filter) {
+			t.order = append(t.order, bs.Bundle.Name)
 		}
 	}
 	if i := slices.Index(t.order, selected); i >= 0 && selected != "" && t.moved {
 		t.cursor = i
 	}
 	t.clamp()
-	t.title = fmt.Sprintf("Bundles %d", len(t.order))
+	t.title = fmt.Sprintf("Bundles %d", len(m.state.Bundles()))
 	for _, s := range model.AllStatuses {
 		if n := bad[s]; n > 0 {
 			t.title += fmt.Sprintf(" %s%d %s", s.Glyph(), n, s)
@@ -211,7 +214,11 @@ func (t *bundlesTable) View(m *Model, w, h int) []string {
 	t.rows = h - 1
 	t.clamp()
 	if len(t.order) == 0 {
-		lines = append(lines, st.Muted.Render(fit("no bundles configured: add `bundles:` to config.yaml", w)))
+		msg := "no bundles configured: add `bundles:` to config.yaml"
+		if len(m.fleet.filter) > 0 {
+			msg = "no bundle matches the filter (esc clears it)"
+		}
+		lines = append(lines, st.Muted.Render(fit(msg, w)))
 		return padLines(lines, w, h)
 	}
 	end := min(len(t.order), t.offset+h-1)

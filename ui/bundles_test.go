@@ -127,3 +127,15 @@ func runBatch(cmd tea.Cmd) {
 		}
 	}
 }
+
+func TestFilterNarrowsBundlesToo(t *testing.T) {
+	m := newBundleModel(t, 120, 40, false)
+	press(m, "/", "a", "p", "i", "enter")
+	if s := screen(m); !strings.Contains(s, " apicert ") || strings.Contains(s, " shopcert ") {
+		t.Fatalf("filter api on the Bundles tab:\n%s", s)
+	}
+	press(m, "esc")
+	if s := screen(m); !strings.Contains(s, " shopcert ") {
+		t.Fatalf("esc did not clear the bundle filter:\n%s", s)
+	}
+}

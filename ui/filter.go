@@ -36,6 +36,32 @@ func matchFilter(es *model.EndpointState, words []string) bool {
 	return true
 }
 
+// matchBundleFilter is matchFilter for a bundle: name, path, layout,
+// group, status word, SANs and the endpoints it serves.
+func matchBundleFilter(bs *model.BundleState, words []string) bool {
+	if len(words) == 0 {
+		return true
+	}
+	b := bs.Bundle
+	fields := append([]string{b.Name, b.Path, b.Layout, b.Group, bs.Verdict.Status.String()}, b.Serves...)
+	if leaf := bs.Leaf(); leaf != nil {
+		fields = append(fields, leaf.SANs...)
+	}
+	for _, w := range words {
+		found := false
+		for _, f := range fields {
+			if containsFold(f, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 // filterWords splits and lowercases the filter text.
 func filterWords(s string) []string {
 	return strings.Fields(strings.ToLower(s))

@@ -138,6 +138,9 @@ func (m *Model) setFilter(s string) {
 	m.filterText = s
 	m.fleet.filter = filterWords(s)
 	m.fleet.Refresh(m)
+	if m.bundles != nil {
+		m.bundles.Refresh(m)
+	}
 }
 
 func (m *Model) keyHelp(msg tea.KeyPressMsg) tea.Cmd {
