@@ -20,6 +20,28 @@ import (
 // current) whose source holds a newer certificate, on the Bundles tab.
 func storeConsole(t *testing.T, readOnly bool) (m *Model, bundleDir string) {
 	t.Helper()
+	fx := newStoreFixture(t)
+	theme, _ := themes.Builtin(themes.ANSI)
+	m = New(Options{Fleet: fx.fleet, Theme: theme, ThemeDecided: true, ReadOnly: readOnly})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(eventsMsg{events: probe.BundleEvents(fx.fleet.Bundles, time.Now())})
+	press(m, "tab")
+	if m.selectedBundle() == nil {
+		t.Fatal("no bundle selected on the Bundles tab")
+	}
+	return m, fx.store.BundleDir("app")
+}
+
+// storeFixture is a real store bundle "app" (v0001 current) whose
+// source: holds a newer certificate, and the fleet that configures it.
+type storeFixture struct {
+	fleet *model.Fleet
+	store *rotate.Store
+	ca    *pki.CA
+}
+
+func newStoreFixture(t *testing.T) storeFixture {
+	t.Helper()
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the audit log
 	dir := t.TempDir()
 	ca := pki.Must(pki.NewCA("test root"))
@@ -51,15 +73,7 @@ func storeConsole(t *testing.T, readOnly bool) (m *Model, bundleDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theme, _ := themes.Builtin(themes.ANSI)
-	m = New(Options{Fleet: fleet, Theme: theme, ThemeDecided: true, ReadOnly: readOnly})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.Update(eventsMsg{events: probe.BundleEvents(fleet.Bundles, time.Now())})
-	press(m, "tab")
-	if m.selectedBundle() == nil {
-		t.Fatal("no bundle selected on the Bundles tab")
-	}
-	return m, store.BundleDir("app")
+	return storeFixture{fleet: fleet, store: store, ca: ca}
 }
 
 func current(t *testing.T, bundleDir string) string {

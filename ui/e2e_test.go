@@ -2,12 +2,16 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sync"
 	"testing"
 	"time"
 
+	"certdeck/demo/pki"
 	"certdeck/model"
+	"certdeck/probe"
+	"certdeck/rotate"
 	"certdeck/themes"
 
 	tea "charm.land/bubbletea/v2"
@@ -167,3 +171,45 @@ type blockingReader struct{}
 func (blockingReader) Read([]byte) (int, error) { select {} }
 
 var _ io.Reader = blockingReader{}
+
+// TestDiskChangeReachesScreenWithoutKeyPress runs the real program with
+// the real bundle watcher on its channel: a publish on disk shows the new
+// serial on the Bundles tab with no key pressed after it.
+func TestDiskChangeReachesScreenWithoutKeyPress(t *testing.T) {
+	fx := newStoreFixture(t)
+	ch := make(chan model.Event, 64)
+	w, err := probe.NewWatcher(fx.fleet.Bundles, ch, probe.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+
+	theme, _ := themes.Builtin(themes.ANSI)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	m := New(Options{Fleet: fx.fleet, Events: ch, Done: done, Theme: theme, ThemeDecided: true})
+	tm := startProgram(t, m, 120, 40)
+	tm.Send(keyMsg("tab"))
+	// "matches" (the KEY column) appears once the watcher's first read
+	// has reached the screen.
+	waitFor(t, tm, "Bundles", "matches")
+	tm.Type("l") // the event log, where the change is reported
+
+	next := pki.Must(fx.ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	res, err := fx.store.Publish("app", rotate.Inputs{Fullchain: next.FullchainPEM(), Key: next.KeyPEM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The renderer writes only changed cells, so a serial that shares
+	// characters with the old one never appears whole in the output; the
+	// event log line is new text.
+	waitFor(t, tm, "serial "+model.ShortSerial(res.New.Serial)+" on disk")
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if got := final.state.Bundle("app").Serial(); got != res.New.Serial {
+		t.Fatalf("bundle serial %s after the publish, want %s", got, res.New.Serial)
+	}
+}
