@@ -7,7 +7,6 @@ import (
 
 	"certdeck/model"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
@@ -16,12 +15,9 @@ import (
 // worst first. Like the fleet table, the cursor is a bundle name so it
 // stays on its bundle when rows re-sort after a change on disk.
 type bundlesTable struct {
-	order  []string
-	cursor int
-	offset int
-	rows   int
-	moved  bool
-	nameW  int
+	order []string
+	cursorWindow
+	nameW int
 	// title carries the worst status so the tab bar says "look here"
 	// from the first screen.
 	title string
@@ -71,49 +67,13 @@ func (t *bundlesTable) Refresh(m *Model) {
 	}
 }
 
-func (t *bundlesTable) clamp() {
-	t.cursor = max(0, min(t.cursor, len(t.order)-1))
-	if t.rows <= 0 {
-		t.offset = 0
-		return
-	}
-	if t.cursor < t.offset {
-		t.offset = t.cursor
-	}
-	if t.cursor >= t.offset+t.rows {
-		t.offset = t.cursor - t.rows + 1
-	}
-	t.offset = max(0, min(t.offset, len(t.order)-t.rows))
-}
-
-func (t *bundlesTable) move(delta int) {
-	t.moved = true
-	t.cursor += delta
-	t.clamp()
-}
+// clamp keeps cursor and offset inside the rows and the cursor visible.
+func (t *bundlesTable) clamp() { t.keepVisible(len(t.order)) }
 
 // HandleKey moves the cursor; p and b (publish, rollback) are handled by
 // the root dispatch so read-only mode is enforced in one place.
 func (t *bundlesTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := m.ctx.Keys
-	half := max(1, t.rows/2)
-	switch {
-	case key.Matches(msg, k.Up):
-		t.move(-1)
-	case key.Matches(msg, k.Down):
-		t.move(1)
-	case key.Matches(msg, k.PageUp):
-		t.move(-half)
-	case key.Matches(msg, k.PageDown):
-		t.move(half)
-	case key.Matches(msg, k.Top):
-		t.move(-len(t.order))
-	case key.Matches(msg, k.Bottom):
-		t.move(len(t.order))
-	default:
-		return nil, false
-	}
-	return nil, true
+	return nil, t.navigate(m.ctx.Keys, msg, len(t.order))
 }
 
 // bundleCol is one column of the bundles table; the last one (path)

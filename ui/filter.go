@@ -21,19 +21,7 @@ func matchFilter(es *model.EndpointState, words []string) bool {
 		fields = append(fields, leaf.Issuer, leaf.Subject)
 		fields = append(fields, leaf.SANs...)
 	}
-	for _, w := range words {
-		found := false
-		for _, f := range fields {
-			if containsFold(f, w) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return matchAllWords(fields, words)
 }
 
 // matchBundleFilter is matchFilter for a bundle: name, path, layout,
@@ -47,19 +35,7 @@ func matchBundleFilter(bs *model.BundleState, words []string) bool {
 	if leaf := bs.Leaf(); leaf != nil {
 		fields = append(fields, leaf.SANs...)
 	}
-	for _, w := range words {
-		found := false
-		for _, f := range fields {
-			if containsFold(f, w) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return matchAllWords(fields, words)
 }
 
 // filterWords splits and lowercases the filter text.
@@ -73,4 +49,22 @@ func containsFold(s, w string) bool {
 		return false
 	}
 	return strings.Contains(strings.ToLower(s), w)
+}
+
+// matchAllWords reports whether every word appears, ignoring case, in at
+// least one of fields: words narrow the selection, as in k9s and gh-dash.
+func matchAllWords(fields, words []string) bool {
+	for _, w := range words {
+		found := false
+		for _, f := range fields {
+			if containsFold(f, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -14,19 +14,14 @@ import (
 // order is a slice of names rebuilt after each batch, and the cursor is a
 // name, so it stays on the same endpoint when rows re-sort under it.
 type fleetTable struct {
-	order   []string
-	cursor  int // index into order
-	offset  int // first visible row
-	rows    int // visible rows, from the last layout
+	order []string
+	cursorWindow
 	sortBy  sortKey
 	reverse bool
 	grouped bool
 	filter  []string
 	nameW   int
 	addrW   int
-	// moved is set once the user moves the cursor: until then it stays
-	// on the first row (the worst endpoint) as rows arrive and re-sort.
-	moved bool
 	// widthsFor is the fleet size the column widths were measured for.
 	widthsFor int
 }
@@ -95,44 +90,15 @@ func (t *fleetTable) measure(all []*model.EndpointState) {
 }
 
 // clamp keeps cursor and offset inside the rows and the cursor visible.
-func (t *fleetTable) clamp() {
-	t.cursor = max(0, min(t.cursor, len(t.order)-1))
-	if t.rows <= 0 {
-		t.offset = 0
-		return
-	}
-	if t.cursor < t.offset {
-		t.offset = t.cursor
-	}
-	if t.cursor >= t.offset+t.rows {
-		t.offset = t.cursor - t.rows + 1
-	}
-	t.offset = max(0, min(t.offset, len(t.order)-t.rows))
-}
-
-func (t *fleetTable) move(delta int) {
-	t.moved = true
-	t.cursor += delta
-	t.clamp()
-}
+func (t *fleetTable) clamp() { t.keepVisible(len(t.order)) }
 
 // HandleKey moves the cursor and changes order; anything else is global.
 func (t *fleetTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.ctx.Keys
-	half := max(1, t.rows/2)
+	if t.navigate(k, msg, len(t.order)) {
+		return nil, true
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		t.move(-1)
-	case key.Matches(msg, k.Down):
-		t.move(1)
-	case key.Matches(msg, k.PageUp):
-		t.move(-half)
-	case key.Matches(msg, k.PageDown):
-		t.move(half)
-	case key.Matches(msg, k.Top):
-		t.move(-len(t.order))
-	case key.Matches(msg, k.Bottom):
-		t.move(len(t.order))
 	case key.Matches(msg, k.Sort):
 		t.sortBy = (t.sortBy + 1) % numSortKeys
 		t.reverse = false

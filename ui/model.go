@@ -260,8 +260,8 @@ func (m *Model) selectedBundle() *model.BundleState {
 // moveCursor moves the active section's cursor (the detail pane follows).
 func (m *Model) moveCursor(delta int) {
 	if m.selectedBundle() != nil {
-		m.bundles.move(delta)
+		m.bundles.step(delta, len(m.bundles.order))
 		return
 	}
-	m.fleet.move(delta)
+	m.fleet.step(delta, len(m.fleet.order))
 }
