@@ -150,7 +150,7 @@ func (s *State) applyBundle(snap *BundleSnapshot, now time.Time) []Change {
 	if prev != nil && prev.Leaf != nil && facts.Leaf != nil && prev.Leaf.Serial != facts.Leaf.Serial {
 		msg := fmt.Sprintf("serial %s on disk (was %s), expires %s",
 			ShortSerial(facts.Leaf.Serial), ShortSerial(prev.Leaf.Serial), facts.Leaf.NotAfter.Format(time.DateOnly))
-		if lost := missingNames(prev.Leaf.SANs, facts.Leaf.SANs); len(lost) > 0 {
+		if lost := MissingNames(prev.Leaf.SANs, facts.Leaf.SANs); len(lost) > 0 {
 			msg += "; names dropped: " + strings.Join(lost, ", ")
 		}
 		add(ChangeBundle, "%s", msg)
@@ -215,18 +215,6 @@ func (f *BundleFacts) errorReasons() []string {
 	for _, fd := range f.Findings {
 		if fd.Status == Error {
 			out = append(out, fd.Reason)
-		}
-	}
-	return out
-}
-
-// missingNames lists names in before that after lacks: a renewal that
-// silently drops a host name breaks that host.
-func missingNames(before, after []string) []string {
-	var out []string
-	for _, n := range before {
-		if !slices.Contains(after, n) {
-			out = append(out, n)
 		}
 	}
 	return out

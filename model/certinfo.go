@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"time"
 )
 
@@ -110,4 +111,17 @@ func commonName(n pkix.Name) string {
 		return n.Organization[0]
 	}
 	return n.String()
+}
+
+// MissingNames lists the names in before that after lacks, in before's
+// order: a renewal that silently drops a host name breaks that host, and
+// the publish dialog shows names added and removed.
+func MissingNames(before, after []string) []string {
+	var out []string
+	for _, n := range before {
+		if !slices.Contains(after, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

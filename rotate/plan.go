@@ -2,7 +2,8 @@ package rotate
 
 import (
 	"errors"
-	"slices"
+
+	"certdeck/model"
 )
 
 // PublishPlan is what a publish would do, for the console's "(y/N)"
@@ -46,8 +47,8 @@ func (s *Store) Plan(name string, in Inputs) (*PublishPlan, error) {
 	cur, _ := currentVersion(dir)
 	if cur != nil {
 		p.Old = &VersionRef{Name: cur.name, VersionSummary: summarize(cur.chain[0])}
-		p.AddedNames = difference(c.summary.SANs, p.Old.SANs)
-		p.RemovedNames = difference(p.Old.SANs, c.summary.SANs)
+		p.AddedNames = model.MissingNames(c.summary.SANs, p.Old.SANs)
+		p.RemovedNames = model.MissingNames(p.Old.SANs, c.summary.SANs)
 		err = c.validate(s.now(), cur.chain[0], in.AllowNameChange)
 	} else {
 		p.AddedNames = c.summary.SANs
@@ -61,17 +62,6 @@ func (s *Store) Plan(name string, in Inputs) (*PublishPlan, error) {
 		return p, errorf("plan", name, err)
 	}
 	return p, nil
-}
-
-// difference is the elements of a not in b, in a's order.
-func difference(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // RollbackPlan is what Rollback would do, for the console dialog.

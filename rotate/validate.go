@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -160,14 +159,7 @@ func (c *candidate) validate(now time.Time, current *x509.Certificate, allowName
 
 // lostNames are the SANs of old that new does not carry.
 func lostNames(old, new *x509.Certificate) []string {
-	have := certNames(new)
-	var lost []string
-	for _, n := range certNames(old) {
-		if !slices.Contains(have, n) {
-			lost = append(lost, n)
-		}
-	}
-	return lost
+	return model.MissingNames(certNames(old), certNames(new))
 }
 
 // certNames lists SANs (DNS names lowercased, then IPs); a certificate with

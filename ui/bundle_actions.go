@@ -136,7 +136,7 @@ func planRollback(b model.Bundle, readOnly bool) tea.Msg {
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
 		fmt.Sprintf("serial   %s → %s", model.ShortSerial(old.Serial), model.ShortSerial(p.New.Serial)),
 		fmt.Sprintf("expires  %s → %s", old.NotAfter.Format(time.DateOnly), p.New.NotAfter.Format(time.DateOnly)),
-		"names    " + sanDiff(difference(p.New.SANs, old.SANs), difference(old.SANs, p.New.SANs)),
+		"names    " + sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)),
 	}
 	return msg
 }
@@ -266,18 +266,4 @@ func sanDiff(added, removed []string) string {
 		return "unchanged"
 	}
 	return clean(strings.Join(parts, " "))
-}
-
-func difference(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			found = found || x == y
-		}
-		if !found {
-			out = append(out, x)
-		}
-	}
-	return out
 }
