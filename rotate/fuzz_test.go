@@ -8,7 +8,7 @@ import (
 // FuzzParseMeta: meta.json is read back from disk (store ls, rollback) and
 // may be damaged or hand-edited; it must give errors, never panic.
 func FuzzParseMeta(f *testing.F) {
-	good, _ := json.Marshal(Meta{Version: "v0001", Serial: "0a1b", SHA256: "0000000000000000000000000000000000000000000000000000000000000000",
+	good, _ := json.Marshal(Meta{Version: "v0001", VersionSummary: VersionSummary{Serial: "0a1b", SHA256: "0000000000000000000000000000000000000000000000000000000000000000"},
 		Files: map[string]string{"cert.pem": "1111111111111111111111111111111111111111111111111111111111111111"}})
 	f.Add(good)
 	f.Add([]byte(`{}`))

@@ -14,13 +14,10 @@ import (
 // is the one that was written. It never holds key material (the key file's
 // digest reveals nothing about the key).
 type Meta struct {
-	Version     string            `json:"version"`
-	Serial      string            `json:"serial"`
-	Subject     string            `json:"subject"`
-	NotBefore   time.Time         `json:"not_before"`
-	NotAfter    time.Time         `json:"not_after"`
-	SANs        []string          `json:"sans"`
-	SHA256      string            `json:"sha256"` // leaf certificate fingerprint
+	Version string `json:"version"`
+	// The leaf's summary; embedded, so its fields sit at the top level of
+	// meta.json as before.
+	VersionSummary
 	Source      string            `json:"source,omitempty"`
 	PublishedAt time.Time         `json:"published_at"`
 	PublishedBy string            `json:"published_by,omitempty"` // user@host
@@ -69,17 +66,12 @@ func digest(b []byte) string {
 
 func newMeta(version string, c *candidate, files map[string][]byte, source, by string, at time.Time) *Meta {
 	m := &Meta{
-		Version:     version,
-		Serial:      c.summary.Serial,
-		Subject:     c.summary.Subject,
-		NotBefore:   c.summary.NotBefore,
-		NotAfter:    c.summary.NotAfter,
-		SANs:        c.summary.SANs,
-		SHA256:      c.summary.SHA256,
-		Source:      source,
-		PublishedAt: at.UTC(),
-		PublishedBy: by,
-		Files:       map[string]string{},
+		Version:        version,
+		VersionSummary: c.summary,
+		Source:         source,
+		PublishedAt:    at.UTC(),
+		PublishedBy:    by,
+		Files:          map[string]string{},
 	}
 	for name, b := range files {
 		m.Files[name] = digest(b)
