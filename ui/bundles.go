@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"certdeck/model"
@@ -15,7 +14,6 @@ import (
 // worst first. Like the fleet table, the cursor is a bundle name so it
 // stays on its bundle when rows re-sort after a change on disk.
 type bundlesTable struct {
-	order []string
 	cursorWindow
 	nameW int
 	// title carries the worst status so the tab bar says "look here"
@@ -33,13 +31,6 @@ func newBundlesTable(bundles []model.Bundle) *bundlesTable {
 
 func (t *bundlesTable) Title() string { return t.title }
 
-func (t *bundlesTable) Selected() string {
-	if t.cursor < 0 || t.cursor >= len(t.order) {
-		return ""
-	}
-	return t.order[t.cursor]
-}
-
 // Refresh re-sorts worst first and keeps the cursor on its bundle.
 func (t *bundlesTable) Refresh(m *Model) {
 	selected := t.Selected()
@@ -55,10 +46,7 @@ func (t *bundlesTable) Refresh(m *Model) {
 			t.order = append(t.order, bs.Bundle.Name)
 		}
 	}
-	if i := slices.Index(t.order, selected); i >= 0 && selected != "" && t.moved {
-		t.cursor = i
-	}
-	t.clamp()
+	t.follow(selected)
 	t.title = fmt.Sprintf("Bundles %d", len(m.state.Bundles()))
 	for _, s := range model.AllStatuses {
 		if n := bad[s]; n > 0 {
@@ -67,13 +55,10 @@ func (t *bundlesTable) Refresh(m *Model) {
 	}
 }
 
-// clamp keeps cursor and offset inside the rows and the cursor visible.
-func (t *bundlesTable) clamp() { t.keepVisible(len(t.order)) }
-
 // HandleKey moves the cursor; p and b (publish, rollback) are handled by
 // the root dispatch so read-only mode is enforced in one place.
 func (t *bundlesTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	return nil, t.navigate(m.ctx.Keys, msg, len(t.order))
+	return nil, t.navigate(m.ctx.Keys, msg)
 }
 
 // bundleCol is one column of the bundles table; the last one (path)
@@ -172,7 +157,7 @@ func (t *bundlesTable) View(m *Model, w, h int) []string {
 	lines := make([]string, 0, h)
 	lines = append(lines, st.Header.Render(fit(head.String(), w)))
 	t.rows = h - 1
-	t.clamp()
+	t.keepVisible()
 	if len(t.order) == 0 {
 		msg := "no bundles configured: add `bundles:` to config.yaml"
 		if len(m.fleet.filter) > 0 {

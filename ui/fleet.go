@@ -14,7 +14,6 @@ import (
 // order is a slice of names rebuilt after each batch, and the cursor is a
 // name, so it stays on the same endpoint when rows re-sort under it.
 type fleetTable struct {
-	order []string
 	cursorWindow
 	sortBy  sortKey
 	reverse bool
@@ -29,14 +28,6 @@ type fleetTable struct {
 func newFleetTable() *fleetTable { return &fleetTable{nameW: 12, addrW: 10} }
 
 func (t *fleetTable) Title() string { return "Fleet" }
-
-// Selected is the endpoint under the cursor.
-func (t *fleetTable) Selected() string {
-	if t.cursor < 0 || t.cursor >= len(t.order) {
-		return ""
-	}
-	return t.order[t.cursor]
-}
 
 // Refresh re-filters and re-sorts, keeping the cursor on its endpoint.
 // Sort keys are computed once per row, not once per comparison: with
@@ -70,10 +61,7 @@ func (t *fleetTable) Refresh(m *Model) {
 	for _, r := range rows {
 		t.order = append(t.order, r.es.Endpoint.Name)
 	}
-	if i := slices.Index(t.order, selected); i >= 0 && selected != "" && t.moved {
-		t.cursor = i
-	}
-	t.clamp()
+	t.follow(selected)
 }
 
 // measure sizes the name and address columns over the whole fleet (not
@@ -89,13 +77,10 @@ func (t *fleetTable) measure(all []*model.EndpointState) {
 	t.widthsFor = len(all)
 }
 
-// clamp keeps cursor and offset inside the rows and the cursor visible.
-func (t *fleetTable) clamp() { t.keepVisible(len(t.order)) }
-
 // HandleKey moves the cursor and changes order; anything else is global.
 func (t *fleetTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.ctx.Keys
-	if t.navigate(k, msg, len(t.order)) {
+	if t.navigate(k, msg) {
 		return nil, true
 	}
 	switch {

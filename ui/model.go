@@ -260,8 +260,8 @@ func (m *Model) selectedBundle() *model.BundleState {
 // moveCursor moves the active section's cursor (the detail pane follows).
 func (m *Model) moveCursor(delta int) {
 	if m.selectedBundle() != nil {
-		m.bundles.step(delta, len(m.bundles.order))
+		m.bundles.step(delta)
 		return
 	}
-	m.fleet.step(delta, len(m.fleet.order))
+	m.fleet.step(delta)
 }

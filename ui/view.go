@@ -58,10 +58,10 @@ func (m *Model) geometry() geometry {
 func (m *Model) relayout() {
 	g := m.geometry()
 	m.fleet.rows = max(0, g.tableH-1)
-	m.fleet.clamp()
+	m.fleet.keepVisible()
 	if m.bundles != nil {
 		m.bundles.rows = max(0, g.tableH-1)
-		m.bundles.clamp()
+		m.bundles.keepVisible()
 	}
 }
 
