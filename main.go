@@ -133,13 +133,8 @@ func buildVersion() string {
 
 // runConsole opens the console on the configured fleet plus TARGETs.
 func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
-	path, explicit := model.ConfigPath(g.config)
-	fleet, err := model.LoadFleet(path)
-	switch {
-	case err == nil:
-	case !explicit && errors.Is(err, fs.ErrNotExist):
-		fleet = nil // no config yet: targets only
-	default:
+	fleet, _, err := loadConfiguredFleet(g)
+	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
 	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
@@ -149,6 +144,18 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 		return &exitError{code: usageExit, err: err}
 	}
 	return openConsole(cmd, g, fleet)
+}
+
+// loadConfiguredFleet reads the config the flags and environment point at.
+// A missing default config is not an error (fleet is nil: targets only);
+// a missing file the user named is. path is the file that was tried.
+func loadConfiguredFleet(g *globalFlags) (fleet *model.Fleet, path string, err error) {
+	path, explicit := model.ConfigPath(g.config)
+	fleet, err = model.LoadFleet(path)
+	if err != nil && !explicit && errors.Is(err, fs.ErrNotExist) {
+		return nil, path, nil
+	}
+	return fleet, path, err
 }
 
 // openConsole picks the theme and runs the console until the user quits.
@@ -382,17 +389,12 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	if f.format != "table" && f.format != "json" {
 		return usage(fmt.Errorf("--format %q: want table or json", f.format))
 	}
-	path, explicit := model.ConfigPath(g.config)
-	fleet, err := model.LoadFleet(path)
-	switch {
-	case err == nil:
-	case !explicit && errors.Is(err, fs.ErrNotExist):
-		if len(args) == 0 && len(g.bundles) == 0 {
-			return usage(fmt.Errorf("nothing to check: no config at %s and no TARGET or --bundle given (try: certdeck check example.com:443, or --config FILE)", path))
-		}
-		fleet = nil
-	default:
+	fleet, path, err := loadConfiguredFleet(g)
+	if err != nil {
 		return usage(err)
+	}
+	if fleet == nil && len(args) == 0 && len(g.bundles) == 0 {
+		return usage(fmt.Errorf("nothing to check: no config at %s and no TARGET or --bundle given (try: certdeck check example.com:443, or --config FILE)", path))
 	}
 	configured := 0
 	if fleet != nil {
