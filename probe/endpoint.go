@@ -56,6 +56,10 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	cfg.ClientSessionCache = capture
 
 	tc, raw, latency, err := handshake(ctx, ep, cfg)
+	if err != nil && groupRefused(err, cfg) {
+		cfg.CurvePreferences = nil // Go's defaults, post-quantum groups included
+		tc, raw, latency, err = handshake(ctx, ep, cfg)
+	}
 	if raw != nil {
 		o.IP = remoteIP(raw)
 	}
@@ -76,7 +80,7 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates)
 
 	if len(capture.sessions) > 0 && !p.opt.NoResume {
-		o.Ticket.ResumeChecked, o.Ticket.Resumed = checkResumption(ctx, ep, cfg, capture, deadline)
+		o.Ticket.ResumeChecked, o.Ticket.Resumed = checkResumption(ctx, ep, cfg, state.CurveID, capture, deadline)
 	}
 	resumeChecked, resumed := o.Ticket.ResumeChecked, o.Ticket.Resumed
 	o.Ticket = describeTickets(capture.tickets)
@@ -110,17 +114,13 @@ func handshake(ctx context.Context, ep model.Endpoint, cfg *tls.Config) (tc *tls
 
 // checkResumption opens a second connection that presents the first
 // captured session, and records the tickets issued on it (a second ticket
-// is what tells a Go server's random prefixes from a key name). Only the
-// server's answer matters here, so the key exchange is restricted to P-256:
-// TLS 1.3 makes it mandatory to implement (RFC 8446 §9.1), and one classical
-// share avoids generating the default hybrid post-quantum share (measured in
-// BenchmarkProbeRound: P-256 and X25519 cost about the same here). Even so
-// this second handshake costs about half a full one; without it a round
-// costs the same CPU as bare tls.Dial handshakes.
-func checkResumption(ctx context.Context, ep model.Endpoint, base *tls.Config, capture *ticketCapture, deadline time.Time) (checked, resumed bool) {
+// is what tells a Go server's random prefixes from a key name). It offers
+// the cheapest key exchange the server accepts (see resumptionGroups):
+// this second handshake is the main cost a probe adds to a bare handshake.
+func checkResumption(ctx context.Context, ep model.Endpoint, base *tls.Config, negotiated tls.CurveID, capture *ticketCapture, deadline time.Time) (checked, resumed bool) {
 	cfg := base.Clone()
 	cfg.ClientSessionCache = &resumeCache{session: capture.sessions[0], capture: capture}
-	cfg.CurvePreferences = []tls.CurveID{tls.CurveP256}
+	cfg.CurvePreferences = resumptionGroups(negotiated)
 	before := len(capture.tickets)
 	tc, raw, latency, err := handshake(ctx, ep, cfg)
 	if err != nil {
@@ -141,7 +141,8 @@ func (p *prober) clientConfig(ep model.Endpoint) (*tls.Config, error) {
 		InsecureSkipVerify: true, //nolint:gosec // verified manually, see verifyServed
 		// TLS 1.0 and 1.1 are accepted so a legacy server shows its version
 		// rather than a handshake failure.
-		MinVersion: tls.VersionTLS10,
+		MinVersion:       tls.VersionTLS10,
+		CurvePreferences: probeGroups,
 	}
 	if ep.Target.Protocol == model.ProtoTLS {
 		cfg.NextProtos = offeredALPN
