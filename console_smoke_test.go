@@ -14,6 +14,65 @@ import (
 // `certdeck demo` at 100x30 must show OK, WARN and CRIT rows, `?` must
 // open help, and `q` must exit with status 0.
 func TestConsoleSmokeUnderTmux(t *testing.T) {
+	c := startTmuxConsole(t, nil, "demo")
+	rows := func(s, word string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), word) || strings.Contains(l, " "+word+" ") && strings.Contains(l, "demo.test") {
+				return true
+			}
+		}
+		return false
+	}
+	c.waitScreen("OK, WARN and CRIT rows", func(s string) bool {
+		return rows(s, "✓ OK") && rows(s, "▲ WARN") && rows(s, "✗ CRIT")
+	})
+	c.send("?")
+	c.waitScreen("help", func(s string) bool { return strings.Contains(s, "re-probe all") })
+	c.send("q")
+	c.waitExit(0)
+}
+
+// TestDemoPublishStaysInItsSandbox publishes a bundle from the demo console
+// the way a person would (Bundles tab, filter to `app`, p, y) and checks
+// the demo wrote nothing to the user's state dir: the audit line of a
+// rehearsal must not land in the real audit log.
+func TestDemoPublishStaysInItsSandbox(t *testing.T) {
+	home := t.TempDir()
+	state := filepath.Join(home, "state")
+	c := startTmuxConsole(t, []string{"HOME=" + home, "XDG_STATE_HOME=" + state}, "demo")
+	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
+	c.send("Tab")
+	c.send("/")
+	c.send("-l", "app")
+	c.send("Enter")
+	c.waitScreen("the app bundle alone", func(s string) bool {
+		return strings.Contains(s, "filter: app") && strings.Contains(s, "app  store")
+	})
+	c.send("p")
+	c.waitScreen("the publish dialog", func(s string) bool { return strings.Contains(s, "(y/N)") })
+	c.send("y")
+	c.waitScreen("the publish confirmed", func(s string) bool { return strings.Contains(s, "published app") })
+	c.send("q")
+	c.waitExit(0)
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(filepath.Join(state, "certdeck"))
+		t.Fatalf("the demo wrote to the user's state dir %s (%v): %v", state, err, entries)
+	}
+}
+
+// tmuxConsole is the real binary running in a private tmux server.
+type tmuxConsole struct {
+	t        *testing.T
+	tm       func(args ...string) (string, error)
+	exitFile string
+}
+
+// startTmuxConsole builds the binary and runs it with args at 100x30 in a
+// private tmux server (-S socket in a temp dir): the test never touches the
+// user's sessions, and kill-server ends only its own. env is added to the
+// command's environment.
+func startTmuxConsole(t *testing.T, env []string, args ...string) *tmuxConsole {
+	t.Helper()
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
 		if os.Getenv("CERTDECK_INTEGRATION") == "1" {
@@ -26,60 +85,58 @@ func TestConsoleSmokeUnderTmux(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	exitFile := filepath.Join(dir, "exit")
-	// A private tmux server (-S socket in the temp dir): the test never
-	// touches the user's sessions, and kill-server ends only its own.
 	sock := filepath.Join(dir, "tmux.sock")
-	tm := func(args ...string) (string, error) {
+	c := &tmuxConsole{t: t, exitFile: filepath.Join(dir, "exit")}
+	c.tm = func(args ...string) (string, error) {
 		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
 		return string(out), err
 	}
-	script := fmt.Sprintf("env -u NO_COLOR TERM=xterm-256color %q demo; echo $? > %q", bin, exitFile)
-	if out, err := tm("new-session", "-d", "-s", "smoke", "-x", "100", "-y", "30", script); err != nil {
+	argv := fmt.Sprintf("%q", bin)
+	for _, a := range args {
+		argv += fmt.Sprintf(" %q", a)
+	}
+	script := fmt.Sprintf("env -u NO_COLOR TERM=xterm-256color %s %s; echo $? > %q", strings.Join(env, " "), argv, c.exitFile)
+	if out, err := c.tm("new-session", "-d", "-s", "smoke", "-x", "100", "-y", "30", script); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _, _ = tm("kill-server") })
+	t.Cleanup(func() { _, _ = c.tm("kill-server") })
+	return c
+}
 
-	capture := func() string {
-		out, _ := tm("capture-pane", "-p", "-t", "smoke")
-		return out
+func (c *tmuxConsole) capture() string {
+	out, _ := c.tm("capture-pane", "-p", "-t", "smoke")
+	return out
+}
+
+// send types keys (tmux key names, or literal text after "-l").
+func (c *tmuxConsole) send(keys ...string) {
+	c.t.Helper()
+	if out, err := c.tm(append([]string{"send-keys", "-t", "smoke"}, keys...)...); err != nil {
+		c.t.Fatalf("send-keys %v: %v\n%s", keys, err, out)
 	}
-	waitScreen := func(what string, ok func(string) bool) string {
-		t.Helper()
-		var s string
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if s = capture(); ok(s) {
-				return s
-			}
+}
+
+func (c *tmuxConsole) waitScreen(what string, ok func(string) bool) string {
+	c.t.Helper()
+	var s string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if s = c.capture(); ok(s) {
+			return s
 		}
-		t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
-		return ""
 	}
-	rows := func(s, word string) bool {
-		for _, l := range strings.Split(s, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), word) || strings.Contains(l, " "+word+" ") && strings.Contains(l, "demo.test") {
-				return true
-			}
-		}
-		return false
-	}
-	waitScreen("OK, WARN and CRIT rows", func(s string) bool {
-		return rows(s, "✓ OK") && rows(s, "▲ WARN") && rows(s, "✗ CRIT")
-	})
-	if _, err := tm("send-keys", "-t", "smoke", "?"); err != nil {
-		t.Fatal(err)
-	}
-	waitScreen("help", func(s string) bool { return strings.Contains(s, "re-probe all") })
-	if _, err := tm("send-keys", "-t", "smoke", "q"); err != nil {
-		t.Fatal(err)
-	}
+	c.t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
+	return ""
+}
+
+func (c *tmuxConsole) waitExit(want int) {
+	c.t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if b, err := os.ReadFile(exitFile); err == nil && len(b) > 0 {
-			if code := strings.TrimSpace(string(b)); code != "0" {
-				t.Fatalf("certdeck demo exited with %s, want 0", code)
+		if b, err := os.ReadFile(c.exitFile); err == nil && len(b) > 0 {
+			if code := strings.TrimSpace(string(b)); code != fmt.Sprint(want) {
+				c.t.Fatalf("certdeck exited with %s, want %d; screen:\n%s", code, want, c.capture())
 			}
 			return
 		}
 	}
-	t.Fatalf("certdeck did not exit after q; screen:\n%s", capture())
+	c.t.Fatalf("certdeck did not exit; screen:\n%s", c.capture())
 }

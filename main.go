@@ -180,6 +180,11 @@ a ticket-key pool, certificates renewed every 45s) and opens the console
 on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			restore, err := sandboxState()
+			if err != nil {
+				return err
+			}
+			defer restore()
 			fleet, cleanup, err := demo.Start(cmd.Context(), demo.Options{Extra: extra})
 			if err != nil {
 				return err
@@ -190,6 +195,29 @@ on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")
 	return cmd
+}
+
+// sandboxState points $XDG_STATE_HOME at a temp dir for the rest of the
+// process: a publish or rollback tried in the demo console must not append
+// to the user's real audit log. restore removes the dir and the override.
+func sandboxState() (restore func(), err error) {
+	dir, err := os.MkdirTemp("", "certdeck-demo-state-")
+	if err != nil {
+		return nil, fmt.Errorf("demo state dir: %w", err)
+	}
+	old, had := os.LookupEnv("XDG_STATE_HOME")
+	if err := os.Setenv("XDG_STATE_HOME", dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("demo state dir: %w", err)
+	}
+	return func() {
+		if had {
+			os.Setenv("XDG_STATE_HOME", old)
+		} else {
+			os.Unsetenv("XDG_STATE_HOME")
+		}
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // newRotateCmd is `certdeck rotate`: publish a bundle into the atomic store,
