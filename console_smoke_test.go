@@ -91,11 +91,11 @@ func startTmuxConsole(t *testing.T, env []string, args ...string) *tmuxConsole {
 		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
 		return string(out), err
 	}
-	argv := fmt.Sprintf("%q", bin)
-	for _, a := range args {
-		argv += fmt.Sprintf(" %q", a)
+	cmdline := "env -u NO_COLOR TERM=xterm-256color"
+	for _, w := range append(append(env, bin), args...) {
+		cmdline += fmt.Sprintf(" %q", w)
 	}
-	script := fmt.Sprintf("env -u NO_COLOR TERM=xterm-256color %s %s; echo $? > %q", strings.Join(env, " "), argv, c.exitFile)
+	script := fmt.Sprintf("%s; echo $? > %q", cmdline, c.exitFile)
 	if out, err := c.tm("new-session", "-d", "-s", "smoke", "-x", "100", "-y", "30", script); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
