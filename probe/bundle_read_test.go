@@ -276,7 +276,12 @@ func mustNoErr(t *testing.T, err error) {
 
 // FuzzReadSingleFile writes arbitrary bytes as a single-file bundle and
 // reads it back through the real reader and checks: never a panic, never
-// OK unless the bytes really hold a certificate and its key.
+// OK unless the bytes really hold a certificate and its key. Each run
+// touches the disk and checks a key pair, so run it with
+// -fuzzminimizetime 3s: Go's default minute of minimizing every new input
+// otherwise looks like a stall (execs stop counting while it minimizes).
+//
+//	go test -run '^$' -fuzz '^FuzzReadSingleFile$' -fuzztime 60s -fuzzminimizetime 3s ./probe
 func FuzzReadSingleFile(f *testing.F) {
 	w := &diskWorld{}
 	ca := pki.Must(pki.NewCA("Fuzz Root"))
