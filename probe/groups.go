@@ -24,11 +24,11 @@ var probeGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.Cu
 
 // resumptionGroups are the groups offered by the resumption check, whose
 // key exchange only has to succeed: P-256 first, because its key
-// generation uses a fixed-base table and is the cheapest here (a P-256
-// resumption handshake costs about 0.7 of an X25519 one in
-// BenchmarkProbeRound), then the group the first handshake settled on, so a
-// server that refuses P-256 answers with a HelloRetryRequest rather than a
-// failure that would read as "does not resume".
+// generation uses a fixed-base table (in BenchmarkProbeRound's profile a
+// P-256 exchange, both ends, cost about 0.7 of an X25519 one), then the
+// group the first handshake settled on, so a server that refuses P-256
+// answers with a HelloRetryRequest rather than a failure that would read
+// as "does not resume".
 func resumptionGroups(negotiated tls.CurveID) []tls.CurveID {
 	groups := []tls.CurveID{tls.CurveP256}
 	if negotiated != 0 && negotiated != tls.CurveP256 {
