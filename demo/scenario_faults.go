@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 
+	"certdeck/demo/netfault"
 	"certdeck/model"
 )
 
@@ -26,14 +27,11 @@ func faults(b *Builder) error {
 	})
 	b.Endpoint(model.EndpointConfig{Name: "stall.demo.test", Address: ln.Addr().String(), SNI: "stall.demo.test", Group: "faults"})
 
-	// Listen then close: the port was free a moment ago and nothing
-	// listens on it now.
-	free, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := netfault.Refused()
 	if err != nil {
-		return fmt.Errorf("demo refused port: %w", err)
+		return fmt.Errorf("demo: %w", err)
 	}
-	addr := free.Addr().String()
-	free.Close()
+	b.onClose(release)
 	b.Endpoint(model.EndpointConfig{Name: "refused.demo.test", Address: addr, SNI: "refused.demo.test", Group: "faults"})
 	return nil
 }

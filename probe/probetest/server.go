@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"certdeck/demo/netfault"
 )
 
 // connLimit bounds how long a test server keeps one connection: a client
@@ -175,16 +177,16 @@ func ResetMidHandshake(t testing.TB) *Server {
 	})
 }
 
-// RefusedAddr returns a 127.0.0.1 address nothing listens on: a listener
-// is opened and closed, so the port was free a moment ago.
+// RefusedAddr returns a 127.0.0.1 address where connecting is refused for
+// the rest of the test: the port stays reserved, so no other test's server
+// can be handed it.
 func RefusedAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := netfault.Refused()
 	if err != nil {
-		t.Fatalf("listen: %v", err)
+		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	t.Cleanup(release)
 	return addr
 }
 
