@@ -80,43 +80,30 @@ func TestPublishNeverExposesHalfBundle(t *testing.T) {
 	mustPublish(t, s, "torture", inputsFor(pairs[0]))
 
 	var counts readCounts
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				// Readers must not starve the writer of CPU on a small
-				// shared machine; they still read thousands of times per
-				// second, many times per publish.
-				time.Sleep(50 * time.Microsecond)
-				v, err := Open(dir)
-				if err != nil {
-					counts.classify(ix, nil, nil, err)
-					continue
-				}
-				cert, err1 := v.ReadFile(CertFile)
-				key, err2 := v.ReadFile(KeyFile)
-				v.Close()
-				counts.classify(ix, cert, key, errors.Join(err1, err2))
-			}
-		})
-	}
+	stopReaders := startReaders(2, func() {
+		// Readers must not starve the writer of CPU on a small shared
+		// machine; they still read thousands of times per second, many
+		// times per publish.
+		time.Sleep(50 * time.Microsecond)
+		v, err := Open(dir)
+		if err != nil {
+			counts.classify(ix, nil, nil, err)
+			return
+		}
+		cert, err1 := v.ReadFile(CertFile)
+		key, err2 := v.ReadFile(KeyFile)
+		v.Close()
+		counts.classify(ix, cert, key, errors.Join(err1, err2))
+	})
 	start := time.Now()
 	for i := 1; i <= tortureVersions; i++ {
 		if _, err := s.Publish("torture", inputsFor(pairs[i%len(pairs)])); err != nil {
-			close(stop)
-			wg.Wait()
+			stopReaders()
 			t.Fatalf("publish %d: %v", i, err)
 		}
 	}
 	elapsed := time.Since(start)
-	close(stop)
-	wg.Wait()
+	stopReaders()
 	if vs, _ := listVersions(dir); len(vs) >= tortureVersions {
 		t.Errorf("retention never ran during the torture: %d versions", len(vs))
 	}
@@ -158,22 +145,11 @@ func TestPerFileRelinkExposesMixedPairs(t *testing.T) {
 	relink(0)
 
 	var counts readCounts
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				cert, err1 := os.ReadFile(filepath.Join(live, "cert.pem"))
-				key, err2 := os.ReadFile(filepath.Join(live, "privkey.pem"))
-				counts.classify(ix, cert, key, errors.Join(err1, err2))
-			}
-		})
-	}
+	stopReaders := startReaders(2, func() {
+		cert, err1 := os.ReadFile(filepath.Join(live, "cert.pem"))
+		key, err2 := os.ReadFile(filepath.Join(live, "privkey.pem"))
+		counts.classify(ix, cert, key, errors.Join(err1, err2))
+	})
 	// At least as many renewals as the store test; continue (bounded)
 	// until a mixed pair shows up, since scheduling decides when it does.
 	deadline := time.Now().Add(20 * time.Second)
@@ -181,12 +157,34 @@ func TestPerFileRelinkExposesMixedPairs(t *testing.T) {
 	for ; i <= tortureVersions || (counts.mismatched.Load() == 0 && time.Now().Before(deadline)); i++ {
 		relink(i % len(pairs))
 	}
-	close(stop)
-	wg.Wait()
+	stopReaders()
 	t.Logf("certbot-style per-file relink: %d renewals, %d reads: %d mismatched pairs, %d failed reads",
 		i-1, counts.reads.Load(), counts.mismatched.Load(), counts.failed.Load())
 	if counts.mismatched.Load() == 0 {
 		t.Fatal("no mixed pair observed: the demonstration did not reproduce the race")
+	}
+}
+
+// startReaders runs read in a loop on n goroutines until the returned stop
+// is called; stop waits for them.
+func startReaders(n int, read func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				read()
+			}
+		})
+	}
+	return func() {
+		close(done)
+		wg.Wait()
 	}
 }
 
