@@ -4,7 +4,9 @@
 // `certdeck check` and the console, drift between disk and what endpoints
 // serve, and pure parsing and validation of PEM bundles.
 //
-// It does no I/O beyond reading the config file, starts no goroutines and
-// imports no other certdeck package, so every rule here is testable with
-// values alone and a fixed clock.
+// Its only I/O is reading a file it is pointed at (the config), through
+// ReadRegularFile, the one hardened way every certdeck package reads a
+// file; Sanitize is the one way every package makes a string safe for a
+// terminal. It starts no goroutines and imports no other certdeck package,
+// so every rule here is testable with values alone and a fixed clock.
 package model

@@ -1,0 +1,92 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// ReadRegularFile is how certdeck reads every file it is pointed at (the
+// config, ca: and client_cert files, bundle inputs, --ca): it opens the
+// file non-blocking, so a FIFO or a device never hangs `check` or a
+// `rotate` that holds the store's lock, refuses anything that is not a
+// regular file once open (fstat, not a racy stat before open), and reads
+// at most limit bytes. what names the file in errors ("config", "ca
+// file"); the file's contents never appear in an error.
+func ReadRegularFile(path, what string, limit int64) ([]byte, error) {
+	f, err := OpenRegularFile(path, what)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadCapped(f, path, what, limit)
+}
+
+// OpenRegularFile opens path for reading without blocking and checks that
+// it is a regular file (O_NONBLOCK has no effect on a regular file's reads).
+func OpenRegularFile(path, what string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("read %s %s: %s, not a regular file", what, path, describeFileType(fi.Mode()))
+	}
+	return f, nil
+}
+
+// ReadCapped reads an open file of at most limit bytes; a larger file is
+// an error rather than a silently truncated read.
+func ReadCapped(f *os.File, path, what string, limit int64) ([]byte, error) {
+	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
+		return nil, fmt.Errorf("read %s %s: %s, larger than the %s limit", what, path, formatSize(fi.Size()), formatSize(limit))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("read %s %s: larger than the %s limit", what, path, formatSize(limit))
+	}
+	return data, nil
+}
+
+// describeFileType names a non-regular file type the way an operator
+// would look it up in `ls -l`.
+func describeFileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO (named pipe)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "a special file"
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

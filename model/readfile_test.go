@@ -1,0 +1,69 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestReadRegularFileRefusesSpecialFilesWithoutHanging(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want string }{
+		{"fifo (no writer: a blocking open would hang)", fifo, "a FIFO (named pipe), not a regular file"},
+		{"directory", dir, "a directory, not a regular file"},
+		{"character device", "/dev/null", "a character device, not a regular file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := ReadRegularFile(tt.path, "ca file", 1<<20)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "ca file") {
+					t.Fatalf("err = %v, want it to name the ca file and say %q", err, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("ReadRegularFile hung on a special file")
+			}
+		})
+	}
+}
+
+func TestReadRegularFileCapsSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pem")
+	if err := os.WriteFile(path, make([]byte, 2048), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadRegularFile(path, "config", 1024); err == nil || !strings.Contains(err.Error(), "larger than the 1 KiB limit") {
+		t.Fatalf("err = %v, want a size-limit error", err)
+	}
+	data, err := ReadRegularFile(path, "config", 2048)
+	if err != nil || len(data) != 2048 {
+		t.Fatalf("exactly at the limit: %d bytes, %v", len(data), err)
+	}
+}
+
+func TestReadRegularFileFollowsSymlinkToRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.pem")
+	if err := os.WriteFile(target, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.pem")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := ReadRegularFile(link, "ca file", 10); err != nil || string(data) != "x" {
+		t.Fatalf("read through a symlink: %q, %v", data, err)
+	}
+}
