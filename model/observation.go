@@ -40,32 +40,81 @@ type Observation struct {
 	// next one, duplicates, or the leaf not first.
 	ChainProblems []string `json:"chain_problems,omitempty"`
 
-	OCSP   OCSPInfo   `json:"ocsp"`
-	Ticket TicketInfo `json:"ticket"`
+	OCSP       OCSPInfo       `json:"ocsp"`
+	ClientCert ClientCertInfo `json:"client_cert"`
+	Ticket     TicketInfo     `json:"ticket"`
 
 	Error   string    `json:"error,omitempty"`
 	ErrKind ErrorKind `json:"error_kind,omitempty"`
 }
 
-// OCSPInfo describes a stapled OCSP response.
+// OCSP staple statuses.
+const (
+	OCSPGood    = "good"
+	OCSPRevoked = "revoked"
+	OCSPUnknown = "unknown"
+)
+
+// OCSPInfo describes a stapled OCSP response. Status is set only for a
+// staple that parses, is signed by the leaf's issuer (or a responder the
+// issuer delegated to) and covers the served leaf; otherwise Error says
+// why the staple is not trusted and Status is empty.
 type OCSPInfo struct {
 	Stapled    bool      `json:"stapled"`
-	Status     string    `json:"status,omitempty"` // good | revoked | unknown | unparsable
-	NextUpdate time.Time `json:"next_update,omitempty"`
+	Status     string    `json:"status"` // OCSPGood | OCSPRevoked | OCSPUnknown | ""
+	ThisUpdate time.Time `json:"this_update,omitzero"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	// Reason is the revocation reason in RFC 5280 words ("keyCompromise").
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
+
+// ClientCertInfo is what the server said about client certificates.
+type ClientCertInfo struct {
+	// Requested: the server sent a CertificateRequest.
+	Requested bool `json:"requested"`
+	// Required: the server refused the connection for want of one
+	// (certificate_required under TLS 1.3, handshake_failure or
+	// bad_certificate under TLS 1.2 after a request).
+	Required bool `json:"required"`
+	// Sent: the probe presented the endpoint's client_cert.
+	Sent bool `json:"sent"`
+}
+
+// TicketKind says what a server hands out to resume sessions.
+type TicketKind string
+
+const (
+	TicketNone TicketKind = "" // nothing seen
+	// TicketNamed: OpenSSL-style tickets whose first 16 bytes name the
+	// encrypting key (nginx, HAProxy, Apache with ticket keys).
+	TicketNamed TicketKind = "named"
+	// TicketOpaque: encrypted tickets whose prefix is random per ticket
+	// (Go, Dovecot): they name no key.
+	TicketOpaque TicketKind = "opaque"
+	// TicketStateful: short handles into the server's session cache, not
+	// encrypted state (OpenSSL under TLS 1.3 with tickets off).
+	TicketStateful TicketKind = "stateful"
+	// TicketSessionID: no ticket; TLS 1.2 resumption by session ID.
+	TicketSessionID TicketKind = "session-id"
+)
 
 // TicketInfo is what the probe learned about session tickets.
 type TicketInfo struct {
 	// Issued is true when the server handed out a ticket at all.
-	Issued bool `json:"issued"`
+	Issued bool       `json:"issued"`
+	Kind   TicketKind `json:"kind"`
 	// KeyName is the first 16 bytes of the ticket in hex: the name of the
-	// encrypting key on OpenSSL-style servers (nginx, HAProxy, Apache).
+	// encrypting key on OpenSSL-style servers (Kind TicketNamed only).
 	KeyName string `json:"key_name,omitempty"`
 	// Opaque is true when the prefix changes on every ticket (Go servers),
 	// so it names no key.
 	Opaque bool `json:"opaque"`
-	// ResumeChecked is true when a second handshake presented the ticket;
-	// Resumed tells whether the server accepted it.
+	// ResumeChecked is true when a second handshake tried to resume;
+	// Resumed tells whether the server accepted it. A check that could
+	// not run leaves ResumeChecked false ("not checked"), never a false
+	// "does not resume".
 	ResumeChecked bool `json:"resume_checked"`
 	Resumed       bool `json:"resumed"`
 }
