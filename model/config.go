@@ -118,8 +118,16 @@ type Bundle struct {
 	Thresholds Thresholds
 }
 
-// Bundle layouts.
-var bundleLayouts = []string{"auto", "certbot", "store", "pair", "single-file"}
+// Bundle layouts: how a bundle's files are arranged on disk.
+const (
+	LayoutAuto       = "auto"        // detect from what is there
+	LayoutCertbot    = "certbot"     // live/NAME: cert.pem chain.pem fullchain.pem privkey.pem -> ../../archive
+	LayoutStore      = "store"       // certdeck's store: current -> vNNNN
+	LayoutPair       = "pair"        // a certificate file and a key file
+	LayoutSingleFile = "single-file" // key and chain in one PEM (HAProxy, Postfix)
+)
+
+var bundleLayouts = []string{LayoutAuto, LayoutCertbot, LayoutStore, LayoutPair, LayoutSingleFile}
 
 // ConfigPath returns the config file to read: the flag, then
 // $CERTDECK_CONFIG, then $XDG_CONFIG_HOME/certdeck/config.yaml (or
