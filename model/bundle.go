@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"io/fs"
 	"time"
 )
@@ -33,10 +34,24 @@ type BundleFile struct {
 	// Err says why the file could not be read: missing, dangling link,
 	// loop, too large, permission. Empty when Data holds its contents.
 	Err string
+	// Missing is true when there is no file to read (absent, or a link
+	// that dangles): its Mode is then meaningless.
+	Missing bool
 	// Data is the file's contents, held only until the snapshot is sealed:
 	// Seal parses it and wipes it, so key bytes never reach state, the
 	// event log or the screen.
 	Data []byte
+}
+
+// ModeText is the file's permission bits as `ls` would let one check them
+// ("0600"), or "" when there are none to show: a store's `current` link
+// (its own mode means nothing) or a missing file (not "0000": Err says it
+// is missing).
+func (f BundleFile) ModeText() string {
+	if f.Role == RoleLink || f.Mode&fs.ModeSymlink != 0 || f.Missing {
+		return ""
+	}
+	return fmt.Sprintf("%04o", f.Mode.Perm())
 }
 
 // BundleSnapshot is one read of a bundle from disk: the event the bundle

@@ -195,7 +195,7 @@ func checkSameLeaf(byRole map[FileRole]*parsedFile, leaf *x509.Certificate, f *B
 	c := cert.pem.Certs[0]
 	if !c.Equal(leaf) {
 		f.add(Crit, "mixed vintage: %s holds serial %s but %s starts with serial %s",
-			cert.file.Name, ShortSerial(SerialHex(c.SerialNumber)), full.file.Name, ShortSerial(SerialHex(leaf.SerialNumber)))
+			cert.file.Name, SerialHex(c.SerialNumber), full.file.Name, SerialHex(leaf.SerialNumber))
 		return
 	}
 	if chain == nil {
@@ -232,7 +232,7 @@ func checkKeys(keyed []*parsedFile, leaf *x509.Certificate, failed bool, f *Bund
 		if !KeyMatchesCert(p.pem.Key, leaf) {
 			f.KeyMatch = false
 			f.add(Crit, "mixed vintage: the key in %s does not match the certificate (serial %s)",
-				p.file.Name, ShortSerial(SerialHex(leaf.SerialNumber)))
+				p.file.Name, SerialHex(leaf.SerialNumber))
 		}
 	}
 }

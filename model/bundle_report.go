@@ -29,7 +29,7 @@ type BundleReport struct {
 type BundleFileReport struct {
 	Name   string `json:"name"`
 	Target string `json:"target,omitempty"` // symlink target as written
-	Mode   string `json:"mode,omitempty"`   // "0600"
+	Mode   string `json:"mode,omitempty"`   // "0600"; empty for a link or a file that could not be found
 	Error  string `json:"error,omitempty"`
 }
 
@@ -53,10 +53,7 @@ func (b *BundleState) Report(now time.Time) BundleReport {
 		}
 		r.Version = f.Version
 		for _, bf := range f.Files {
-			fr := BundleFileReport{Name: bf.Name, Target: bf.Target, Error: bf.Err}
-			if bf.Role != RoleLink && (bf.Err == "" || bf.Mode != 0) { // a link's own mode means nothing
-				fr.Mode = fmt.Sprintf("%04o", bf.Mode.Perm())
-			}
+			fr := BundleFileReport{Name: bf.Name, Target: bf.Target, Error: bf.Err, Mode: bf.ModeText()}
 			r.Files = append(r.Files, fr)
 		}
 	}
@@ -75,20 +72,26 @@ func (b *BundleState) Report(now time.Time) BundleReport {
 }
 
 // FleetWithBundlePaths adds ad-hoc bundles (`--bundle PATH`, repeatable)
-// to f, each with layout auto, the fleet's thresholds and caFile (`--ca`)
-// as extra trust roots. Names are the path's base name, made unique with
-// a numeric suffix. f is modified and returned; nil f starts an empty fleet.
-func FleetWithBundlePaths(f *Fleet, paths []string, caFile string) (*Fleet, error) {
+// to f, each with the given layout ("" is auto; pair reads cert.pem and
+// privkey.pem in the directory), the fleet's thresholds and caFile
+// (`--ca`) as extra trust roots. Names are the path's base name, made
+// unique among bundles with a numeric suffix (endpoints are another kind:
+// a bundle may share an endpoint's name). f is modified and returned; nil
+// f starts an empty fleet.
+func FleetWithBundlePaths(f *Fleet, paths []string, layout, caFile string) (*Fleet, error) {
 	if f == nil {
 		var err error
 		if f, err = (&Config{}).Resolve(); err != nil {
 			return nil, err
 		}
 	}
-	taken := map[string]bool{}
-	for _, e := range f.Endpoints {
-		taken[e.Name] = true
+	if layout == "" {
+		layout = LayoutAuto
 	}
+	if err := ValidateLayout(layout); err != nil {
+		return nil, fmt.Errorf("--layout: %w", err)
+	}
+	taken := map[string]bool{}
 	for _, b := range f.Bundles {
 		taken[b.Name] = true
 	}
@@ -106,9 +109,19 @@ func FleetWithBundlePaths(f *Fleet, paths []string, caFile string) (*Fleet, erro
 			name = fmt.Sprintf("%s-%d", base, n)
 		}
 		taken[name] = true
-		f.Bundles = append(f.Bundles, Bundle{
-			Name: name, Path: abs, Layout: "auto", CAFile: caFile, Thresholds: f.Thresholds,
-		})
+		b := Bundle{Name: name, Path: abs, Layout: layout, CAFile: caFile, Thresholds: f.Thresholds}
+		if layout == LayoutPair {
+			b.CertFile, b.KeyFile = PairCertFile, PairKeyFile
+		}
+		f.Bundles = append(f.Bundles, b)
 	}
 	return f, nil
 }
+
+// The files a pair directory holds when nothing else is said (`--layout
+// pair`, or a directory auto-detected as a pair): the names certbot and
+// most guides use.
+const (
+	PairCertFile = "cert.pem"
+	PairKeyFile  = "privkey.pem"
+)

@@ -19,6 +19,9 @@ type BundleState struct {
 	// nameFindings are host names of serving endpoints the leaf does not
 	// cover; they depend on the fleet, so they live beside Facts.
 	nameFindings []Finding
+	// verify is the action whose re-probes are awaited (nil: none); see
+	// verifyingOverlay.
+	verify *VerifyStarted
 }
 
 // Serial of the bundle's leaf, or "" when none was read.
@@ -74,7 +77,7 @@ func (b *BundleState) classify(now time.Time) {
 			v.add(exp.Status, r)
 		}
 	}
-	driftVerdict(&v, b.Drift)
+	driftVerdict(&v, b.Facts.Leaf, b.Drift)
 	b.Verdict = v
 }
 
@@ -107,16 +110,30 @@ func (s *State) BundlesWorstFirst(now time.Time) []*BundleState {
 // Bundle finds one bundle's state.
 func (s *State) Bundle(name string) *BundleState { return s.bundleByName[name] }
 
-// initBundles starts every configured bundle UNKNOWN.
+// initBundles starts every configured bundle UNKNOWN, and indexes which
+// bundles serve each endpoint: an observation re-judges only those, so its
+// cost does not grow with the number of bundles in the fleet.
 func (s *State) initBundles() {
 	s.bundleByName = map[string]*BundleState{}
+	s.servedBy = map[string][]*BundleState{}
 	for _, b := range s.Fleet.Bundles {
 		bs := &BundleState{Bundle: b}
 		bs.Drift = ComputeDrift(nil, b.Serves, s.Endpoint)
 		bs.classify(time.Time{})
 		s.bundles = append(s.bundles, bs)
 		s.bundleByName[b.Name] = bs
+		for _, ep := range b.Serves {
+			if list := s.servedBy[ep]; !slices.Contains(list, bs) {
+				s.servedBy[ep] = append(list, bs)
+			}
+		}
 	}
+}
+
+// judgeDrift recomputes bs's drift at now, "verifying" included.
+func (s *State) judgeDrift(bs *BundleState, now time.Time) {
+	bs.Drift = ComputeDrift(bs.Leaf(), bs.Bundle.Serves, s.Endpoint)
+	bs.verifyingOverlay(s.Endpoint, now)
 }
 
 // applyBundle folds one bundle read into state.
@@ -130,12 +147,12 @@ func (s *State) applyBundle(snap *BundleSnapshot, now time.Time) []Change {
 	prev, before, prevDrift := bs.Facts, bs.Verdict.Status, bs.Drift
 	bs.Facts = facts
 	bs.nameFindings = s.nameFindings(bs)
-	bs.Drift = ComputeDrift(facts.Leaf, bs.Bundle.Serves, s.Endpoint)
+	s.judgeDrift(bs, now)
 	bs.classify(now)
 
 	var changes []Change
 	add := func(kind ChangeKind, format string, args ...any) {
-		changes = append(changes, Change{Time: snap.Time, Subject: bs.Bundle.Name, Kind: kind, Message: fmt.Sprintf(format, args...)})
+		changes = append(changes, Change{Time: now, Subject: bs.Bundle.Name, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 	if snap.NonAtomic != "" {
 		add(ChangeNonAtomic, "%s", snap.NonAtomic)
@@ -149,33 +166,35 @@ func (s *State) applyBundle(snap *BundleSnapshot, now time.Time) []Change {
 	}
 	if prev != nil && prev.Leaf != nil && facts.Leaf != nil && prev.Leaf.Serial != facts.Leaf.Serial {
 		msg := fmt.Sprintf("serial %s on disk (was %s), expires %s",
-			ShortSerial(facts.Leaf.Serial), ShortSerial(prev.Leaf.Serial), facts.Leaf.NotAfter.Format(time.DateOnly))
+			facts.Leaf.Serial, prev.Leaf.Serial, facts.Leaf.NotAfter.Format(time.DateOnly))
 		if lost := MissingNames(prev.Leaf.SANs, facts.Leaf.SANs); len(lost) > 0 {
 			msg += "; names dropped: " + strings.Join(lost, ", ")
 		}
 		add(ChangeBundle, "%s", msg)
 	}
-	changes = append(changes, driftChanges(bs.Bundle.Name, prevDrift, bs.Drift, snap.Time)...)
+	changes = append(changes, driftChanges(bs.Bundle.Name, facts.Leaf, prevDrift, bs.Drift, now)...)
 	if prev != nil && before != bs.Verdict.Status && len(changes) == 0 {
 		add(ChangeStatus, "%s → %s: %s", before, bs.Verdict.Status, firstReason(bs.Verdict))
 	}
 	return changes
 }
 
-// redriftEndpoint recomputes drift of every bundle that serves endpoint,
+// redriftEndpoint recomputes drift of the bundles that serve endpoint,
 // after a new observation of it.
 func (s *State) redriftEndpoint(endpoint string, now time.Time) []Change {
 	var changes []Change
-	for _, bs := range s.bundles {
-		if !slices.Contains(bs.Bundle.Serves, endpoint) {
-			continue
-		}
-		prevDrift := bs.Drift
-		bs.Drift = ComputeDrift(bs.Leaf(), bs.Bundle.Serves, s.Endpoint)
-		bs.classify(now)
-		changes = append(changes, driftChanges(bs.Bundle.Name, prevDrift, bs.Drift, now)...)
+	for _, bs := range s.servedBy[endpoint] {
+		changes = append(changes, s.redrift(bs, now)...)
 	}
 	return changes
+}
+
+// redrift re-judges one bundle's drift and returns what is worth logging.
+func (s *State) redrift(bs *BundleState, now time.Time) []Change {
+	prevDrift := bs.Drift
+	s.judgeDrift(bs, now)
+	bs.classify(now)
+	return driftChanges(bs.Bundle.Name, bs.Leaf(), prevDrift, bs.Drift, now)
 }
 
 // nameFindings checks the bundle's leaf against the SNI of every endpoint
@@ -200,9 +219,13 @@ func (s *State) nameFindings(bs *BundleState) []Finding {
 	return out
 }
 
-// reclassifyBundles re-applies the clock-dependent rules (expiry).
+// reclassifyBundles re-applies the clock-dependent rules: expiry, and the
+// end of a verification that timed out.
 func (s *State) reclassifyBundles(now time.Time) {
 	for _, bs := range s.bundles {
+		if bs.verify != nil {
+			s.judgeDrift(bs, now)
+		}
 		bs.classify(now)
 	}
 }

@@ -2,10 +2,13 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"certdeck/demo/pki"
 )
 
 // servingFleet has three endpoints served by one bundle "web".
@@ -63,12 +66,16 @@ func TestDriftWarnsUntilEveryEndpointServesTheBundle(t *testing.T) {
 	if !slices.Contains(kinds(ch), ChangeBundle) || !strings.Contains(ch[0].Message, "on disk (was ") {
 		t.Fatalf("renewal changes: %+v", ch)
 	}
-	if bs.Verdict.Status != Warn || bs.Verdict.Reasons[0] != "2 of 3 endpoints serve an older certificate: reload needed" {
+	oldSerial, newSerial := SerialHex(w.old.Cert.SerialNumber), SerialHex(w.new.Cert.SerialNumber)
+	olderReason := "2 of 3 endpoints (web-1, web-2) serve an older certificate (serial " + oldSerial
+	if bs.Verdict.Status != Warn || !strings.HasPrefix(bs.Verdict.Reasons[0], olderReason) ||
+		!strings.Contains(bs.Verdict.Reasons[0], "than the bundle holds (serial "+newSerial) ||
+		!strings.HasSuffix(bs.Verdict.Reasons[0], ": reload needed") {
 		t.Fatalf("after renewal: %s %q", bs.Verdict.Status, bs.Verdict.Reasons)
 	}
 	// Observations arrive after the bundle read: drift follows them.
 	s.Apply(at, []Event{w.served("web-1", true, at), w.served("web-3", false, at)})
-	if got := bs.DriftSummary(); got != "1/3 in sync" || bs.Verdict.Reasons[0] != "2 of 3 endpoints serve an older certificate: reload needed" {
+	if got := bs.DriftSummary(); got != "1/3 in sync" || !strings.HasPrefix(bs.Verdict.Reasons[0], "2 of 3 endpoints (web-2, web-3) serve an older certificate") {
 		t.Fatalf("partial reload: %s %q", got, bs.Verdict.Reasons)
 	}
 	ch = s.Apply(at, []Event{w.served("web-2", true, at), w.served("web-3", true, at)})
@@ -76,7 +83,7 @@ func TestDriftWarnsUntilEveryEndpointServesTheBundle(t *testing.T) {
 		t.Fatalf("all reloaded: %s %q %s", bs.Verdict.Status, bs.Verdict.Reasons, bs.DriftSummary())
 	}
 	ch = slices.DeleteFunc(ch, func(c Change) bool { return c.Subject != "web" })
-	if len(ch) != 2 || !strings.Contains(ch[1].Message, "web-3 serves the bundle's certificate again (3/3 in sync)") {
+	if len(ch) != 2 || !strings.Contains(ch[1].Message, "web-3 serves the bundle's certificate "+newSerial+" again (3/3 in sync)") {
 		t.Fatalf("reload changes: %+v", ch)
 	}
 	// A failing endpoint is unknown, not drift, and keeps its last serial.
@@ -95,7 +102,33 @@ func TestDriftNamesANewerServedCertificate(t *testing.T) {
 	s := NewState(f)
 	s.Apply(w.at, []Event{w.served("web-1", true, w.at), w.snapshot(2, false, w.at)})
 	r := s.Bundle("web").Verdict.Reasons
-	if len(r) == 0 || r[0] != "1 of 1 endpoints serve a newer certificate than the bundle on disk" {
+	want := fmt.Sprintf("web-1 serves a newer certificate (serial %s, expires %s) than the bundle holds (serial %s, expires %s): the bundle on disk is behind",
+		SerialHex(w.new.Cert.SerialNumber), w.new.Cert.NotAfter.UTC().Format(time.DateOnly),
+		SerialHex(w.old.Cert.SerialNumber), w.old.Cert.NotAfter.UTC().Format(time.DateOnly))
+	if len(r) == 0 || r[0] != want {
+		t.Fatalf("reasons %q\nwant %q", r, want)
+	}
+}
+
+// Two certificates issued in the same second (a renewal in a tight loop,
+// or a CA that truncates NotBefore to the minute) are ordered by expiry:
+// the one served here expires later, so it is the newer one, and the
+// reason must not call it older.
+func TestDriftOrdersSameSecondCertificatesByExpiry(t *testing.T) {
+	root := pki.Must(pki.NewCA("Same Second Root"))
+	issued := time.Now().Add(-time.Hour).Truncate(time.Second)
+	held := pki.Must(root.Issue(pki.Options{DNSNames: []string{"web.test"}, NotBefore: issued, NotAfter: issued.Add(60 * 24 * time.Hour)}))
+	served := pki.Must(root.Issue(pki.Options{DNSNames: []string{"web.test"}, NotBefore: issued, NotAfter: issued.Add(90 * 24 * time.Hour)}))
+	f := servingFleet()
+	f.Bundles[0].Serves = []string{"web-1"}
+	s := NewState(f)
+	at := time.Now()
+	s.Apply(at, []Event{
+		&Observation{Endpoint: "web-1", Time: at, Verified: true, HostnameOK: true, Chain: []CertInfo{DescribeCert(served.Cert)}},
+		&BundleSnapshot{Bundle: "web", Time: at, Layout: LayoutCertbot, Files: certbotFiles(held, 1), CA: root.RootPEM()},
+	})
+	r := s.Bundle("web").Verdict.Reasons
+	if len(r) == 0 || !strings.HasPrefix(r[0], "web-1 serves a newer certificate (serial "+SerialHex(served.Cert.SerialNumber)) {
 		t.Fatalf("reasons %q", r)
 	}
 }
@@ -181,9 +214,11 @@ func TestBundleReportHasTheCheckJSONShape(t *testing.T) {
 	}
 }
 
+// Names are unique per kind: the endpoint "web" does not push the bundle
+// read from .../live/web to "web-2"; only another bundle does.
 func TestFleetWithBundlePathsAddsUniqueAdHocBundles(t *testing.T) {
 	f := testFleet("web")
-	f, err := FleetWithBundlePaths(f, []string{"/etc/le/live/web", "/srv/web", "/tmp/x.pem"}, "/ca.pem")
+	f, err := FleetWithBundlePaths(f, []string{"/etc/le/live/web", "/srv/web", "/tmp/x.pem"}, "", "/ca.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +229,18 @@ func TestFleetWithBundlePathsAddsUniqueAdHocBundles(t *testing.T) {
 			t.Fatalf("bundle %+v", b)
 		}
 	}
-	if want := []string{"web-2", "web-3", "x.pem"}; !slices.Equal(names, want) {
+	if want := []string{"web", "web-2", "x.pem"}; !slices.Equal(names, want) {
 		t.Fatalf("names %v want %v", names, want)
 	}
-	if _, err := FleetWithBundlePaths(nil, []string{""}, ""); err == nil {
+	if _, err := FleetWithBundlePaths(nil, []string{""}, "", ""); err == nil {
 		t.Fatal("an empty path must be refused")
+	}
+	pair, err := FleetWithBundlePaths(nil, []string{"/srv/tls"}, LayoutPair, "")
+	if err != nil || pair.Bundles[0].CertFile != "cert.pem" || pair.Bundles[0].KeyFile != "privkey.pem" {
+		t.Fatalf("--layout pair: %v %+v", err, pair.Bundles)
+	}
+	if _, err := FleetWithBundlePaths(nil, []string{"/srv/tls"}, "zip", ""); err == nil || !strings.Contains(err.Error(), `layout "zip"`) {
+		t.Fatalf("--layout zip: %v", err)
 	}
 }
 
@@ -216,5 +258,76 @@ func TestBundlesWorstFirst(t *testing.T) {
 	}
 	if want := []string{"broken:ERROR", "a-unread:UNKNOWN", "web:OK"}; !slices.Equal(names, want) {
 		t.Fatalf("order %v want %v", names, want)
+	}
+}
+
+// Between a publish and the re-probe that proves it, the bundle holds the
+// new certificate and the endpoint still the old one: that is
+// "verifying", not "reload needed". The verdict follows the first probe
+// that started after the publish; a probe that started before it proves
+// nothing; after VerifyTimeout without proof, drift is judged as usual.
+func TestVerifyStartedShowsVerifyingUntilAProbeAfterThePublish(t *testing.T) {
+	w := newBundleWorld(t)
+	f := servingFleet()
+	f.Bundles[0].Serves = []string{"web-1", "web-2"}
+	s := NewState(f)
+	bs := s.Bundle("web")
+	t0 := w.at
+	s.Apply(t0, []Event{w.served("web-1", false, t0), w.served("web-2", false, t0), w.snapshot(1, false, t0)})
+	newSerial := SerialHex(w.new.Cert.SerialNumber)
+
+	publish := t0.Add(10 * time.Second)
+	s.Apply(publish, []Event{VerifyStarted{Bundle: "web", Serial: newSerial, Time: publish}})
+	ch := s.Apply(publish.Add(50*time.Millisecond), []Event{w.snapshot(2, true, publish)})
+	if bs.DriftSummary() != "verifying" || bs.Verdict.Status != OK || bs.Drift[0].State != DriftVerifying {
+		t.Fatalf("after the publish: %s %s %q", bs.DriftSummary(), bs.Verdict.Status, bs.Verdict.Reasons)
+	}
+	for _, c := range ch {
+		if strings.Contains(c.Message, "reload needed") {
+			t.Fatalf("a publish being verified logged %q", c.Message)
+		}
+	}
+	// A probe that started before the publish and ended after it.
+	s.Apply(publish.Add(time.Second), []Event{w.served("web-1", false, publish.Add(-time.Second))})
+	if bs.Drift[0].State != DriftVerifying {
+		t.Fatalf("a probe started before the publish ended verification: %+v", bs.Drift[0])
+	}
+	// The re-probe: web-1 serves the new certificate.
+	ch = s.Apply(publish.Add(2*time.Second), []Event{w.served("web-1", true, publish.Add(time.Second))})
+	ch = slices.DeleteFunc(ch, func(c Change) bool { return c.Subject != "web" })
+	if bs.Drift[0].State != InSync || bs.Drift[1].State != DriftVerifying || bs.DriftSummary() != "verifying" {
+		t.Fatalf("after web-1's re-probe: %+v", bs.Drift)
+	}
+	if len(ch) != 1 || !strings.Contains(ch[0].Message, "web-1 serves the bundle's certificate "+newSerial+": verified (1/2 in sync)") {
+		t.Fatalf("verified change: %+v", ch)
+	}
+	// web-2 is never re-probed: after the timeout it is drift again.
+	s.Reclassify(publish.Add(VerifyTimeout - time.Second))
+	if bs.Drift[1].State != DriftVerifying {
+		t.Fatalf("verification ended early: %+v", bs.Drift[1])
+	}
+	s.Reclassify(publish.Add(VerifyTimeout))
+	if bs.Drift[1].State != Drifted || bs.Verdict.Status != Warn || !strings.Contains(bs.Verdict.Reasons[0], "reload needed") {
+		t.Fatalf("after the verify timeout: %+v %s %q", bs.Drift[1], bs.Verdict.Status, bs.Verdict.Reasons)
+	}
+}
+
+// An endpoint served by two bundles (an RSA and an ECDSA certificate, or
+// a bundle and the store that replaces it) re-judges both.
+func TestObservationRedriftsEveryBundleServingTheEndpoint(t *testing.T) {
+	w := newBundleWorld(t)
+	f := servingFleet()
+	f.Bundles = append(f.Bundles, Bundle{Name: "web-new", Path: "/srv/web-new", Layout: LayoutCertbot,
+		Serves: []string{"web-2"}, Thresholds: f.Thresholds})
+	s := NewState(f)
+	at := w.at
+	s.Apply(at, []Event{w.served("web-1", true, at), w.served("web-2", true, at), w.served("web-3", true, at)})
+	snap := w.snapshot(1, true, at)
+	snap2 := w.snapshot(1, true, at)
+	snap2.Bundle = "web-new"
+	s.Apply(at, []Event{snap, snap2})
+	s.Apply(at, []Event{w.served("web-2", false, at)})
+	if s.Bundle("web").Drift[1].State != Drifted || s.Bundle("web-new").Drift[0].State != Drifted {
+		t.Fatalf("drift: web %+v, web-new %+v", s.Bundle("web").Drift, s.Bundle("web-new").Drift)
 	}
 }

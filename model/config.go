@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,43 +23,48 @@ type Config struct {
 	Defaults  DefaultsConfig   `yaml:"defaults"`
 	Endpoints []EndpointConfig `yaml:"endpoints"`
 	Bundles   []BundleConfig   `yaml:"bundles"`
+
+	// lines locates each item in the source document (ParseFleet sets it),
+	// so errors about an item point at its line; zero for a Config built
+	// in code.
+	lines configLines
 }
 
 // DefaultsConfig holds fleet-wide settings; each item may override warn/crit.
 type DefaultsConfig struct {
-	Interval    *Duration `yaml:"interval"`
-	Timeout     *Duration `yaml:"timeout"`
-	Concurrency int       `yaml:"concurrency"`
-	Warn        *Duration `yaml:"warn"`
-	Crit        *Duration `yaml:"crit"`
+	Interval    *Duration  `yaml:"interval"`
+	Timeout     *Duration  `yaml:"timeout"`
+	Concurrency int        `yaml:"concurrency"`
+	Warn        *Threshold `yaml:"warn"`
+	Crit        *Threshold `yaml:"crit"`
 }
 
 // EndpointConfig is one `endpoints:` entry.
 type EndpointConfig struct {
-	Name       string    `yaml:"name"`
-	Address    string    `yaml:"address"`
-	SNI        string    `yaml:"sni"`
-	CA         string    `yaml:"ca"`
-	ClientCert string    `yaml:"client_cert"`
-	ClientKey  string    `yaml:"client_key"`
-	Group      string    `yaml:"group"`
-	Warn       *Duration `yaml:"warn"`
-	Crit       *Duration `yaml:"crit"`
+	Name       string     `yaml:"name"`
+	Address    string     `yaml:"address"`
+	SNI        string     `yaml:"sni"`
+	CA         string     `yaml:"ca"`
+	ClientCert string     `yaml:"client_cert"`
+	ClientKey  string     `yaml:"client_key"`
+	Group      string     `yaml:"group"`
+	Warn       *Threshold `yaml:"warn"`
+	Crit       *Threshold `yaml:"crit"`
 }
 
 // BundleConfig is one `bundles:` entry: certificate files on local disk.
 type BundleConfig struct {
-	Name   string    `yaml:"name"`
-	Path   string    `yaml:"path"`
-	Layout string    `yaml:"layout"` // auto | certbot | store | pair | single-file
-	Cert   string    `yaml:"cert"`
-	Key    string    `yaml:"key"`
-	CA     string    `yaml:"ca"`
-	Serves []string  `yaml:"serves"`
-	Source string    `yaml:"source"` // where `p` publishes from (store layout)
-	Group  string    `yaml:"group"`
-	Warn   *Duration `yaml:"warn"`
-	Crit   *Duration `yaml:"crit"`
+	Name   string     `yaml:"name"`
+	Path   string     `yaml:"path"`
+	Layout string     `yaml:"layout"` // auto | certbot | store | pair | single-file
+	Cert   string     `yaml:"cert"`
+	Key    string     `yaml:"key"`
+	CA     string     `yaml:"ca"`
+	Serves []string   `yaml:"serves"`
+	Source string     `yaml:"source"` // where `p` publishes from (store layout)
+	Group  string     `yaml:"group"`
+	Warn   *Threshold `yaml:"warn"`
+	Crit   *Threshold `yaml:"crit"`
 }
 
 // Defaults applied when the config says nothing.
@@ -67,14 +72,14 @@ const (
 	DefaultInterval    = 60 * time.Second
 	DefaultTimeout     = 5 * time.Second
 	DefaultConcurrency = 64
-	DefaultWarn        = 30 * 24 * time.Hour
-	DefaultCrit        = 7 * 24 * time.Hour
+	MaxConcurrency     = 4096
 )
 
 // Thresholds are the expiry limits for one item: less than Warn left is
-// WARN, less than Crit left is CRIT.
+// WARN, less than Crit left is CRIT (see Threshold; DefaultWarn and
+// DefaultCrit apply when the config says nothing).
 type Thresholds struct {
-	Warn, Crit time.Duration
+	Warn, Crit Threshold
 }
 
 // Fleet is the resolved definition: defaults applied, addresses parsed,
@@ -129,80 +134,64 @@ const (
 
 var bundleLayouts = []string{LayoutAuto, LayoutCertbot, LayoutStore, LayoutPair, LayoutSingleFile}
 
-// ConfigPath returns the config file to read: the flag, then
-// $CERTDECK_CONFIG, then $XDG_CONFIG_HOME/certdeck/config.yaml (or
-// ~/.config/certdeck/config.yaml). explicit reports whether the user named
-// it, in which case a missing file is an error rather than "no config".
-func ConfigPath(flag string) (path string, explicit bool) {
-	if flag != "" {
-		return flag, true
-	}
-	if env := os.Getenv("CERTDECK_CONFIG"); env != "" {
-		return env, true
-	}
-	return filepath.Join(ConfigDir(), "config.yaml"), false
-}
-
-// ConfigDir is $XDG_CONFIG_HOME/certdeck, defaulting to ~/.config/certdeck.
-func ConfigDir() string {
-	base := os.Getenv("XDG_CONFIG_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".config")
-	}
-	return filepath.Join(base, "certdeck")
-}
-
-// StateDir is $XDG_STATE_HOME/certdeck, defaulting to ~/.local/state/certdeck.
-func StateDir() string {
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(base, "certdeck")
-}
-
 // maxConfigSize bounds what LoadFleet reads: a config is a few KiB, and a
 // wrong --config pointing at a huge file must not exhaust memory.
 const maxConfigSize = 8 << 20
 
-// LoadFleet reads and resolves a config file.
+// LoadFleet reads and resolves a config file, and checks that the files it
+// names for endpoints and bundles (ca:, client_cert:, client_key:) exist
+// and are regular files: a typo there is a config error with its line, not
+// an ERROR row on every probe. Bundle paths are not checked: a bundle may
+// appear later, and the watcher picks it up.
 func LoadFleet(path string) (*Fleet, error) {
-	f, err := os.Open(path)
+	data, err := ReadRegularFile(path, "config", maxConfigSize)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	cfg, err := decodeConfig(data, path)
 	if err != nil {
-		return nil, fmt.Errorf("read config %s: %w", path, err)
+		return nil, err
 	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("config %s: larger than %d MiB", path, maxConfigSize>>20)
-	}
-	fleet, err := ParseFleet(data, path)
+	fleet, err := cfg.resolveFrom(path)
 	if err != nil {
 		return nil, err
 	}
 	// Relative file paths in the config are relative to the config file.
 	fleet.resolvePaths(filepath.Dir(path))
+	if err := cfg.checkFiles(fleet, path); err != nil {
+		return nil, err
+	}
 	return fleet, nil
 }
 
 // ParseFleet decodes config bytes strictly and resolves them. source names
-// the file in error messages.
+// the file in error messages. It touches no file (see LoadFleet).
 func ParseFleet(data []byte, source string) (*Fleet, error) {
 	if source == "" {
 		source = "config"
 	}
+	cfg, err := decodeConfig(data, source)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.resolveFrom(source)
+}
+
+// decodeConfig decodes strictly (unknown keys are errors) and records
+// where each item sits in the document.
+func decodeConfig(data []byte, source string) (*Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %s", source, explainYAMLError(err))
 	}
-	fleet, err := cfg.Resolve()
+	cfg.lines = locateItems(data)
+	return &cfg, nil
+}
+
+func (c *Config) resolveFrom(source string) (*Fleet, error) {
+	fleet, err := c.Resolve()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -236,10 +225,11 @@ func explainYAMLError(err error) string {
 	return strings.Join(lines, "; ")
 }
 
-// Resolve applies defaults and validates the config.
+// Resolve applies defaults and validates the config. Names are unique per
+// kind: a bundle "web" may serve the endpoint "web".
 func (c *Config) Resolve() (*Fleet, error) {
 	if c.Version != 0 && c.Version != 1 {
-		return nil, fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version)
+		return nil, c.lines.top.at("version", fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version))
 	}
 	f := &Fleet{
 		Name:        c.Name,
@@ -248,49 +238,55 @@ func (c *Config) Resolve() (*Fleet, error) {
 		Timeout:     durOr(c.Defaults.Timeout, DefaultTimeout),
 		Concurrency: c.Defaults.Concurrency,
 		Thresholds: Thresholds{
-			Warn: durOr(c.Defaults.Warn, DefaultWarn),
-			Crit: durOr(c.Defaults.Crit, DefaultCrit),
+			Warn: thresholdOr(c.Defaults.Warn, DefaultWarn),
+			Crit: thresholdOr(c.Defaults.Crit, DefaultCrit),
 		},
 	}
 	if f.Concurrency == 0 {
 		f.Concurrency = DefaultConcurrency
 	}
-	if f.Concurrency < 1 || f.Concurrency > 4096 {
-		return nil, fmt.Errorf("defaults.concurrency %d: must be 1-4096", f.Concurrency)
+	def := c.lines.defaults
+	if err := ValidateConcurrency(f.Concurrency); err != nil {
+		return nil, def.at("concurrency", fmt.Errorf("defaults.%w", err))
 	}
-	if f.Interval < time.Second {
-		return nil, fmt.Errorf("defaults.interval %s: must be at least 1s", f.Interval)
+	if err := ValidateInterval(f.Interval); err != nil {
+		return nil, def.at("interval", fmt.Errorf("defaults.%w", err))
 	}
-	if f.Timeout <= 0 {
-		return nil, fmt.Errorf("defaults.timeout must be positive")
+	if err := ValidateTimeout(f.Timeout); err != nil {
+		return nil, def.at("timeout", fmt.Errorf("defaults.%w", err))
 	}
-	if err := checkThresholds("defaults", f.Thresholds); err != nil {
-		return nil, err
+	if err := f.Thresholds.Validate(); err != nil {
+		return nil, def.at("crit", fmt.Errorf("defaults: %w", err))
 	}
-	seen := map[string]string{}
+	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
+		at := c.lines.endpoint(i)
 		ep, err := ec.resolve(f.Thresholds)
 		if err != nil {
-			return nil, fmt.Errorf("endpoint %d (%s): %w", i+1, orIndex(ec.Name, i), err)
+			return nil, at.wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
 		if prev, dup := seen[ep.Name]; dup {
-			return nil, fmt.Errorf("endpoint name %q is used twice (also by %s)", ep.Name, prev)
+			return nil, at.at("name", fmt.Errorf("endpoint name %q is used twice (also by endpoint %d%s)",
+				ep.Name, prev, c.lines.endpoint(prev-1).onLine()))
 		}
-		seen[ep.Name] = "an endpoint"
+		seen[ep.Name] = i + 1
 		f.Endpoints = append(f.Endpoints, ep)
 	}
+	bundleSeen := map[string]int{}
 	for i, bc := range c.Bundles {
+		at := c.lines.bundle(i)
 		b, err := bc.resolve(f.Thresholds)
 		if err != nil {
-			return nil, fmt.Errorf("bundle %d (%s): %w", i+1, orIndex(bc.Name, i), err)
+			return nil, at.wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
 		}
-		if prev, dup := seen[b.Name]; dup {
-			return nil, fmt.Errorf("bundle name %q is used twice (also by %s)", b.Name, prev)
+		if prev, dup := bundleSeen[b.Name]; dup {
+			return nil, at.at("name", fmt.Errorf("bundle name %q is used twice (also by bundle %d%s)",
+				b.Name, prev, c.lines.bundle(prev-1).onLine()))
 		}
-		seen[b.Name] = "a bundle"
+		bundleSeen[b.Name] = i + 1
 		for _, s := range b.Serves {
-			if seen[s] != "an endpoint" {
-				return nil, fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s)
+			if _, ok := seen[s]; !ok {
+				return nil, at.at("serves", fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s))
 			}
 		}
 		f.Bundles = append(f.Bundles, b)
@@ -298,19 +294,98 @@ func (c *Config) Resolve() (*Fleet, error) {
 	return f, nil
 }
 
+// ValidateConcurrency is the one rule for probes in flight (config and
+// --concurrency).
+func ValidateConcurrency(n int) error {
+	if n < 1 || n > MaxConcurrency {
+		return fmt.Errorf("concurrency %d: must be 1-%d", n, MaxConcurrency)
+	}
+	return nil
+}
+
+// ValidateInterval is the one rule for the probe interval.
+func ValidateInterval(d time.Duration) error {
+	if d < time.Second {
+		return fmt.Errorf("interval %s: must be at least 1s", d)
+	}
+	return nil
+}
+
+// ValidateTimeout is the one rule for the per-probe deadline (config and
+// --timeout).
+func ValidateTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("timeout must be positive")
+	}
+	return nil
+}
+
+// Overrides are settings given on the command line for the whole fleet
+// (`check --timeout --concurrency --warn --crit`). Zero values keep the
+// config's.
+type Overrides struct {
+	Timeout     time.Duration
+	Concurrency int
+	Warn, Crit  *Threshold
+}
+
+// ApplyOverrides puts o on every endpoint and bundle of f, checked by the
+// same rules as the config.
+func (f *Fleet) ApplyOverrides(o Overrides) error {
+	if o.Timeout != 0 {
+		if err := ValidateTimeout(o.Timeout); err != nil {
+			return fmt.Errorf("--%w", err)
+		}
+		f.Timeout = o.Timeout
+	}
+	if o.Concurrency != 0 {
+		if err := ValidateConcurrency(o.Concurrency); err != nil {
+			return fmt.Errorf("--%w", err)
+		}
+		f.Concurrency = o.Concurrency
+	}
+	set := func(t *Thresholds) {
+		if o.Warn != nil {
+			t.Warn = *o.Warn
+		}
+		if o.Crit != nil {
+			t.Crit = *o.Crit
+		}
+	}
+	set(&f.Thresholds)
+	if err := f.Thresholds.Validate(); err != nil {
+		return fmt.Errorf("--warn/--crit: %w", err)
+	}
+	for i := range f.Endpoints {
+		ep := &f.Endpoints[i]
+		set(&ep.Thresholds)
+		if err := ep.Thresholds.Validate(); err != nil {
+			return fmt.Errorf("--warn/--crit: endpoint %s: %w", ep.Name, err)
+		}
+	}
+	for i := range f.Bundles {
+		b := &f.Bundles[i]
+		set(&b.Thresholds)
+		if err := b.Thresholds.Validate(); err != nil {
+			return fmt.Errorf("--warn/--crit: bundle %s: %w", b.Name, err)
+		}
+	}
+	return nil
+}
+
 func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 	if ec.Address == "" {
-		return Endpoint{}, fmt.Errorf("address is required")
+		return Endpoint{}, keyErr("address", fmt.Errorf("address is required"))
 	}
 	t, err := ParseTarget(ec.Address)
 	if err != nil {
-		return Endpoint{}, err
+		return Endpoint{}, keyErr("address", err)
 	}
 	ep := Endpoint{
 		Name: ec.Name, Address: ec.Address, Target: t, SNI: ec.SNI,
 		CAFile: ec.CA, ClientCert: ec.ClientCert, ClientKey: ec.ClientKey,
 		Group:      ec.Group,
-		Thresholds: Thresholds{Warn: durOr(ec.Warn, def.Warn), Crit: durOr(ec.Crit, def.Crit)},
+		Thresholds: Thresholds{Warn: thresholdOr(ec.Warn, def.Warn), Crit: thresholdOr(ec.Crit, def.Crit)},
 	}
 	if ep.Name == "" {
 		ep.Name = t.String()
@@ -319,37 +394,47 @@ func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 		ep.SNI = t.Host
 	}
 	if (ep.ClientCert == "") != (ep.ClientKey == "") {
-		return Endpoint{}, fmt.Errorf("client_cert and client_key go together")
+		return Endpoint{}, keyErr("client_cert", fmt.Errorf("client_cert and client_key go together"))
 	}
-	return ep, checkThresholds("warn/crit", ep.Thresholds)
+	if err := ep.Thresholds.Validate(); err != nil {
+		return Endpoint{}, keyErr("crit", fmt.Errorf("warn/crit: %w", err))
+	}
+	return ep, nil
 }
 
 func (bc BundleConfig) resolve(def Thresholds) (Bundle, error) {
 	if bc.Path == "" {
-		return Bundle{}, fmt.Errorf("path is required")
+		return Bundle{}, keyErr("path", fmt.Errorf("path is required"))
 	}
 	b := Bundle{
 		Name: bc.Name, Path: bc.Path, Layout: bc.Layout, CertFile: bc.Cert, KeyFile: bc.Key,
 		CAFile: bc.CA, Serves: bc.Serves, Source: bc.Source, Group: bc.Group,
-		Thresholds: Thresholds{Warn: durOr(bc.Warn, def.Warn), Crit: durOr(bc.Crit, def.Crit)},
+		Thresholds: Thresholds{Warn: thresholdOr(bc.Warn, def.Warn), Crit: thresholdOr(bc.Crit, def.Crit)},
 	}
 	if b.Name == "" {
 		b.Name = filepath.Base(filepath.Clean(b.Path))
 	}
 	if b.Layout == "" {
-		b.Layout = "auto"
+		b.Layout = LayoutAuto
 	}
-	known := false
-	for _, l := range bundleLayouts {
-		known = known || l == b.Layout
+	if err := ValidateLayout(b.Layout); err != nil {
+		return Bundle{}, keyErr("layout", err)
 	}
-	if !known {
-		return Bundle{}, fmt.Errorf("layout %q: want one of %s", b.Layout, strings.Join(bundleLayouts, ", "))
+	if b.Layout == LayoutPair && (b.CertFile == "" || b.KeyFile == "") {
+		return Bundle{}, keyErr("layout", fmt.Errorf("layout pair needs cert and key"))
 	}
-	if b.Layout == "pair" && (b.CertFile == "" || b.KeyFile == "") {
-		return Bundle{}, fmt.Errorf("layout pair needs cert and key")
+	if err := b.Thresholds.Validate(); err != nil {
+		return Bundle{}, keyErr("crit", fmt.Errorf("warn/crit: %w", err))
 	}
-	return b, checkThresholds("warn/crit", b.Thresholds)
+	return b, nil
+}
+
+// ValidateLayout is the one check of a layout name (config and --layout).
+func ValidateLayout(layout string) error {
+	if slices.Contains(bundleLayouts, layout) {
+		return nil
+	}
+	return fmt.Errorf("layout %q: want one of %s", layout, strings.Join(bundleLayouts, ", "))
 }
 
 // resolvePaths makes relative file paths relative to the config's directory.
@@ -411,18 +496,18 @@ func (f *Fleet) EndpointByName(name string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-func checkThresholds(where string, t Thresholds) error {
-	if t.Crit > t.Warn {
-		return fmt.Errorf("%s: crit (%s) must not exceed warn (%s)", where, FormatDays(t.Crit), FormatDays(t.Warn))
-	}
-	return nil
-}
-
 func durOr(d *Duration, def time.Duration) time.Duration {
 	if d == nil {
 		return def
 	}
 	return time.Duration(*d)
+}
+
+func thresholdOr(t *Threshold, def Threshold) Threshold {
+	if t == nil {
+		return def
+	}
+	return *t
 }
 
 func orIndex(name string, i int) string {

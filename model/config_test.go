@@ -4,8 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"certdeck/demo/pki"
 )
 
 func TestParseFleetAppliesDefaultsAndOverrides(t *testing.T) {
@@ -34,11 +37,11 @@ endpoints:
 	if web.Target.Addr() != "example.com:443" || web.SNI != "example.com" || web.Group != "edge" {
 		t.Errorf("web-1 = %+v", web)
 	}
-	if web.Thresholds != (Thresholds{Warn: 21 * 24 * time.Hour, Crit: 3 * 24 * time.Hour}) {
+	if web.Thresholds != (Thresholds{Warn: Threshold{Duration: 21 * 24 * time.Hour}, Crit: Threshold{Duration: 3 * 24 * time.Hour}}) {
 		t.Errorf("web-1 thresholds = %+v, want the defaults", web.Thresholds)
 	}
 	mail := f.Endpoints[1]
-	if mail.Target.Protocol != ProtoSMTP || mail.Target.Port != "25" || mail.Thresholds.Warn != 45*24*time.Hour {
+	if mail.Target.Protocol != ProtoSMTP || mail.Target.Port != "25" || mail.Thresholds.Warn != (Threshold{Duration: 45 * 24 * time.Hour}) {
 		t.Errorf("mail = %+v", mail)
 	}
 	v6 := f.Endpoints[2]
@@ -84,7 +87,11 @@ func TestParseFleetRejectsWithKeyAndLine(t *testing.T) {
 func TestLoadFleetResolvesPathsRelativeToConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte("endpoints:\n  - {address: 'a:443', ca: ca.pem}\nbundles:\n  - {path: /etc/b, ca: /abs/ca.pem}\n"), 0o644)
+	abs := filepath.Join(t.TempDir(), "abs-ca.pem")
+	root := pki.Must(pki.NewCA("Load Root")).RootPEM()
+	os.WriteFile(filepath.Join(dir, "ca.pem"), root, 0o644)
+	os.WriteFile(abs, root, 0o644)
+	os.WriteFile(path, []byte("endpoints:\n  - {address: 'a:443', ca: ca.pem}\nbundles:\n  - {path: /etc/b, ca: "+abs+"}\n"), 0o644)
 	f, err := LoadFleet(path)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +99,7 @@ func TestLoadFleetResolvesPathsRelativeToConfig(t *testing.T) {
 	if got := f.Endpoints[0].CAFile; got != filepath.Join(dir, "ca.pem") {
 		t.Errorf("relative ca resolved to %q", got)
 	}
-	if got := f.Bundles[0].CAFile; got != "/abs/ca.pem" {
+	if got := f.Bundles[0].CAFile; got != abs {
 		t.Errorf("absolute ca changed to %q", got)
 	}
 	if f.Source != path {
@@ -103,14 +110,14 @@ func TestLoadFleetResolvesPathsRelativeToConfig(t *testing.T) {
 func TestConfigPathPrecedence(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/xdg")
 	t.Setenv("CERTDECK_CONFIG", "")
-	if p, explicit := ConfigPath(""); p != "/xdg/certdeck/config.yaml" || explicit {
-		t.Errorf("default = %q %v", p, explicit)
+	if p, explicit, err := ConfigPath(""); p != "/xdg/certdeck/config.yaml" || explicit || err != nil {
+		t.Errorf("default = %q %v %v", p, explicit, err)
 	}
 	t.Setenv("CERTDECK_CONFIG", "/env.yaml")
-	if p, explicit := ConfigPath(""); p != "/env.yaml" || !explicit {
+	if p, explicit, _ := ConfigPath(""); p != "/env.yaml" || !explicit {
 		t.Errorf("env = %q %v", p, explicit)
 	}
-	if p, explicit := ConfigPath("/flag.yaml"); p != "/flag.yaml" || !explicit {
+	if p, explicit, _ := ConfigPath("/flag.yaml"); p != "/flag.yaml" || !explicit {
 		t.Errorf("flag = %q %v", p, explicit)
 	}
 }
@@ -153,6 +160,15 @@ func TestParseDuration(t *testing.T) {
 }
 
 func FuzzParseFleet(f *testing.F) {
+	// Seeds: the configuration reference and every refusal fixture shared
+	// with the CLI tests (testdata/config at the top of the repository).
+	shared, _ := filepath.Glob(filepath.Join("..", "testdata", "config", "*", "*.yaml"))
+	top, _ := filepath.Glob(filepath.Join("..", "testdata", "config", "*.yaml"))
+	for _, p := range append(top, shared...) {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
 	f.Add([]byte("endpoints:\n  - {name: a, address: 'smtp://[::1]:25', warn: 3d}\n"))
 	f.Add([]byte("defaults: {interval: 1d2h}\nbundles: [{path: /x, serves: []}]\n"))
 	f.Add([]byte("&a [*a]"))
@@ -170,4 +186,168 @@ func FuzzParseFleet(f *testing.F) {
 			seen[e.Name] = true
 		}
 	})
+}
+
+// Without an absolute $XDG_*_HOME and without $HOME, the default config
+// and state paths would be relative to the working directory (the config
+// read from, and the audit log written to, wherever certdeck was started):
+// they are refused instead, and an explicit --config still works.
+func TestDefaultDirsNeedHomeOrAbsoluteXDG(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("CERTDECK_CONFIG", "")
+	for _, xdg := range []string{"", "relative/dir"} {
+		t.Setenv("XDG_CONFIG_HOME", xdg)
+		t.Setenv("XDG_STATE_HOME", xdg)
+		if d, err := ConfigDir(); err == nil || !strings.Contains(err.Error(), "$HOME is not set") {
+			t.Errorf("XDG=%q: ConfigDir = %q, %v; want an error naming $HOME", xdg, d, err)
+		}
+		if d, err := StateDir(); err == nil || !strings.Contains(err.Error(), "XDG_STATE_HOME") {
+			t.Errorf("XDG=%q: StateDir = %q, %v; want an error naming $XDG_STATE_HOME", xdg, d, err)
+		}
+		if p, _, err := ConfigPath(""); err == nil {
+			t.Errorf("XDG=%q: default config path %q accepted", xdg, p)
+		}
+	}
+	if p, explicit, err := ConfigPath("/etc/certdeck.yaml"); err != nil || p != "/etc/certdeck.yaml" || !explicit {
+		t.Errorf("--config without HOME: %q %v %v", p, explicit, err)
+	}
+	t.Setenv("HOME", "/home/op")
+	if d, err := StateDir(); err != nil || d != "/home/op/.local/state/certdeck" {
+		t.Errorf("StateDir with HOME = %q, %v", d, err)
+	}
+	t.Setenv("XDG_STATE_HOME", "/var/lib/op")
+	if d, err := StateDir(); err != nil || d != "/var/lib/op/certdeck" {
+		t.Errorf("StateDir with XDG_STATE_HOME = %q, %v", d, err)
+	}
+}
+
+// Names are unique per kind: a bundle may share an endpoint's name (the
+// bundle "web" serving the endpoint "web"), and a duplicate within a kind
+// names both lines.
+func TestNamesAreUniquePerKindAndDuplicatesNameTheirLines(t *testing.T) {
+	ok := "endpoints:\n  - {name: web, address: 'web.test:443'}\nbundles:\n  - {name: web, path: /etc/le/live/web, serves: [web]}\n"
+	if f, err := ParseFleet([]byte(ok), "config.yaml"); err != nil || f.Bundles[0].Serves[0] != "web" {
+		t.Fatalf("a bundle named like the endpoint it serves: %v", err)
+	}
+	dupEndpoint := "endpoints:\n  - name: a\n    address: x:1\n  - name: b\n    address: y:1\n  - name: a\n    address: z:1\n"
+	_, err := ParseFleet([]byte(dupEndpoint), "config.yaml")
+	if err == nil || err.Error() != `config.yaml: line 6: endpoint name "a" is used twice (also by endpoint 1 on line 2)` {
+		t.Errorf("duplicate endpoint: %v", err)
+	}
+	dupBundle := "bundles:\n  - {name: web, path: /a}\n  - {path: /b/web}\n"
+	_, err = ParseFleet([]byte(dupBundle), "config.yaml")
+	if err == nil || err.Error() != `config.yaml: line 3: bundle name "web" is used twice (also by bundle 1 on line 2)` {
+		t.Errorf("duplicate bundle: %v", err)
+	}
+}
+
+func TestItemErrorsPointAtTheKeyLine(t *testing.T) {
+	cfg := "endpoints:\n  - name: a\n    address: 'gopher://x'\n"
+	_, err := ParseFleet([]byte(cfg), "config.yaml")
+	if err == nil || !strings.HasPrefix(err.Error(), "config.yaml: line 3: endpoint 1 (a): address") {
+		t.Fatalf("bad address: %v", err)
+	}
+}
+
+// A ca:, client_cert or client_key that does not exist is a config error
+// at load, naming the file, the line and the path, not an ERROR row on
+// every probe.
+func TestLoadFleetRefusesMissingReferencedFilesWithLine(t *testing.T) {
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	os.WriteFile(caFile, pki.Must(pki.NewCA("Files Root")).RootPEM(), 0o644)
+	os.WriteFile(filepath.Join(dir, "not-pem.txt"), []byte("hello"), 0o644)
+	tests := []struct {
+		name, cfg string
+		want      []string
+	}{
+		{"endpoint ca", "endpoints:\n  - name: api\n    address: api:443\n    ca: nope.pem\n",
+			[]string{"line 4", "endpoint 1 (api)", "ca file " + filepath.Join(dir, "nope.pem") + " does not exist"}},
+		{"client_cert", "endpoints:\n  - name: api\n    address: api:443\n    ca: ca.pem\n    client_cert: client.pem\n    client_key: client.key\n",
+			[]string{"line 5", "client_cert file " + filepath.Join(dir, "client.pem") + " does not exist"}},
+		{"bundle ca", "bundles:\n  - name: web\n    path: /etc/le/live/web\n    ca: missing-ca.pem\n",
+			[]string{"line 4", "bundle 1 (web)", "missing-ca.pem does not exist"}},
+		{"ca that is not PEM", "endpoints:\n  - {name: api, address: 'api:443', ca: not-pem.txt}\n",
+			[]string{"line 2", "holds no PEM certificate"}},
+		{"ca that is a directory", "endpoints:\n  - {name: api, address: 'api:443', ca: .}\n",
+			[]string{"line 2", "a directory, not a regular file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "config.yaml")
+			os.WriteFile(path, []byte(tt.cfg), 0o644)
+			_, err := LoadFleet(path)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range append(tt.want, path+":") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A FIFO given as the config must not block certdeck: it is refused at
+// once as not a regular file.
+func TestLoadFleetRefusesAFIFOWithoutBlocking(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadFleet(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "FIFO") {
+			t.Fatalf("LoadFleet(fifo) = %v, want a not-a-regular-file error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadFleet blocked on a FIFO")
+	}
+}
+
+func TestParseTargetAcceptsHTTPSAsTLS(t *testing.T) {
+	for in, want := range map[string]string{"https://example.com": "example.com:443", "https://example.com:8443/": "example.com:8443"} {
+		tg, err := ParseTarget(in)
+		if err != nil || tg.Protocol != ProtoTLS || tg.String() != want {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want TLS %s", in, tg, err, want)
+		}
+	}
+}
+
+// invalidConfigs are the shared refusal fixtures (see testdata/README.md).
+func invalidConfigs(t *testing.T) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "config", "invalid", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no invalid config fixtures: %v", err)
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(strings.TrimSuffix(abs, ".yaml") + ".err")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := strings.TrimSpace(string(want))
+		msg = strings.ReplaceAll(msg, "$CONFIG", abs)
+		out[abs] = strings.ReplaceAll(msg, "$DIR", filepath.Dir(abs))
+	}
+	return out
+}
+
+func TestInvalidConfigsAreRefusedAsDocumented(t *testing.T) {
+	for path, want := range invalidConfigs(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			_, err := LoadFleet(path)
+			if err == nil || err.Error() != want {
+				t.Fatalf("LoadFleet error\n got: %v\nwant: %s", err, want)
+			}
+		})
+	}
 }

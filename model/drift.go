@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,10 @@ const (
 	InSync       DriftState = "in-sync" // serves the bundle's current serial
 	Drifted      DriftState = "drift"   // serves a different certificate
 	DriftUnknown DriftState = "unknown" // not probed yet, probe failing, or bundle unreadable
+	// DriftVerifying: an action just changed what the endpoint should
+	// serve (VerifyStarted) and the probe that proves it has not come back
+	// yet; not drift, for at most VerifyTimeout.
+	DriftVerifying DriftState = "verifying"
 )
 
 // EndpointDrift is one serving endpoint's drift against its bundle.
@@ -22,8 +27,12 @@ type EndpointDrift struct {
 	// successful probe ("" when never seen).
 	ServedSerial string
 	// Newer is true when the drifting endpoint serves a certificate issued
-	// after the bundle's: the disk is behind, not the server.
-	Newer bool
+	// after the bundle's (or, issued the same second, expiring later): the
+	// disk is behind, not the server. Older is the reverse; neither is set
+	// when the two cannot be ordered.
+	Newer, Older bool
+
+	served *CertInfo // what the endpoint serves, for the reason text
 }
 
 // ComputeDrift compares the bundle leaf (nil: unreadable) with what each
@@ -47,8 +56,13 @@ func ComputeDrift(leaf *CertInfo, serves []string, endpoint func(string) *Endpoi
 		if current && leaf != nil {
 			d.State = InSync
 			if served.Serial != leaf.Serial {
-				d.State = Drifted
-				d.Newer = served.NotBefore.After(leaf.NotBefore)
+				d.State, d.served = Drifted, served
+				switch order := issuedOrder(served, leaf); {
+				case order > 0:
+					d.Newer = true
+				case order < 0:
+					d.Older = true
+				}
 			}
 		}
 		out = append(out, d)
@@ -56,12 +70,39 @@ func ComputeDrift(leaf *CertInfo, serves []string, endpoint func(string) *Endpoi
 	return out
 }
 
-// DriftSummary is the short form for a table cell: "2/3 in sync"; empty
-// when the bundle serves no endpoint.
+// issuedOrder orders two certificates by issue time, then by expiry:
+// +1 when a is the later one, -1 when b is, 0 when nothing tells them apart.
+func issuedOrder(a, b *CertInfo) int {
+	switch {
+	case a.NotBefore.After(b.NotBefore):
+		return 1
+	case a.NotBefore.Before(b.NotBefore):
+		return -1
+	case a.NotAfter.After(b.NotAfter):
+		return 1
+	case a.NotAfter.Before(b.NotAfter):
+		return -1
+	}
+	return 0
+}
+
+// DriftSummary is the short form for a table cell: "2/3 in sync", or
+// "verifying" while an action's re-probe is on its way; empty when the
+// bundle serves no endpoint.
 func DriftSummary(d []EndpointDrift) string {
 	if len(d) == 0 {
 		return ""
 	}
+	for _, e := range d {
+		if e.State == DriftVerifying {
+			return string(DriftVerifying)
+		}
+	}
+	return inSyncCount(d)
+}
+
+// inSyncCount is "2/3 in sync".
+func inSyncCount(d []EndpointDrift) string {
 	in := 0
 	for _, e := range d {
 		if e.State == InSync {
@@ -71,45 +112,86 @@ func DriftSummary(d []EndpointDrift) string {
 	return fmt.Sprintf("%d/%d in sync", in, len(d))
 }
 
-// driftVerdict adds drift findings to v: any drift is WARN.
-func driftVerdict(v *Verdict, d []EndpointDrift) {
-	older, newer := 0, 0
+// driftVerdict adds drift findings to v: any drift is WARN. Each finding
+// says which endpoints serve what, and what the bundle holds, grouped by
+// the served serial.
+func driftVerdict(v *Verdict, leaf *CertInfo, d []EndpointDrift) {
+	var order []string
+	groups := map[string][]EndpointDrift{}
 	for _, e := range d {
 		if e.State != Drifted {
 			continue
 		}
-		if e.Newer {
-			newer++
-		} else {
-			older++
+		if _, ok := groups[e.ServedSerial]; !ok {
+			order = append(order, e.ServedSerial)
 		}
+		groups[e.ServedSerial] = append(groups[e.ServedSerial], e)
 	}
-	if older > 0 {
-		v.add(Warn, fmt.Sprintf("%d of %d endpoints serve an older certificate: reload needed", older, len(d)))
+	for _, serial := range order {
+		g := groups[serial]
+		names := make([]string, len(g))
+		for i, e := range g {
+			names[i] = e.Endpoint
+		}
+		who := names[0] + " serves"
+		if len(g) > 1 {
+			who = fmt.Sprintf("%d of %d endpoints (%s) serve", len(g), len(d), strings.Join(names, ", "))
+		}
+		v.add(Warn, who+" "+describeDrift(g[0], leaf))
 	}
-	if newer > 0 {
-		v.add(Warn, fmt.Sprintf("%d of %d endpoints serve a newer certificate than the bundle on disk", newer, len(d)))
+}
+
+// describeDrift: "an older certificate (serial 0a…, expires 2026-05-01)
+// than the bundle holds (serial 0b…, expires 2026-06-01): reload needed".
+func describeDrift(e EndpointDrift, leaf *CertInfo) string {
+	cert := func(c *CertInfo) string {
+		if c == nil {
+			return "serial " + e.ServedSerial
+		}
+		return fmt.Sprintf("serial %s, expires %s", c.Serial, c.NotAfter.Format(time.DateOnly))
 	}
+	held := "?"
+	if leaf != nil {
+		held = cert(leaf)
+	}
+	switch {
+	case e.Newer:
+		return fmt.Sprintf("a newer certificate (%s) than the bundle holds (%s): the bundle on disk is behind", cert(e.served), held)
+	case e.Older:
+		return fmt.Sprintf("an older certificate (%s) than the bundle holds (%s): reload needed", cert(e.served), held)
+	}
+	return fmt.Sprintf("a different certificate (%s) from the one the bundle holds (%s): reload needed", cert(e.served), held)
 }
 
 // driftChanges describes transitions worth a line in the event log: an
 // endpoint starting or stopping to serve the bundle's certificate. The
-// first judgement after start (from unknown) is not news.
-func driftChanges(bundle string, before, after []EndpointDrift, at time.Time) []Change {
+// first judgement after start (from unknown) is not news, nor is the wait
+// for a verification.
+func driftChanges(bundle string, leaf *CertInfo, before, after []EndpointDrift, at time.Time) []Change {
 	prev := map[string]DriftState{}
 	for _, d := range before {
 		prev[d.Endpoint] = d.State
 	}
+	held := ""
+	if leaf != nil {
+		held = " " + leaf.Serial
+	}
 	var out []Change
 	for _, d := range after {
 		was := prev[d.Endpoint]
-		if was == d.State || d.State == DriftUnknown || was == "" || was == DriftUnknown && d.State == InSync {
+		if was == d.State || d.State == DriftUnknown || d.State == DriftVerifying || was == "" || was == DriftUnknown && d.State == InSync {
 			continue
 		}
-		msg := fmt.Sprintf("%s serves the bundle's certificate again (%s)", d.Endpoint, DriftSummary(after))
-		if d.State == Drifted {
-			msg = fmt.Sprintf("%s serves serial %s, not the bundle's: reload needed (%s)",
-				d.Endpoint, ShortSerial(d.ServedSerial), DriftSummary(after))
+		msg := fmt.Sprintf("%s serves the bundle's certificate%s again (%s)", d.Endpoint, held, inSyncCount(after))
+		switch {
+		case d.State == InSync && was == DriftVerifying:
+			msg = fmt.Sprintf("%s serves the bundle's certificate%s: verified (%s)", d.Endpoint, held, inSyncCount(after))
+		case d.State == Drifted && was == DriftVerifying:
+			msg = fmt.Sprintf("%s still serves serial %s, not the bundle's%s: reload needed (%s)",
+				d.Endpoint, d.ServedSerial, held, inSyncCount(after))
+		case d.State == Drifted:
+			msg = fmt.Sprintf("%s serves serial %s, not the bundle's%s: reload needed (%s)",
+				d.Endpoint, d.ServedSerial, held, inSyncCount(after))
 		}
 		out = append(out, Change{Time: at, Subject: bundle, Kind: ChangeBundle, Message: msg})
 	}

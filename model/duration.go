@@ -13,9 +13,16 @@ import (
 // because certificate lifetimes are thought of in days.
 type Duration time.Duration
 
+// maxDays bounds every duration certdeck takes: a hundred years is more
+// than any certificate lives, and far below time.Duration's ~292 years, so
+// no sum of parts can wrap around to a negative (an overflowed "crit"
+// would turn every CRIT into OK).
+const maxDays = 100 * 365
+
 // ParseDuration parses a Go duration with an optional leading day count:
-// "90d", "7d12h", "60s", "1h30m". Negative durations are refused: every
-// duration in the config is a length of time.
+// "90d", "7d12h", "60s", "1h30m". Negative durations, and durations longer
+// than 36500 days, are refused: every duration in the config is a length
+// of time.
 func ParseDuration(s string) (time.Duration, error) {
 	orig := s
 	s = strings.TrimSpace(s)
@@ -25,8 +32,8 @@ func ParseDuration(s string) (time.Duration, error) {
 	var days int64
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil || n < 0 || n > 100*365 {
-			return 0, fmt.Errorf("invalid duration %q: day count must be a whole number from 0 to 36500", orig)
+		if err != nil || n < 0 || n > maxDays {
+			return 0, fmt.Errorf("invalid duration %q: day count must be a whole number from 0 to %d", orig, maxDays)
 		}
 		days, s = n, s[i+1:]
 	}
@@ -39,6 +46,10 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	if rest < 0 {
 		return 0, fmt.Errorf("invalid duration %q: must not be negative", orig)
+	}
+	const limit = maxDays * 24 * time.Hour
+	if whole := time.Duration(days) * 24 * time.Hour; rest > limit-whole {
+		return 0, fmt.Errorf("invalid duration %q: longer than %d days", orig, maxDays)
 	}
 	return time.Duration(days)*24*time.Hour + rest, nil
 }
@@ -57,15 +68,26 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // FormatDays renders a duration in the unit operators use for lifetimes:
-// "30d", "7d12h", "45s".
+// "30d", "7d12h", "45s", "3h20m" (no trailing zero units).
 func FormatDays(d time.Duration) string {
+	// Duration.String writes "1h0m0s"; drop the zero minutes and seconds
+	// (but not the 0 of "10s").
+	trim := func(s string) string {
+		if strings.HasSuffix(s, "m0s") {
+			s = s[:len(s)-2]
+		}
+		if strings.HasSuffix(s, "h0m") {
+			s = s[:len(s)-2]
+		}
+		return s
+	}
 	if d >= 24*time.Hour {
 		days := d / (24 * time.Hour)
 		rest := d - days*24*time.Hour
 		if rest == 0 {
 			return fmt.Sprintf("%dd", days)
 		}
-		return fmt.Sprintf("%dd%s", days, strings.TrimSuffix(strings.TrimSuffix(rest.String(), "0s"), "0m"))
+		return fmt.Sprintf("%dd%s", days, trim(rest.String()))
 	}
-	return d.String()
+	return trim(d.String())
 }

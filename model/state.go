@@ -24,15 +24,14 @@ func (*Observation) isEvent() {}
 type ChangeKind string
 
 const (
-	ChangeSerial     ChangeKind = "serial"     // a different certificate is served
-	ChangeTicketKey  ChangeKind = "ticket-key" // tickets carry a new key name
-	ChangeError      ChangeKind = "error"      // a probe started failing, or fails differently
-	ChangeRecovered  ChangeKind = "recovered"  // a failing probe succeeds again
-	ChangeStatus     ChangeKind = "status"     // the verdict changed for another reason
-	ChangeBundle     ChangeKind = "bundle"     // something changed on disk
-	ChangeAction     ChangeKind = "action"     // an action (rotate, reload) ran
-	ChangeNonAtomic  ChangeKind = "non-atomic" // a writer changed files of one bundle in separate steps
-	ChangeTicketPool ChangeKind = "ticket-pool"
+	ChangeSerial    ChangeKind = "serial"     // a different certificate is served
+	ChangeTicketKey ChangeKind = "ticket-key" // tickets carry a new key name
+	ChangeError     ChangeKind = "error"      // a probe started failing, or fails differently
+	ChangeRecovered ChangeKind = "recovered"  // a failing probe succeeds again
+	ChangeStatus    ChangeKind = "status"     // the verdict changed for another reason
+	ChangeBundle    ChangeKind = "bundle"     // something changed on disk
+	ChangeAction    ChangeKind = "action"     // an action (rotate, reload) ran
+	ChangeNonAtomic ChangeKind = "non-atomic" // a writer changed files of one bundle in separate steps
 )
 
 // Change is one line of the event log: something an operator would want
@@ -90,6 +89,7 @@ type State struct {
 
 	bundles      []*BundleState // config order; see bundle_state.go
 	bundleByName map[string]*BundleState
+	servedBy     map[string][]*BundleState // endpoint name → bundles whose serves: list it
 }
 
 // NewState starts with every endpoint UNKNOWN.
@@ -111,8 +111,12 @@ func (s *State) Endpoints() []*EndpointState { return s.endpoints }
 func (s *State) Endpoint(name string) *EndpointState { return s.byName[name] }
 
 // Apply folds a batch of events into the state and returns the changes
-// worth logging, in event order. Events for unknown names are ignored (an
-// endpoint removed while its probe was in flight).
+// worth logging, in event order. Every change is stamped now, when its
+// result reached the state: a probe is stamped with its start, and a
+// timed-out probe started long before the quick one after it, so stamps
+// taken from events would run backwards in the event log. Events for
+// unknown names are ignored (an endpoint removed while its probe was in
+// flight).
 func (s *State) Apply(now time.Time, events []Event) []Change {
 	var changes []Change
 	for _, ev := range events {
@@ -131,6 +135,8 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 			}
 		case *BundleSnapshot:
 			changes = append(changes, s.applyBundle(e, now)...)
+		case VerifyStarted:
+			changes = append(changes, s.startVerify(e, now)...)
 		}
 	}
 	return changes
@@ -207,7 +213,7 @@ func (es *EndpointState) observe(o *Observation, now time.Time) []Change {
 	prev := es.Last
 	name := es.Endpoint.Name
 	add := func(kind ChangeKind, format string, args ...any) {
-		changes = append(changes, Change{Time: o.Time, Subject: name, Kind: kind, Message: fmt.Sprintf(format, args...)})
+		changes = append(changes, Change{Time: now, Subject: name, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 	switch {
 	case o.Failed() && (prev == nil || !prev.Failed() || prev.ErrKind != o.ErrKind):
@@ -218,12 +224,14 @@ func (es *EndpointState) observe(o *Observation, now time.Time) []Change {
 	if leaf := o.Leaf(); leaf != nil {
 		if es.LastGood != nil && es.LastGood.Leaf() != nil && es.LastGood.Leaf().Serial != leaf.Serial {
 			add(ChangeSerial, "serves serial %s (was %s), expires %s",
-				ShortSerial(leaf.Serial), ShortSerial(es.LastGood.Leaf().Serial), leaf.NotAfter.Format(time.DateOnly))
+				leaf.Serial, es.LastGood.Leaf().Serial, leaf.NotAfter.Format(time.DateOnly))
 		}
 		es.LastGood = o
 	}
 	if k := o.Ticket.KeyName; k != "" && !o.Ticket.Opaque {
 		es.sightTicket(k, o.Time, func(old string) {
+			// Key names are 16 random bytes: 8 hex digits cannot collide in
+			// practice (unlike serials, which CAs may issue in sequence).
 			add(ChangeTicketKey, "ticket key %s replaces %s", ShortSerial(k), ShortSerial(old))
 		})
 	}

@@ -137,3 +137,34 @@ func TestReclassifyMovesStatusAsTimePasses(t *testing.T) {
 		t.Fatalf("29 days left is %s, want WARN", s.Endpoint("a").Verdict.Status)
 	}
 }
+
+// Sequential serials (openssl -CAcreateserial issues …6e, …6f, …70) share
+// their first 8 hex digits: the event log carries whole serials, or two
+// different certificates read the same.
+func TestEventsCarryWholeSerials(t *testing.T) {
+	const a, b = "3218fde1c0a8016e", "3218fde1c0a8016f"
+	s := NewState(testFleet("web"))
+	s.Apply(now, []Event{obs("web", a, now, 60*24*time.Hour)})
+	ch := s.Apply(now, []Event{obs("web", b, now.Add(time.Minute), 60*24*time.Hour)})
+	if len(ch) != 1 || !strings.Contains(ch[0].Message, "serves serial "+b+" (was "+a+")") {
+		t.Fatalf("changes %+v", ch)
+	}
+}
+
+// A timed-out probe is stamped with its start, which can be long before a
+// quick probe that finished first: the event log is ordered by when each
+// result was known, so its times never run backwards.
+func TestEventTimesFollowWhenResultsArrive(t *testing.T) {
+	s := NewState(testFleet("fast", "slow"))
+	s.Apply(now, []Event{obs("fast", "01", now, 60*24*time.Hour), obs("slow", "02", now, 60*24*time.Hour)})
+	t1, t2 := now.Add(time.Minute), now.Add(time.Minute+5*time.Second)
+	c1 := s.Apply(t1, []Event{obs("fast", "03", t1.Add(-10*time.Millisecond), 60*24*time.Hour)})
+	// Started before the fast one, timed out after 5 s.
+	c2 := s.Apply(t2, []Event{&Observation{Endpoint: "slow", Time: t1.Add(-time.Second), Error: "no answer within 5s", ErrKind: ErrTimeout}})
+	if len(c1) != 1 || len(c2) != 1 {
+		t.Fatalf("changes %+v %+v", c1, c2)
+	}
+	if c2[0].Time.Before(c1[0].Time) || !c2[0].Time.Equal(t2) {
+		t.Fatalf("event times run backwards: %s then %s", c1[0].Time, c2[0].Time)
+	}
+}

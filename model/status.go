@@ -71,19 +71,22 @@ func (v *Verdict) add(s Status, reason string) {
 }
 
 // ClassifyCert applies the expiry rules to one certificate: expired or not
-// yet valid is CRIT, under t.Crit left is CRIT, under t.Warn left is WARN.
+// yet valid is CRIT, less than t.Crit left is CRIT, less than t.Warn left
+// is WARN, each limit taken against the certificate's own lifetime (see
+// Threshold). The reason says which limit fired and how it was derived.
 func ClassifyCert(c *CertInfo, t Thresholds, now time.Time) Verdict {
 	v := Verdict{Status: OK}
 	left := c.NotAfter.Sub(now)
+	life := c.NotAfter.Sub(c.NotBefore)
 	switch {
 	case now.Before(c.NotBefore):
 		v.add(Crit, fmt.Sprintf("not valid until %s", c.NotBefore.Format(time.DateOnly)))
 	case left <= 0:
 		v.add(Crit, fmt.Sprintf("expired %s (%d days ago)", c.NotAfter.Format(time.DateOnly), -DaysLeft(c.NotAfter, now)))
-	case left < t.Crit:
-		v.add(Crit, fmt.Sprintf("expires in %d days (crit < %s)", DaysLeft(c.NotAfter, now), FormatDays(t.Crit)))
-	case left < t.Warn:
-		v.add(Warn, fmt.Sprintf("expires in %d days (warn < %s)", DaysLeft(c.NotAfter, now), FormatDays(t.Warn)))
+	case left < t.Crit.Limit(life):
+		v.add(Crit, fmt.Sprintf("expires in %s (%s)", formatLeft(left), describeLimit("crit", t.Crit, life)))
+	case left < t.Warn.Limit(life):
+		v.add(Warn, fmt.Sprintf("expires in %s (%s)", formatLeft(left), describeLimit("warn", t.Warn, life)))
 	}
 	return v
 }

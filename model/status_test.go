@@ -9,8 +9,10 @@ import (
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+// leafExpiring is a certificate issued a year ago, expiring in "in": long
+// lived, so the default thresholds fire at their fixed 30d and 7d.
 func leafExpiring(in time.Duration) CertInfo {
-	return CertInfo{Serial: "01", NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(in)}
+	return CertInfo{Serial: "01", NotBefore: now.Add(-365 * 24 * time.Hour), NotAfter: now.Add(in)}
 }
 
 func goodObservation(left time.Duration) *Observation {
@@ -18,7 +20,7 @@ func goodObservation(left time.Duration) *Observation {
 }
 
 func TestClassifyEndpoint(t *testing.T) {
-	th := Thresholds{Warn: 30 * 24 * time.Hour, Crit: 7 * 24 * time.Hour}
+	th := Thresholds{Warn: Threshold{Duration: 30 * 24 * time.Hour}, Crit: Threshold{Duration: 7 * 24 * time.Hour}}
 	tests := []struct {
 		name   string
 		obs    func() *Observation

@@ -26,6 +26,10 @@ var defaultPorts = map[Protocol]string{
 	ProtoFTP: "21", ProtoPostgres: "5432",
 }
 
+// schemeAliases are schemes an operator pastes from a browser that mean a
+// protocol above: https://host is TLS from the first byte, port 443.
+var schemeAliases = map[string]Protocol{"https": ProtoTLS}
+
 // Target is a parsed endpoint address: where to connect and how to start TLS.
 type Target struct {
 	Protocol Protocol
@@ -48,7 +52,8 @@ func (t Target) String() string {
 func (t Target) IsIP() bool { return net.ParseIP(t.Host) != nil }
 
 // ParseTarget accepts host, host:port, [v6]:port, a bare IPv6 literal, and
-// scheme://host[:port] for tls, smtp, imap, pop3, ftp and postgres.
+// scheme://host[:port] for tls, https (the same as tls), smtp, imap, pop3,
+// ftp and postgres.
 func ParseTarget(s string) (Target, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -62,8 +67,11 @@ func ParseTarget(s string) (Target, error) {
 			return Target{}, fmt.Errorf("address %q: %w", s, err)
 		}
 		t.Protocol = Protocol(strings.ToLower(u.Scheme))
+		if p, ok := schemeAliases[string(t.Protocol)]; ok {
+			t.Protocol = p
+		}
 		if _, ok := defaultPorts[t.Protocol]; !ok {
-			return Target{}, fmt.Errorf("address %q: unknown scheme %q (want tls, smtp, imap, pop3, ftp or postgres)", s, u.Scheme)
+			return Target{}, fmt.Errorf("address %q: unknown scheme %q (want tls, https, smtp, imap, pop3, ftp or postgres)", s, u.Scheme)
 		}
 		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
 			return Target{}, fmt.Errorf("address %q: only scheme://host[:port] is allowed", s)

@@ -27,7 +27,13 @@ type AuditEntry struct {
 // audit is reported as a warning on the result rather than failing an
 // operation that has already happened.
 func (s *Store) audit(action, bundle string, res *Result, opErr error) {
-	path := s.auditPath()
+	path, err := s.auditPath()
+	if err != nil {
+		if res != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+		return
+	}
 	if path == "-" {
 		return
 	}

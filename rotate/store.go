@@ -88,11 +88,15 @@ func (s *Store) pruneGrace() time.Duration {
 	return s.PruneGrace
 }
 
-func (s *Store) auditPath() string {
+func (s *Store) auditPath() (string, error) {
 	if s.AuditLog != "" {
-		return s.AuditLog
+		return s.AuditLog, nil
 	}
-	return filepath.Join(model.StateDir(), "audit.log")
+	dir, err := model.StateDir()
+	if err != nil {
+		return "", fmt.Errorf("audit log: %w", err)
+	}
+	return filepath.Join(dir, "audit.log"), nil
 }
 
 // bundleNameRE keeps bundle names to one harmless path element: they become
