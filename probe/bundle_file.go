@@ -3,7 +3,6 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,46 +21,35 @@ const maxLinkHops = 40
 
 // readBundleFile reads one file of a bundle by path, recording its link
 // target and mode, and reports every path whose change would change what
-// it reads (the link itself and each hop's target) to watch.
+// it reads (the link itself and each hop's target) to watch. The read
+// itself goes through model.OpenRegularFile (non-blocking open, fstat
+// regular-file check) and model.ReadCapped, as every file certdeck reads.
 func readBundleFile(path, name string, role model.FileRole, watch *watchSet) model.BundleFile {
 	bf := model.BundleFile{Name: name, Role: role, Path: path}
 	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		bf.Target, _ = os.Readlink(path)
 	}
-	if msg := followLinks(path, watch); msg != "" {
-		bf.Err = msg
+	if msg, missing := followLinks(path, watch); msg != "" {
+		bf.Err, bf.Missing = msg, missing
 		return bf
 	}
-	st, err := os.Stat(path)
+	// The mode is shown even for a file that is refused below (a key that
+	// is a FIFO still has permission bits an operator may want to see).
+	if st, err := os.Stat(path); err == nil {
+		bf.Mode, bf.Size = st.Mode(), st.Size()
+	}
+	f, err := model.OpenRegularFile(path, "bundle file")
 	if err != nil {
-		bf.Err = describeFSError(err, path)
-		return bf
-	}
-	bf.Mode, bf.Size = st.Mode(), st.Size()
-	if msg := notRegular(st); msg != "" {
-		bf.Err = msg
-		return bf
-	}
-	if st.Size() > MaxBundleFile {
-		bf.Err = tooLarge(st.Size())
-		return bf
-	}
-	// O_NONBLOCK: a file swapped for a FIFO between Stat and Open must not
-	// block the watcher forever; for regular files it changes nothing.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		bf.Err = describeFSError(err, path)
+		bf.Err, bf.Missing = describeFSError(err, path), errors.Is(err, fs.ErrNotExist)
 		return bf
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBundleFile+1))
-	if err != nil {
-		bf.Err = describeFSError(err, path)
-		return bf
+	if st, err := f.Stat(); err == nil {
+		bf.Mode, bf.Size = st.Mode(), st.Size()
 	}
-	if len(data) > MaxBundleFile {
-		clear(data)
-		bf.Err = tooLarge(int64(len(data)))
+	data, err := model.ReadCapped(f, path, "bundle file", MaxBundleFile)
+	if err != nil {
+		bf.Err = err.Error()
 		return bf
 	}
 	bf.Data = data
@@ -71,31 +59,33 @@ func readBundleFile(path, name string, role model.FileRole, watch *watchSet) mod
 // followLinks walks path's symlink chain hop by hop, adding each hop to
 // watch (fsnotify does not follow links: a re-pointed certbot link changes
 // only the live dir, a rewritten archive file only the archive dir). It
-// returns a reason when the chain dangles or loops.
-func followLinks(path string, watch *watchSet) string {
+// returns a reason when the chain dangles or loops, and whether that means
+// there is no file at all (missing, dangling).
+func followLinks(path string, watch *watchSet) (reason string, missing bool) {
 	cur := path
 	for range maxLinkHops {
 		watch.name(cur)
 		lst, err := os.Lstat(cur)
 		if err != nil {
+			gone := errors.Is(err, fs.ErrNotExist)
 			if cur == path {
-				return describeFSError(err, path)
+				return describeFSError(err, path), gone
 			}
-			return fmt.Sprintf("dangling link: %s points to %s, which does not exist", path, cur)
+			return fmt.Sprintf("dangling link: %s points to %s, which does not exist", path, cur), gone
 		}
 		if lst.Mode()&fs.ModeSymlink == 0 {
-			return ""
+			return "", false
 		}
 		target, err := os.Readlink(cur)
 		if err != nil {
-			return describeFSError(err, cur)
+			return describeFSError(err, cur), false
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(filepath.Dir(cur), target)
 		}
 		cur = target
 	}
-	return fmt.Sprintf("symlink loop: %s does not resolve after %d links", path, maxLinkHops)
+	return fmt.Sprintf("symlink loop: %s does not resolve after %d links", path, maxLinkHops), false
 }
 
 // describeFSError turns an os error into the reason a bundle row shows,
@@ -116,29 +106,19 @@ func describeFSError(err error, path string) string {
 	return err.Error()
 }
 
-func notRegular(st fs.FileInfo) string {
-	switch m := st.Mode(); {
-	case m.IsRegular():
-		return ""
-	case m.IsDir():
-		return "is a directory, not a file"
-	case m&fs.ModeNamedPipe != 0:
-		return "is a named pipe, not a file"
-	default:
-		return fmt.Sprintf("is not a regular file (%s)", m.Type())
-	}
-}
-
 func tooLarge(size int64) string {
 	return fmt.Sprintf("file is %.1f MiB, larger than the %d MiB limit for a bundle file", float64(size)/(1<<20), MaxBundleFile>>20)
 }
 
-// readCAFile reads a ca: file's PEM (public data) with the same cap.
+// readCAFile reads a ca: file's PEM (public data), through the same
+// hardened read as every file certdeck is pointed at.
 func readCAFile(path string) ([]byte, string) {
 	if path == "" {
 		return nil, ""
 	}
-	var ws watchSet
-	bf := readBundleFile(path, filepath.Base(path), model.RoleCert, &ws)
-	return bf.Data, bf.Err
+	data, err := model.ReadRegularFile(path, "ca file", model.MaxTrustFile)
+	if err != nil {
+		return nil, describeFSError(err, path)
+	}
+	return data, ""
 }

@@ -81,20 +81,20 @@ func BundleEvents(bundles []model.Bundle, now time.Time) []model.Event {
 func readBundle(b model.Bundle, now time.Time) *bundleRead {
 	r := &bundleRead{snap: &model.BundleSnapshot{Bundle: b.Name, Time: now}}
 	r.snap.CA, r.snap.CAErr = readCAFile(b.CAFile)
-	layout, err := detectLayout(b, &r.watch)
+	layout, err := detectLayout(&b, &r.watch)
 	r.snap.Layout = layout
 	if err != nil {
 		r.snap.Err = err.Error()
 		return r
 	}
 	switch layout {
-	case "certbot":
+	case model.LayoutCertbot:
 		r.readCertbot(b.Path)
-	case "store":
+	case model.LayoutStore:
 		r.readStore(b.Path)
-	case "pair":
+	case model.LayoutPair:
 		r.readPair(b)
-	case "single-file":
+	case model.LayoutSingleFile:
 		r.snap.Files = []model.BundleFile{readBundleFile(b.Path, filepath.Base(b.Path), model.RoleCombined, &r.watch)}
 	}
 	r.fingerprint()
@@ -102,10 +102,11 @@ func readBundle(b model.Bundle, now time.Time) *bundleRead {
 }
 
 // detectLayout checks the path against the configured layout, or picks
-// one for layout auto.
-func detectLayout(b model.Bundle, watch *watchSet) (string, error) {
-	if msg := followLinks(b.Path, watch); msg != "" {
-		if _, err := os.Lstat(b.Path); errors.Is(err, fs.ErrNotExist) {
+// one for layout auto. A pair detected in a directory gets its file
+// names set on b (cert.pem or fullchain.pem, and privkey.pem).
+func detectLayout(b *model.Bundle, watch *watchSet) (string, error) {
+	if msg, missing := followLinks(b.Path, watch); msg != "" {
+		if missing {
 			return b.Layout, fmt.Errorf("%s does not exist (yet)", b.Path)
 		}
 		return b.Layout, errors.New(msg)
@@ -119,33 +120,79 @@ func detectLayout(b model.Bundle, watch *watchSet) (string, error) {
 		watch.dir(b.Path)
 	}
 	switch b.Layout {
-	case "single-file":
+	case model.LayoutSingleFile:
 		if isDir {
 			return b.Layout, fmt.Errorf("%s is a directory; layout single-file needs a PEM file", b.Path)
 		}
 		return b.Layout, nil
-	case "certbot", "store", "pair":
+	case model.LayoutCertbot, model.LayoutStore, model.LayoutPair:
 		if !isDir {
 			return b.Layout, fmt.Errorf("%s is a file; layout %s needs a directory", b.Path, b.Layout)
+		}
+		if b.Layout == model.LayoutPair {
+			setPairFiles(b)
 		}
 		return b.Layout, nil
 	}
 	if !isDir {
-		return "single-file", nil
+		return model.LayoutSingleFile, nil
 	}
-	exists := func(name string) bool {
-		_, err := os.Lstat(filepath.Join(b.Path, name))
-		return err == nil
+	if _, err := os.Lstat(filepath.Join(b.Path, rotate.CurrentLink)); err == nil {
+		return model.LayoutStore, nil
+	}
+	if b.CertFile != "" && b.KeyFile != "" {
+		return model.LayoutPair, nil
+	}
+	if layout, ok := certbotOrPair(b.Path); ok {
+		if layout == model.LayoutPair {
+			setPairFiles(b)
+		}
+		return layout, nil
+	}
+	return model.LayoutAuto, fmt.Errorf("cannot tell the layout of %s: no %q link and no cert.pem, fullchain.pem or privkey.pem (set layout: in the config)", b.Path, rotate.CurrentLink)
+}
+
+// certbotOrPair tells a certbot live dir from a plain pair of files. A
+// certbot lineage is four links into ../../archive (or, copied, all four
+// files); a directory holding only cert.pem (or fullchain.pem) and
+// privkey.pem is a pair, not a lineage with two files missing.
+func certbotOrPair(dir string) (layout string, ok bool) {
+	present, linked := 0, false
+	for _, f := range certbotFiles {
+		lst, err := os.Lstat(filepath.Join(dir, f.name))
+		if err != nil {
+			continue
+		}
+		present++
+		if lst.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(filepath.Join(dir, f.name))
+			if _, archived := model.LinkGeneration(target); archived {
+				linked = true
+			}
+		}
 	}
 	switch {
-	case exists(rotate.CurrentLink):
-		return "store", nil
-	case b.CertFile != "" && b.KeyFile != "":
-		return "pair", nil
-	case exists("fullchain.pem") || exists("cert.pem") || exists("privkey.pem"):
-		return "certbot", nil
+	case present == 0:
+		return "", false
+	case linked || present == len(certbotFiles):
+		return model.LayoutCertbot, true
 	}
-	return "auto", fmt.Errorf("cannot tell the layout of %s: no %q link and no cert.pem, fullchain.pem or privkey.pem (set layout: in the config)", b.Path, rotate.CurrentLink)
+	return model.LayoutPair, true
+}
+
+// setPairFiles fills in a pair's file names when none are configured:
+// the certificate is fullchain.pem when there is one (it carries the
+// chain), else cert.pem; the key is privkey.pem.
+func setPairFiles(b *model.Bundle) {
+	if b.CertFile == "" {
+		b.CertFile = model.PairCertFile
+		if _, err := os.Lstat(filepath.Join(b.Path, "fullchain.pem")); err == nil {
+			b.CertFile = "fullchain.pem"
+		}
+	}
+	if b.KeyFile == "" {
+		b.KeyFile = model.PairKeyFile
+	}
 }
 
 // certbotReadAttempts bounds re-reads of a certbot dir whose links moved
@@ -188,7 +235,7 @@ func (r *bundleRead) readStore(dir string) {
 	cur.Target, _ = os.Readlink(link)
 	v, err := rotate.Open(dir)
 	if err != nil {
-		cur.Err = describeFSError(err, link)
+		cur.Err, cur.Missing = describeFSError(err, link), errors.Is(err, fs.ErrNotExist)
 		if errors.Is(err, fs.ErrNotExist) && cur.Target != "" {
 			cur.Err = fmt.Sprintf("dangling link: %s points to %s, which does not exist", link, cur.Target)
 		}
@@ -207,7 +254,7 @@ func (r *bundleRead) readStore(dir string) {
 			if f.optional && errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			bf.Err = describeFSError(err, bf.Path)
+			bf.Err, bf.Missing = describeFSError(err, bf.Path), errors.Is(err, fs.ErrNotExist)
 			r.snap.Files = append(r.snap.Files, bf)
 			continue
 		}

@@ -131,7 +131,7 @@ func TestHostileDiskGivesClearReasons(t *testing.T) {
 		}, model.Error, "x.pem: truncated or malformed PEM block"},
 		{"10 MiB file", "auto", func(t *testing.T, dir string) string {
 			return writeAt(t, dir, "x.pem", bytes.Repeat([]byte("A"), 10<<20))
-		}, model.Error, "x.pem: file is 10.0 MiB, larger than the 1 MiB limit"},
+		}, model.Error, "x.pem: 10 MiB, larger than the 1 MiB limit"},
 		{"symlink loop", "auto", func(t *testing.T, dir string) string {
 			l := CertbotLineage{Root: dir, Name: "web"}
 			mustNoErr(t, l.WriteGeneration(1, certbotPEM(lf)))
@@ -169,7 +169,7 @@ func TestHostileDiskGivesClearReasons(t *testing.T) {
 			p := filepath.Join(dir, "fifo.pem")
 			mustNoErr(t, syscall.Mkfifo(p, 0o600))
 			return p
-		}, model.Error, "fifo.pem: is a named pipe, not a file"},
+		}, model.Error, "fifo.pem: a FIFO (named pipe), not a regular file"},
 		{"unknown layout", "auto", func(t *testing.T, dir string) string {
 			return dir
 		}, model.Error, "cannot tell the layout"},
@@ -309,4 +309,85 @@ func FuzzReadSingleFile(f *testing.F) {
 			t.Fatalf("OK without a matching pair: %q", v.Reasons)
 		}
 	})
+}
+
+// A directory holding only cert.pem (or fullchain.pem) and privkey.pem is
+// a pair, not a certbot lineage with two files missing; a real lineage
+// (links into ../../archive) missing one of its files is still a lineage,
+// and the missing file is reported as missing, with no mode.
+func TestPlainCertAndKeyDirectoryIsAPair(t *testing.T) {
+	w := newDiskWorld(t)
+	lf := w.leaf(t)
+	for _, certName := range []string{"cert.pem", "fullchain.pem"} {
+		dir := filepath.Join(t.TempDir(), "tls")
+		mustNoErr(t, os.MkdirAll(dir, 0o755))
+		mustNoErr(t, writeNew(filepath.Join(dir, certName), lf.FullchainPEM(), 0o644))
+		mustNoErr(t, writeNew(filepath.Join(dir, "privkey.pem"), lf.KeyPEM(), 0o600))
+		b := w.bundle(dir, "auto")
+		snap := ReadBundle(b, time.Now())
+		if v := verdictOf(t, b, snap); snap.Layout != model.LayoutPair || v.Status != model.OK {
+			t.Fatalf("%s + privkey.pem: layout %s, %s %q", certName, snap.Layout, v.Status, v.Reasons)
+		}
+		if len(snap.Files) != 2 || snap.Files[0].Name != certName || snap.Files[1].Name != "privkey.pem" {
+			t.Fatalf("%s + privkey.pem: files %v", certName, fileNames(snap))
+		}
+	}
+
+	l := w.lineage(t, lf)
+	mustNoErr(t, os.Remove(filepath.Join(l.LiveDir(), "chain.pem")))
+	b := w.bundle(l.LiveDir(), "auto")
+	snap := ReadBundle(b, time.Now())
+	if snap.Layout != model.LayoutCertbot {
+		t.Fatalf("a lineage missing chain.pem read as %s", snap.Layout)
+	}
+	r := (&model.BundleState{Bundle: b, Facts: snap.Facts()}).Report(time.Now())
+	for _, f := range r.Files {
+		if f.Name == "chain.pem" && (f.Mode != "" || !strings.HasPrefix(f.Error, "missing: ")) {
+			t.Fatalf("missing chain.pem reported as mode %q error %q", f.Mode, f.Error)
+		}
+	}
+}
+
+// `--layout pair` on a directory reads cert.pem and privkey.pem.
+func TestPairLayoutWithoutFileNamesReadsTheUsualNames(t *testing.T) {
+	w := newDiskWorld(t)
+	lf := w.leaf(t)
+	dir := t.TempDir()
+	mustNoErr(t, writeNew(filepath.Join(dir, "cert.pem"), lf.FullchainPEM(), 0o644))
+	mustNoErr(t, writeNew(filepath.Join(dir, "privkey.pem"), lf.KeyPEM(), 0o600))
+	f, err := model.FleetWithBundlePaths(nil, []string{dir}, model.LayoutPair, w.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := ReadBundle(f.Bundles[0], time.Now())
+	if v := verdictOf(t, f.Bundles[0], snap); snap.Layout != model.LayoutPair || v.Status != model.OK {
+		t.Fatalf("layout %s, %s %q", snap.Layout, v.Status, v.Reasons)
+	}
+}
+
+// A FIFO as a bundle's ca: must not block the reader.
+func TestFIFOAsBundleCADoesNotBlock(t *testing.T) {
+	w := newDiskWorld(t)
+	l := w.lineage(t, w.leaf(t))
+	b := w.bundle(l.LiveDir(), "auto")
+	b.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+	mustNoErr(t, syscall.Mkfifo(b.CAFile, 0o600))
+	done := make(chan *model.BundleSnapshot, 1)
+	go func() { done <- ReadBundle(b, time.Now()) }()
+	select {
+	case snap := <-done:
+		if !strings.Contains(snap.CAErr, "FIFO") {
+			t.Fatalf("ca error %q", snap.CAErr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reading a bundle whose ca: is a FIFO hangs")
+	}
+}
+
+func fileNames(s *model.BundleSnapshot) []string {
+	var out []string
+	for _, f := range s.Files {
+		out = append(out, f.Name)
+	}
+	return out
 }

@@ -72,7 +72,7 @@ func TestProbeVerdictNamesTheExactFault(t *testing.T) {
 	other := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"other.test"}}))
 	misordered := fx.leaf.TLSCertificate()
 	misordered.Certificate = [][]byte{misordered.Certificate[0], fx.ca.Root().Raw, fx.inter.Cert.Raw}
-	soon := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"svc.test"}, NotAfter: now.Add(3 * 24 * time.Hour)}))
+	soon := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"svc.test"}, NotBefore: now.AddDate(0, 0, -87), NotAfter: now.Add(3 * 24 * time.Hour)}))
 
 	cases := []struct {
 		name       string

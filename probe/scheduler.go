@@ -26,6 +26,10 @@ type Options struct {
 	Jitter float64
 	// Probe tunes every probe; its Timeout defaults to the fleet's.
 	Probe ProbeOptions
+	// Delay postpones the first periodic round (zero: at once); Trigger
+	// is served meanwhile. The console runs its first round through Check
+	// and lets the scheduler take over an interval later.
+	Delay time.Duration
 }
 
 // Scheduler probes a fleet periodically with a bounded worker pool.
@@ -89,8 +93,11 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Go(func() { s.work(ctx) })
 	}
 
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(s.opt.Delay)
 	defer timer.Stop()
+	if s.opt.Delay > 0 {
+		s.next.Store(s.opt.Clock().Add(s.opt.Delay).UnixNano())
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -34,7 +34,7 @@ func ExampleNewWatcher() {
 // `certdeck check`: read every bundle once, apply after the probe round so
 // drift sees the served serials, then render each BundleState.Report.
 func ExampleReadBundles() {
-	fleet, _ := model.FleetWithBundlePaths(nil, []string{"/nonexistent/web.pem"}, "")
+	fleet, _ := model.FleetWithBundlePaths(nil, []string{"/nonexistent/web.pem"}, "", "")
 	state := model.NewState(fleet)
 	now := time.Now()
 	// state.Apply(now, observationsAsEvents) would come first.

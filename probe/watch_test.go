@@ -67,7 +67,9 @@ func TestStoreSwapUnderRunningWatcherChangesState(t *testing.T) {
 	if bs.Serial() != model.SerialHex(leaf2.Cert.SerialNumber) {
 		t.Fatal("state still holds the old serial after the swap")
 	}
-	if bs.Verdict.Status != model.Warn || bs.Verdict.Reasons[0] != "1 of 1 endpoints serve an older certificate: reload needed" {
+	if r := bs.Verdict.Reasons; bs.Verdict.Status != model.Warn ||
+		!strings.HasPrefix(r[0], "web-1 serves ") || !strings.Contains(r[0], "(serial "+model.SerialHex(leaf1.Cert.SerialNumber)) ||
+		!strings.Contains(r[0], "the bundle holds (serial "+model.SerialHex(leaf2.Cert.SerialNumber)) || !strings.HasSuffix(r[0], "reload needed") {
 		t.Fatalf("after swap: %s %q", bs.Verdict.Status, bs.Verdict.Reasons)
 	}
 	var kinds []model.ChangeKind

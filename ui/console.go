@@ -19,7 +19,10 @@ func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...t
 	// The buffer absorbs a round's burst while the relay sleeps in its
 	// batch window; the scheduler blocks (never drops) when it is full.
 	events := make(chan model.Event, 1024)
-	sched, err := probe.NewScheduler(fleet, probe.Options{Events: events})
+	// The first round is the check pipeline, the same code as `certdeck
+	// check`, streamed into the relay; the scheduler takes over one
+	// interval later (and serves re-probes meanwhile).
+	sched, err := probe.NewScheduler(fleet, probe.Options{Events: events, Delay: fleet.Interval})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -30,7 +33,11 @@ func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...t
 		return fmt.Errorf("console: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		probe.Check(ctx, fleet, probe.CheckOptions{Events: events, SkipBundles: true}) // the watcher reads bundles
+	}()
 	go func() {
 		defer wg.Done()
 		sched.Run(ctx)

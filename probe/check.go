@@ -1,0 +1,48 @@
+package probe
+
+import (
+	"context"
+	"time"
+
+	"certdeck/model"
+)
+
+// CheckOptions tune Check.
+type CheckOptions struct {
+	// Probe applies to every endpoint (timeout, clock, roots); its
+	// Timeout defaults to the fleet's and its Clock to time.Now.
+	Probe ProbeOptions
+	// Events, when set, also receives every event as it happens:
+	// ProbeStarted and each observation, then each bundle read. Sends
+	// block until read or until ctx is done.
+	Events chan<- model.Event
+	// SkipBundles leaves bundle reads to someone else: the console's
+	// watcher reads every bundle when it starts.
+	SkipBundles bool
+}
+
+// Check is certdeck's check pipeline, the one place `certdeck check`, the
+// console's first round and the metrics output get their answer from: one
+// probe round over every endpoint of fleet, one read of every bundle, then
+// drift (bundles after observations, so drift compares against what is
+// served) and status at one instant. It returns the state, classified at
+// now, and now. Cancelling ctx makes the remaining probes fail fast; the
+// state is complete either way.
+func Check(ctx context.Context, fleet *model.Fleet, opt CheckOptions) (state *model.State, now time.Time) {
+	obs := Round(ctx, fleet, RoundOptions{Probe: opt.Probe, Events: opt.Events})
+	now = opt.Probe.now()
+	state = model.NewState(fleet)
+	events := make([]model.Event, len(obs))
+	for i, o := range obs {
+		events[i] = o
+	}
+	state.Apply(now, events)
+	if !opt.SkipBundles {
+		bundles := BundleEvents(fleet.Bundles, now)
+		for _, ev := range bundles {
+			sendEvent(ctx, opt.Events, ev)
+		}
+		state.Apply(now, bundles)
+	}
+	return state, now
+}
