@@ -14,8 +14,9 @@ import (
 // bundleTable writes the bundles section of the table, worst first: status,
 // name, layout, days left, not-after date, serial, key match, drift summary
 // and the main reason. It writes nothing when the fleet has no bundles, so
-// endpoint-only output is unchanged.
-func bundleTable(w io.Writer, state *model.State, now time.Time) error {
+// endpoint-only output is unchanged; after sections before it, a blank
+// line separates them.
+func bundleTable(w io.Writer, state *model.State, now time.Time, opt TableOptions, after bool) error {
 	bundles := state.BundlesWorstFirst(now)
 	if len(bundles) == 0 {
 		return nil
@@ -49,8 +50,10 @@ func bundleTable(w io.Writer, state *model.State, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(w, "\n"); err != nil {
-		return err
+	if after {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
 	}
-	return writeTrimmed(w, buf.String())
+	return writeTrimmed(w, buf.String(), opt.Width)
 }

@@ -50,7 +50,7 @@ func bundleState(t *testing.T) (*model.State, *pki.Leaf) {
 func TestTableListsBundlesAfterEndpointsWithDrift(t *testing.T) {
 	s, leaf := bundleState(t)
 	var buf bytes.Buffer
-	if err := Table(&buf, s, time.Now()); err != nil {
+	if err := Table(&buf, s, time.Now(), TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -109,5 +109,23 @@ func TestJSONCarriesBundlesAndExitCodeCountsThem(t *testing.T) {
 	}
 	if got := ExitCode(s.Worst()); got != ExitWarn {
 		t.Fatalf("exit code %d, want %d from the bundle's drift", got, ExitWarn)
+	}
+}
+
+// `check --bundle PATH` alone has no endpoints: the table is the bundles
+// section only, with no empty endpoint header above it.
+func TestTableOfBundlesOnlyPrintsNoEndpointSection(t *testing.T) {
+	f, err := model.FleetWithBundlePaths(nil, []string{filepath.Join(t.TempDir(), "none.pem")}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := model.NewState(f)
+	s.Apply(now, probe.BundleEvents(f.Bundles, now))
+	var buf bytes.Buffer
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "STATUS  BUNDLE") || strings.Contains(buf.String(), "NAME") {
+		t.Fatalf("bundles-only table:\n%s", buf.String())
 	}
 }

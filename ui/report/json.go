@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"math"
@@ -22,6 +23,7 @@ type jsonEndpoint struct {
 	SNI         string     `json:"sni"`
 	IP          string     `json:"ip"`
 	Status      string     `json:"status"`
+	Reasons     []string   `json:"reasons"` // the verdict's findings, worst first, as bundles have them
 	Error       string     `json:"error"`
 	ErrorKind   string     `json:"error_kind"`
 	TLSVersion  string     `json:"tls_version"`
@@ -66,15 +68,20 @@ func JSON(w io.Writer, state *model.State, now time.Time) error {
 	for _, b := range state.BundlesWorstFirst(now) {
 		doc.Bundles = append(doc.Bundles, b.Report(now))
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeTerminalRunes(buf.Bytes()))
+	return err
 }
 
 func endpointJSON(es *model.EndpointState, now time.Time) jsonEndpoint {
 	e := jsonEndpoint{
 		Name: es.Endpoint.Name, Address: es.Endpoint.Target.String(), SNI: es.Endpoint.SNI,
-		Status: es.Verdict.Status.String(), Chain: []jsonCert{},
+		Status: es.Verdict.Status.String(), Reasons: append([]string{}, es.Verdict.Reasons...), Chain: []jsonCert{},
 	}
 	o := es.Last
 	if o == nil {

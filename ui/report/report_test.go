@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"certdeck/model"
 )
@@ -89,7 +90,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestTableListsWorstFirstWithEveryColumn(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Table(&buf, fleetState(t), now); err != nil {
+	if err := Table(&buf, fleetState(t), now, TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "table.golden", buf.Bytes())
@@ -107,7 +108,7 @@ func TestTableNeutralisesControlCharactersFromServers(t *testing.T) {
 	s.Apply(now, []model.Event{&model.Observation{Endpoint: "db", Time: now, ErrKind: model.ErrNotTLS,
 		Error: "server does not speak TLS here: \x1b[31mred\ttab\nnewline"}})
 	var buf bytes.Buffer
-	if err := Table(&buf, s, now); err != nil {
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.ContainsAny(buf.String(), "\x1b\t") || strings.Count(buf.String(), "\n") != 8 {
@@ -186,5 +187,144 @@ func TestExitCodeFollowsTheWorstStatus(t *testing.T) {
 	}
 	if got := ExitCode(fleetState(t).Worst()); got != 2 {
 		t.Errorf("fleet with an ERROR row exits %d, want 2", got)
+	}
+}
+
+// A reversed chain is WARN in JSON too, and says why: endpoints carry the
+// verdict's reasons as bundles do.
+func TestJSONEndpointsCarryTheirReasons(t *testing.T) {
+	s := fleetState(t)
+	rev := good("web-ok", "08d27b4c1f2e3d4c", now.AddDate(0, 0, 80))
+	rev.ChainProblems = []string{"certificate 1 is not signed by certificate 2"}
+	s.Apply(now, []model.Event{rev})
+	var buf bytes.Buffer
+	if err := JSON(&buf, s, now); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Endpoints []struct {
+			Name    string   `json:"name"`
+			Status  string   `json:"status"`
+			Reasons []string `json:"reasons"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, e := range doc.Endpoints {
+		if e.Reasons == nil {
+			t.Errorf("%s: reasons is null, want a list", e.Name)
+		}
+		got[e.Name] = e.Reasons
+	}
+	if r := got["web-ok"]; len(r) != 1 || r[0] != "chain order: certificate 1 is not signed by certificate 2" {
+		t.Errorf("reversed chain reasons %q", r)
+	}
+	if r := got["mail"]; len(r) != 0 {
+		t.Errorf("healthy endpoint reasons %q, want []", r)
+	}
+	if r := got["web-warn"]; len(r) != 1 || !strings.HasPrefix(r[0], "expires in 20 days") {
+		t.Errorf("expiring endpoint reasons %q", r)
+	}
+}
+
+// Targets given on the command line are named by their address: the table
+// shows it once, not as NAME and again as ADDRESS.
+func TestTableShowsAnAddressNamedEndpointOnce(t *testing.T) {
+	f, err := model.FleetFromTargets([]string{"a.example:443", "smtp://b.example"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := model.NewState(f)
+	s.Apply(now, []model.Event{good("a.example:443", "0a", now.AddDate(0, 0, 60))})
+	var buf bytes.Buffer
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "ADDRESS") || strings.Count(buf.String(), "a.example:443") != 1 {
+		t.Fatalf("address shown twice:\n%s", buf.String())
+	}
+	// In a mixed table, a row named by its address leaves ADDRESS blank.
+	f.Endpoints = append(f.Endpoints, model.Endpoint{Name: "web", Address: "web.example:8443",
+		Target: model.Target{Protocol: model.ProtoTLS, Host: "web.example", Port: "8443"}, Thresholds: f.Thresholds})
+	s = model.NewState(f)
+	buf.Reset()
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "ADDRESS") || strings.Count(buf.String(), "a.example:443") != 1 || !strings.Contains(buf.String(), "web.example:8443") {
+		t.Fatalf("mixed table:\n%s", buf.String())
+	}
+}
+
+// Written to a file or a pipe (cron mails, logs) the table is never cut:
+// the end of the reason is often the useful hint. Fitting only happens on
+// a terminal, to its width.
+func TestTableCutsLinesOnlyToFitATerminal(t *testing.T) {
+	s := fleetState(t)
+	long := "no answer within 5s during the TLS handshake; " + strings.Repeat("the useful hint is at the end ", 6) + "HINT"
+	s.Apply(now, []model.Event{&model.Observation{Endpoint: "db", Time: now, ErrKind: model.ErrTimeout, Error: long}})
+	var buf bytes.Buffer
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), long) {
+		t.Fatalf("table for a pipe cut the reason:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := Table(&buf, s, now, TableOptions{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("line of %d cells on an 80-column terminal: %q", n, line)
+		}
+	}
+	if !strings.Contains(buf.String(), "…") {
+		t.Errorf("nothing marked as cut:\n%s", buf.String())
+	}
+}
+
+// Certificate fields are attacker-chosen: an OSC title sequence or a bidi
+// override in the issuer reaches the table as visible escapes, while JSON
+// keeps the exact value (escaped so a terminal showing it acts on nothing).
+func TestHostileCertificateFieldsAreEscapedInTableAndExactInJSON(t *testing.T) {
+	const hostile = "Evil \x1b]0;pwned\x07 CA \u202eelgoog"
+	s := fleetState(t)
+	o := good("web-ok", "08d27b4c1f2e3d4c", now.AddDate(0, 0, 80))
+	o.Chain[0].IssuerCN, o.Chain[0].Issuer = hostile, "CN="+hostile
+	o.Chain[0].SANs = []string{"a.test\x1b[2J", "\u202etset.b"}
+	s.Apply(now, []model.Event{o})
+	var buf bytes.Buffer
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\x07\u202e") || !strings.Contains(buf.String(), `Evil \x1b]0;pwned\x07 CA \u202eelgoog`) {
+		t.Fatalf("table passes terminal controls or hides them:\n%q", buf.String())
+	}
+	buf.Reset()
+	if err := JSON(&buf, s, now); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\x07\u202e") {
+		t.Fatalf("JSON output carries raw terminal controls: %q", buf.String())
+	}
+	var doc struct {
+		Endpoints []struct {
+			Name string `json:"name"`
+			Leaf *struct {
+				Issuer string   `json:"issuer"`
+				SANs   []string `json:"sans"`
+			} `json:"leaf"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range doc.Endpoints {
+		if e.Name == "web-ok" && (e.Leaf.Issuer != "CN="+hostile || e.Leaf.SANs[1] != "\u202etset.b") {
+			t.Fatalf("JSON changed the values: %q %q", e.Leaf.Issuer, e.Leaf.SANs)
+		}
 	}
 }

@@ -10,21 +10,51 @@ import (
 	"time"
 
 	"certdeck/model"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
-// maxReason keeps one row on one line in a terminal; JSON has the full text.
-const maxReason = 100
+// TableOptions shape the table for where it is written.
+type TableOptions struct {
+	// Width is the terminal's width in cells: each line is cut to fit it.
+	// Zero (output to a file, a pipe, a mail from cron) never cuts: the
+	// reason at the end of a line is often the part that matters.
+	Width int
+}
 
 // Table writes one line per endpoint, worst first: status word, name,
-// address, days left, not-after date, serial (first 8 hex digits), issuer,
-// TLS version, and the error or the main reason for a non-OK status; then,
-// after a blank line, one line per bundle (see bundleTable).
-// state must be classified at now (State.Apply or State.Reclassify).
-func Table(w io.Writer, state *model.State, now time.Time) error {
+// address (omitted when every name is its address, as for targets given on
+// the command line), days left, not-after date, serial (first 8 hex
+// digits), issuer, TLS version, and the error or the main reason for a
+// non-OK status; then, after a blank line, one line per bundle (see
+// bundleTable). Sections with no rows are left out. Every cell goes
+// through model.Sanitize: certificate fields and server messages are
+// attacker-chosen. state must be classified at now (State.Apply or
+// State.Reclassify).
+func Table(w io.Writer, state *model.State, now time.Time, opt TableOptions) error {
+	rows := state.WorstFirst(now)
+	wroteEndpoints := len(rows) > 0
+	if wroteEndpoints {
+		if err := endpointTable(w, rows, now, opt); err != nil {
+			return err
+		}
+	}
+	return bundleTable(w, state, now, opt, wroteEndpoints)
+}
+
+func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt TableOptions) error {
+	showAddress := false
+	for _, es := range rows {
+		showAddress = showAddress || es.Endpoint.Name != es.Endpoint.Target.String()
+	}
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tNAME\tADDRESS\tDAYS\tNOT AFTER\tSERIAL\tISSUER\tTLS\tERROR/REASON")
-	for _, es := range state.WorstFirst(now) {
+	if showAddress {
+		fmt.Fprintln(tw, "STATUS\tNAME\tADDRESS\tDAYS\tNOT AFTER\tSERIAL\tISSUER\tTLS\tERROR/REASON")
+	} else {
+		fmt.Fprintln(tw, "STATUS\tNAME\tDAYS\tNOT AFTER\tSERIAL\tISSUER\tTLS\tERROR/REASON")
+	}
+	for _, es := range rows {
 		days, notAfter, serial, issuer, version := "-", "-", "-", "-", "-"
 		if o := es.Last; o != nil {
 			if leaf := o.Leaf(); leaf != nil {
@@ -37,28 +67,37 @@ func Table(w io.Writer, state *model.State, now time.Time) error {
 				version = strings.TrimPrefix(o.TLSVersion, "TLS ")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			es.Verdict.Status, cell(es.Endpoint.Name), cell(es.Endpoint.Target.String()),
-			days, notAfter, serial, cell(issuer), version, cell(reason(es)))
+		fmt.Fprintf(tw, "%s\t%s\t", es.Verdict.Status, cell(es.Endpoint.Name))
+		if showAddress {
+			// Shown once: a row named by its address leaves this cell blank.
+			addr := es.Endpoint.Target.String()
+			if addr == es.Endpoint.Name {
+				addr = ""
+			}
+			fmt.Fprintf(tw, "%s\t", cell(addr))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", days, notAfter, serial, cell(issuer), version, cell(reason(es)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if err := writeTrimmed(w, buf.String()); err != nil {
-		return err
-	}
-	return bundleTable(w, state, now)
+	return writeTrimmed(w, buf.String(), opt.Width)
 }
 
 // writeTrimmed copies tabwriter output line by line without trailing
-// blanks: tabwriter pads the empty last cell of OK rows, which is noise in
-// diffs and golden files.
-func writeTrimmed(w io.Writer, text string) error {
+// blanks (tabwriter pads the empty last cell of OK rows, which is noise in
+// diffs and golden files), cutting each line to width cells when width is
+// set.
+func writeTrimmed(w io.Writer, text string, width int) error {
 	for _, line := range strings.SplitAfter(text, "\n") {
 		if line == "" {
 			continue
 		}
-		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+		line = strings.TrimRight(line, " \n")
+		if width > 0 {
+			line = ansi.Truncate(line, width, "…")
+		}
+		if _, err := io.WriteString(w, line+"\n"); err != nil {
 			return err
 		}
 	}
@@ -77,21 +116,11 @@ func reason(es *model.EndpointState) string {
 	return es.Verdict.Reasons[0]
 }
 
-// cell makes a value safe for one tab-separated cell: server-supplied
-// text (issuer names, error messages) may hold tabs, newlines or escape
-// sequences that would break the table or the terminal.
-func cell(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > maxReason {
-		s = string(r[:maxReason-1]) + "…"
-	}
-	return s
-}
+// cell makes a value safe for one tab-separated cell and the terminal:
+// server-supplied text (issuer names, error messages) may hold tabs,
+// newlines, escape sequences or bidi overrides; model.Sanitize shows them
+// as visible escapes and turns tabs and newlines into spaces.
+func cell(s string) string { return model.Sanitize(s) }
 
 func orDash(s string) string {
 	if s == "" {
