@@ -4,15 +4,17 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
-	"time"
+	"syscall"
 
 	"certdeck/model"
 	"certdeck/probe"
 	"certdeck/ui/report"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // checkFlags are the options of `certdeck check`; durations accept days (30d).
@@ -28,18 +30,22 @@ func newCheckCmd(g *globalFlags) *cobra.Command {
 		Use:   "check [TARGET...]",
 		Short: "Probe every endpoint once and print the result; exit 0 OK, 1 WARN, 2 CRIT/ERROR, 3 usage",
 		Long: `check runs one probe round over the configured fleet plus any TARGET
-(host, host:port, [v6]:port, smtp://, imap://, pop3://, ftp://, postgres://)
-and prints one line per endpoint, worst first, or JSON.
+(host, host:port, [v6]:port, https://, smtp://, imap://, pop3://, ftp://,
+postgres://), reads every bundle once, and prints one line per endpoint and
+per bundle, worst first, or JSON.
 
-Exit status: 0 every endpoint OK; 1 the worst is WARN or UNKNOWN; 2 any
-endpoint is CRIT or ERROR; 3 usage or configuration error.
+Exit status: 0 everything OK; 1 the worst is WARN or UNKNOWN; 2 anything
+is CRIT or ERROR; 3 usage or configuration error.
 
 --ca and --sni apply to the TARGET arguments (to every configured endpoint
 when no TARGET is given); --timeout, --concurrency, --warn and --crit
-override the config for all endpoints.`,
+override the config for every endpoint and bundle. --warn and --crit take
+a duration (21d), a percentage of each certificate's lifetime (33%), or
+both ("30d or 33%": whichever is shorter).`,
 		Example: `  certdeck check example.com
-  certdeck check smtp://mail.example.com:25 --warn 21d --format json
-  certdeck check 10.0.0.5:8443 --sni api.internal --ca ./private-ca.pem`,
+  certdeck check https://example.com smtp://mail.example.com:25 --warn 21d --format json
+  certdeck check 10.0.0.5:8443 --sni api.internal --ca ./private-ca.pem
+  certdeck check --bundle /etc/letsencrypt/live/web --warn 25%`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, g, &f, args) },
 	}
 	fl := cmd.Flags()
@@ -48,60 +54,44 @@ override the config for all endpoints.`,
 	fl.StringVar(&f.sni, "sni", "", "server name to send and verify")
 	fl.StringVar(&f.timeout, "timeout", "", "deadline per probe covering DNS, connect, STARTTLS and handshake (e.g. 5s)")
 	fl.IntVar(&f.concurrency, "concurrency", 0, "probes in flight at once (1-4096)")
-	fl.StringVar(&f.warn, "warn", "", "WARN when less than this is left (e.g. 30d)")
-	fl.StringVar(&f.crit, "crit", "", "CRIT when less than this is left (e.g. 7d)")
+	fl.StringVar(&f.warn, "warn", "", `WARN when less than this is left: a duration (30d), a percentage of the lifetime (33%), or "30d or 33%" (default "30d or 33%")`)
+	fl.StringVar(&f.crit, "crit", "", `CRIT when less than this is left, as --warn (default "7d or 10%")`)
 	return cmd
 }
 
-// runCheck wires config, flags, one probe round and the report together.
+// runCheck wires config, flags, the check pipeline and the report together.
 func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) error {
 	usage := func(err error) error { return &exitError{code: report.ExitUsage, err: err} }
 	if f.format != "table" && f.format != "json" {
 		return usage(fmt.Errorf("--format %q: want table or json", f.format))
 	}
-	fleet, path, err := loadConfiguredFleet(g)
+	overrides, err := f.overrides()
 	if err != nil {
 		return usage(err)
 	}
-	if fleet == nil && len(args) == 0 && len(g.bundles) == 0 {
+	fleet, path, err := buildFleet(g, fleetInputs{targets: args, ca: f.ca, sni: f.sni})
+	if err != nil {
+		return usage(err)
+	}
+	if fleet == nil {
 		return usage(fmt.Errorf("nothing to check: no config at %s and no TARGET or --bundle given (try: certdeck check example.com:443, or --config FILE)", path))
-	}
-	configured := 0
-	if fleet != nil {
-		configured = len(fleet.Endpoints)
-	}
-	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
-		return usage(err)
-	}
-	if err := f.apply(fleet, len(args) > 0, configured); err != nil {
-		return usage(err)
-	}
-	// Ad-hoc bundles take --ca as their extra trust roots, as targets do.
-	if fleet, err = model.FleetWithBundlePaths(fleet, g.bundles, f.ca); err != nil {
-		return usage(err)
 	}
 	if len(fleet.Endpoints) == 0 && len(fleet.Bundles) == 0 {
 		return usage(fmt.Errorf("%s defines no endpoints or bundles and no TARGET was given", path))
 	}
-
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
-	obs := probe.Round(ctx, fleet, probe.RoundOptions{})
-	now := time.Now()
-	state := model.NewState(fleet)
-	events := make([]model.Event, len(obs))
-	for i, o := range obs {
-		events[i] = o
+	if err := fleet.ApplyOverrides(overrides); err != nil {
+		return usage(err)
 	}
-	state.Apply(now, events)
-	// Bundles after observations, so drift compares against what is served.
-	state.Apply(now, probe.BundleEvents(fleet.Bundles, now))
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	state, now := probe.Check(ctx, fleet, probe.CheckOptions{})
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {
 		err = report.JSON(out, state, now)
 	} else {
-		err = report.Table(out, state, now)
+		err = report.Table(out, state, now, report.TableOptions{Width: terminalWidth(out)})
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -112,64 +102,46 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	return nil
 }
 
-// apply puts the check flags on the fleet. --ca and --sni target the
-// endpoints from arguments (everything when there are none).
-func (f *checkFlags) apply(fleet *model.Fleet, fromArgs bool, configured int) error {
+// overrides parses --timeout, --concurrency, --warn and --crit; the rules
+// they must meet are model's, the same as for the config.
+func (f *checkFlags) overrides() (model.Overrides, error) {
+	o := model.Overrides{Concurrency: f.concurrency}
 	if f.timeout != "" {
 		d, err := model.ParseDuration(f.timeout)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("--timeout %q: want a positive duration such as 5s", f.timeout)
+		if err != nil {
+			return o, fmt.Errorf("--timeout: %w", err)
 		}
-		fleet.Timeout = d
+		if d == 0 {
+			return o, fmt.Errorf("--timeout %q: want a positive duration such as 5s", f.timeout)
+		}
+		o.Timeout = d
 	}
-	if f.concurrency != 0 {
-		if f.concurrency < 1 || f.concurrency > 4096 {
-			return fmt.Errorf("--concurrency %d: must be 1-4096", f.concurrency)
-		}
-		fleet.Concurrency = f.concurrency
-	}
-	var warn, crit time.Duration
-	var err error
-	if f.warn != "" {
-		if warn, err = model.ParseDuration(f.warn); err != nil {
-			return fmt.Errorf("--warn: %w", err)
-		}
-	}
-	if f.crit != "" {
-		if crit, err = model.ParseDuration(f.crit); err != nil {
-			return fmt.Errorf("--crit: %w", err)
-		}
-	}
-	if f.ca != "" {
-		if _, err := os.Stat(f.ca); err != nil {
-			return fmt.Errorf("--ca: %w", err)
-		}
-	}
-	first := 0
-	if fromArgs {
-		first = configured
-	}
-	for i := range fleet.Endpoints {
-		ep := &fleet.Endpoints[i]
-		if f.warn != "" {
-			ep.Thresholds.Warn = warn
-		}
-		if f.crit != "" {
-			ep.Thresholds.Crit = crit
-		}
-		if ep.Thresholds.Crit > ep.Thresholds.Warn {
-			return fmt.Errorf("endpoint %s: crit (%s) must not exceed warn (%s)", ep.Name,
-				model.FormatDays(ep.Thresholds.Crit), model.FormatDays(ep.Thresholds.Warn))
-		}
-		if i < first {
+	for _, t := range []struct {
+		flag, value string
+		dst         **model.Threshold
+	}{{"--warn", f.warn, &o.Warn}, {"--crit", f.crit, &o.Crit}} {
+		if t.value == "" {
 			continue
 		}
-		if f.ca != "" {
-			ep.CAFile = f.ca
+		th, err := model.ParseThreshold(t.value)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", t.flag, err)
 		}
-		if f.sni != "" {
-			ep.SNI = f.sni
-		}
+		*t.dst = &th
 	}
-	return nil
+	return o, nil
+}
+
+// terminalWidth is the width of the terminal w writes to, or 0 when w is
+// not a terminal (a file, a pipe): then the table is never cut.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil || ws.Col == 0 {
+		return 0
+	}
+	return int(ws.Col)
 }

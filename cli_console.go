@@ -3,10 +3,11 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"io/fs"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"certdeck/demo"
 	"certdeck/model"
@@ -18,40 +19,42 @@ import (
 
 // runConsole opens the console on the configured fleet plus TARGETs.
 func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
-	fleet, _, err := loadConfiguredFleet(g)
+	fleet, _, err := buildFleet(g, fleetInputs{targets: args, ca: g.ca, sni: g.sni})
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	if fleet, err = model.FleetFromTargets(args, fleet); err != nil {
-		return &exitError{code: usageExit, err: err}
+	if fleet == nil {
+		if fleet, err = model.FleetFromTargets(nil, nil); err != nil {
+			return &exitError{code: usageExit, err: err}
+		}
 	}
-	if fleet, err = model.FleetWithBundlePaths(fleet, g.bundles, ""); err != nil {
-		return &exitError{code: usageExit, err: err}
-	}
-	return openConsole(cmd, g, fleet)
+	ctx, stop := hangupContext(cmd.Context())
+	defer stop()
+	return openConsole(ctx, g, fleet)
 }
 
-// loadConfiguredFleet reads the config the flags and environment point at.
-// A missing default config is not an error (fleet is nil: targets only);
-// a missing file the user named is. path is the file that was tried.
-func loadConfiguredFleet(g *globalFlags) (fleet *model.Fleet, path string, err error) {
-	path, explicit := model.ConfigPath(g.config)
-	fleet, err = model.LoadFleet(path)
-	if err != nil && !explicit && errors.Is(err, fs.ErrNotExist) {
-		return nil, path, nil
-	}
-	return fleet, path, err
+// hangupContext is cancelled by SIGHUP (the terminal closed, `tmux
+// kill-session`), SIGTERM and SIGINT, so the console returns through its
+// normal path and every deferred cleanup runs: the demo's temp dir holds a
+// CA and private keys, and must not outlive it.
+func hangupContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
 }
 
-// openConsole picks the theme and runs the console until the user quits.
-func openConsole(cmd *cobra.Command, g *globalFlags, fleet *model.Fleet) error {
+// openConsole picks the theme and runs the console until the user quits
+// or ctx ends.
+func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet) error {
+	themeDir := ""
+	if dir, err := model.ConfigDir(); err == nil {
+		themeDir = themes.Dir(dir) // no $HOME: built-in themes only
+	}
 	theme, decided, err := themes.Pick(themes.Choice{
-		Flag: g.theme, NoColor: os.Getenv("NO_COLOR"), Config: fleet.Theme, Dir: themes.Dir(model.ConfigDir()),
+		Flag: g.theme, NoColor: os.Getenv("NO_COLOR"), Config: fleet.Theme, Dir: themeDir,
 	})
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return ui.Run(cmd.Context(), fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly})
+	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly})
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -65,17 +68,21 @@ a ticket-key pool, certificates renewed every 45s) and opens the console
 on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Signals first: a SIGHUP while the demo starts must still
+			// reach the cleanups below.
+			ctx, stop := hangupContext(cmd.Context())
+			defer stop()
 			restore, err := sandboxState()
 			if err != nil {
 				return err
 			}
 			defer restore()
-			fleet, cleanup, err := demo.Start(cmd.Context(), demo.Options{Extra: extra})
+			fleet, cleanup, err := demo.Start(ctx, demo.Options{Extra: extra})
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			return openConsole(cmd, g, fleet)
+			return openConsole(ctx, g, fleet)
 		},
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")

@@ -10,8 +10,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
+
+	"certdeck/model"
 
 	"github.com/spf13/cobra"
 )
@@ -43,27 +46,37 @@ type globalFlags struct {
 	theme    string
 	readOnly bool
 	bundles  []string // --bundle PATH, repeatable: ad-hoc bundle dirs or files
+	layout   string   // --layout of every --bundle
+	ca, sni  string   // console: --ca and --sni for TARGETs (check has its own)
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+// run executes the command line and returns the exit status. Every error
+// is printed here, once, through model.Sanitize: errors echo command-line
+// arguments, file names and certificate fields (rotate's refusals), any
+// of which may carry escape sequences meant for the terminal. cobra's own
+// errors (unknown flag, bad argument) come back here too, as SilenceErrors
+// is set on the root.
+func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return 0
 	}
+	code := usageExit
 	if ee, ok := err.(*exitError); ok {
-		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "certdeck:", ee.err)
-		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	fmt.Fprintln(os.Stderr, "certdeck:", err)
-	return usageExit
+	if err != nil {
+		fmt.Fprintln(stderr, "certdeck:", model.Sanitize(err.Error()))
+	}
+	return code
 }
 
 func newRootCmd() *cobra.Command {
@@ -90,7 +103,10 @@ plus any TARGET given as an argument.`,
 	}
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $CERTDECK_CONFIG or $XDG_CONFIG_HOME/certdeck/config.yaml)")
 	root.PersistentFlags().StringVar(&g.theme, "theme", "", "console theme: ansi, dark, light, high-contrast, mono, or a file in $XDG_CONFIG_HOME/certdeck/themes/NAME.yaml")
-	root.PersistentFlags().StringArrayVar(&g.bundles, "bundle", nil, "watch a certificate bundle dir or PEM file (repeatable; layout auto-detected)")
+	root.PersistentFlags().StringArrayVar(&g.bundles, "bundle", nil, "watch a certificate bundle dir or PEM file (repeatable; layout auto-detected unless --layout)")
+	root.PersistentFlags().StringVar(&g.layout, "layout", model.LayoutAuto, "layout of every --bundle: auto, certbot, store, pair (cert.pem + privkey.pem) or single-file")
+	root.Flags().StringVar(&g.ca, "ca", "", "PEM file of trust roots for the TARGETs (every configured endpoint when none is given) instead of the system roots")
+	root.Flags().StringVar(&g.sni, "sni", "", "server name to send and verify for the TARGETs (every configured endpoint when none is given)")
 	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "console: disable every action that changes anything")
 	root.AddCommand(newDemoCmd(&g))
 	root.AddCommand(newVersionCmd())

@@ -88,3 +88,38 @@ func TestRenewingEndpointChangesSerial(t *testing.T) {
 	}
 	t.Fatal("serial never changed: renewal is not running")
 }
+
+// The short-lived certificates get no exemption: they are judged by the
+// default lifetime-relative rule, OK while renewed, WARN once less than a
+// third of their 11 minutes is left (a renewal that stopped), CRIT in their
+// last tenth.
+func TestShortLivedCertificatesAreJudgedByTheDefaultRule(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fleet, cleanup, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	ep, ok := fleet.EndpointByName("short1.demo.test")
+	if !ok {
+		t.Fatal("no short-lived endpoint")
+	}
+	if ep.Thresholds != (model.Thresholds{Warn: model.DefaultWarn, Crit: model.DefaultCrit}) {
+		t.Fatalf("short-lived endpoint has its own thresholds %+v", ep.Thresholds)
+	}
+	leaf := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 8 * time.Second}).Leaf()
+	if leaf == nil {
+		t.Fatal("no certificate served")
+	}
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
+	for _, tc := range []struct {
+		leftShare float64
+		want      model.Status
+	}{{0.8, model.OK}, {0.34, model.OK}, {0.32, model.Warn}, {0.09, model.Crit}} {
+		at := leaf.NotAfter.Add(-time.Duration(tc.leftShare * float64(life)))
+		if v := model.ClassifyCert(leaf, ep.Thresholds, at); v.Status != tc.want {
+			t.Errorf("with %.0f%% of its %s life left: %s %q, want %s", tc.leftShare*100, life, v.Status, v.Reasons, tc.want)
+		}
+	}
+}

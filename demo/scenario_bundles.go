@@ -18,7 +18,8 @@ import (
 //
 //   - web (certbot lineage): renewed to generation 2; web1 serves it, web2
 //     still serves generation 1, as a server nobody reloaded would: the
-//     bundle is WARN with "1 of 2 endpoints serve an older certificate".
+//     bundle is WARN with "web2.demo.test serves an older certificate
+//     (serial …) than the bundle holds (serial …): reload needed".
 //   - app (certdeck store, published with rotate): served through
 //     rotate.Reloader, so a publish from the console (p) is served by the
 //     next handshake without a restart. Its source: is a staging dir with
@@ -62,7 +63,7 @@ func certbotBundle(b *Builder) error {
 		}
 		b.Endpoint(model.EndpointConfig{Name: names[i], Address: addr, SNI: names[i], Group: "bundles"})
 	}
-	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "web", Path: lin.LiveDir(), Layout: "certbot", CA: b.CAFile, Serves: names})
+	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "web", Path: lin.LiveDir(), Layout: model.LayoutCertbot, CA: b.CAFile, Serves: names})
 	return nil
 }
 
@@ -104,7 +105,7 @@ func storeBundle(b *Builder) error {
 		return err
 	}
 	b.Endpoint(model.EndpointConfig{Name: host, Address: addr, SNI: host, Group: "bundles"})
-	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "app", Path: store.BundleDir("app"), Layout: "store",
+	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "app", Path: store.BundleDir("app"), Layout: model.LayoutStore,
 		CA: b.CAFile, Source: staging, Serves: []string{host}})
 	return nil
 }
@@ -128,7 +129,7 @@ func singleFileBundle(b *Builder) error {
 		return err
 	}
 	b.Endpoint(model.EndpointConfig{Name: host, Address: addr, SNI: host, Group: "bundles"})
-	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "edge", Path: path, Layout: "single-file", CA: b.CAFile, Serves: []string{host}})
+	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "edge", Path: path, Layout: model.LayoutSingleFile, CA: b.CAFile, Serves: []string{host}})
 	return nil
 }
 

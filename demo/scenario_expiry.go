@@ -19,7 +19,8 @@ func healthy(b *Builder) error {
 	return nil
 }
 
-// expiring: WARN at 20 days, CRIT at 3 days, and one already expired.
+// expiring: 90-day certificates at WARN (20 days left), CRIT (3 days
+// left), and one already expired.
 func expiring(b *Builder) error {
 	for _, e := range []struct {
 		name string
@@ -36,13 +37,12 @@ func expiring(b *Builder) error {
 	return nil
 }
 
-// certEndpoint serves a leaf for name with the given time left.
+// certEndpoint serves a 90-day leaf for name (the lifetime Let's Encrypt
+// issues) with the given time left: the default thresholds, relative to
+// the lifetime, judge it as they would a real one.
 func (b *Builder) certEndpoint(name, group string, left time.Duration) error {
 	now := time.Now()
-	notBefore := now.Add(-30 * 24 * time.Hour)
-	if left < 0 {
-		notBefore = now.Add(left - 90*24*time.Hour)
-	}
+	notBefore := now.Add(left - 90*24*time.Hour)
 	// An hour of slack so "20 days" still reads 20d after the demo runs a while.
 	leaf, err := b.leaf(name, notBefore, now.Add(left+time.Hour))
 	if err != nil {

@@ -8,9 +8,12 @@ import (
 	"certdeck/model"
 )
 
-// renewing: certificates that live 10 minutes and are replaced every
+// renewing: certificates that live 11 minutes and are replaced every
 // RenewEvery, like an ACME client on a short-lived CA. Their serials
-// change while you watch; thresholds scaled to the lifetime keep them OK.
+// change while you watch. They get no special thresholds: the default
+// rule is relative to each certificate's lifetime (WARN under 33% of it,
+// CRIT under 10%), so a certificate renewed on time stays OK, and one
+// whose renewal stops turns WARN and then CRIT before it expires.
 func renewing(b *Builder) error {
 	for _, name := range []string{"short1.demo.test", "short2.demo.test"} {
 		var cur atomic.Pointer[tls.Certificate]
@@ -48,8 +51,7 @@ func renewing(b *Builder) error {
 				}
 			}
 		}()
-		warn, crit := model.Duration(3*time.Minute), model.Duration(time.Minute)
-		b.Endpoint(model.EndpointConfig{Name: name, Address: addr, SNI: name, Group: "short-lived", Warn: &warn, Crit: &crit})
+		b.Endpoint(model.EndpointConfig{Name: name, Address: addr, SNI: name, Group: "short-lived"})
 	}
 	return nil
 }
