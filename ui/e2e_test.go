@@ -205,8 +205,8 @@ func TestDiskChangeReachesScreenWithoutKeyPress(t *testing.T) {
 	}
 	// The renderer writes only changed cells, so a serial that shares
 	// characters with the old one never appears whole in the output; the
-	// event log line is new text.
-	waitFor(t, tm, "serial "+model.ShortSerial(res.New.Serial)+" on disk")
+	// event log line is new text (with the whole serial).
+	waitFor(t, tm, "serial "+res.New.Serial+" on disk")
 	tm.Type("q")
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	if got := final.state.Bundle("app").Serial(); got != res.New.Serial {
