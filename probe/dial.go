@@ -16,7 +16,6 @@ const (
 	stepDial      = "connect"
 	stepStartTLS  = "STARTTLS"
 	stepHandshake = "the TLS handshake"
-	stepResume    = "the resumption check"
 )
 
 // stepError records which step of a probe failed.

@@ -73,9 +73,9 @@ func (m *Model) startAction(action string) tea.Cmd {
 
 func isStoreBundle(bs *model.BundleState) bool {
 	if bs.Facts != nil && bs.Facts.Layout != "" {
-		return bs.Facts.Layout == "store"
+		return bs.Facts.Layout == model.LayoutStore
 	}
-	return bs.Bundle.Layout == "store"
+	return bs.Bundle.Layout == model.LayoutStore
 }
 
 // planPublish runs in a Cmd: it reads the source and validates it

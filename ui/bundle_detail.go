@@ -102,11 +102,15 @@ func (m *Model) bundleDetailLines(bs *model.BundleState) []string {
 	return l
 }
 
-// fileMode is "link" for a symlink (its own mode means nothing), else the
+// fileMode is "link" for a symlink (its own mode means nothing),
+// "missing" for a file that is not there (not "0000"), else the
 // permission bits in octal, as chmod and the findings name them.
 func fileMode(f model.BundleFile) string {
 	if f.Mode&fs.ModeSymlink != 0 || f.Role == model.RoleLink {
 		return "link"
+	}
+	if f.Missing {
+		return "missing"
 	}
 	return fmt.Sprintf("%04o", f.Mode.Perm())
 }
