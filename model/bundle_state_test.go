@@ -311,23 +311,3 @@ func TestVerifyStartedShowsVerifyingUntilAProbeAfterThePublish(t *testing.T) {
 		t.Fatalf("after the verify timeout: %+v %s %q", bs.Drift[1], bs.Verdict.Status, bs.Verdict.Reasons)
 	}
 }
-
-// An endpoint served by two bundles (an RSA and an ECDSA certificate, or
-// a bundle and the store that replaces it) re-judges both.
-func TestObservationRedriftsEveryBundleServingTheEndpoint(t *testing.T) {
-	w := newBundleWorld(t)
-	f := servingFleet()
-	f.Bundles = append(f.Bundles, Bundle{Name: "web-new", Path: "/srv/web-new", Layout: LayoutCertbot,
-		Serves: []string{"web-2"}, Thresholds: f.Thresholds})
-	s := NewState(f)
-	at := w.at
-	s.Apply(at, []Event{w.served("web-1", true, at), w.served("web-2", true, at), w.served("web-3", true, at)})
-	snap := w.snapshot(1, true, at)
-	snap2 := w.snapshot(1, true, at)
-	snap2.Bundle = "web-new"
-	s.Apply(at, []Event{snap, snap2})
-	s.Apply(at, []Event{w.served("web-2", false, at)})
-	if s.Bundle("web").Drift[1].State != Drifted || s.Bundle("web-new").Drift[0].State != Drifted {
-		t.Fatalf("drift: web %+v, web-new %+v", s.Bundle("web").Drift, s.Bundle("web-new").Drift)
-	}
-}

@@ -365,25 +365,6 @@ func TestPairLayoutWithoutFileNamesReadsTheUsualNames(t *testing.T) {
 	}
 }
 
-// A FIFO as a bundle's ca: must not block the reader.
-func TestFIFOAsBundleCADoesNotBlock(t *testing.T) {
-	w := newDiskWorld(t)
-	l := w.lineage(t, w.leaf(t))
-	b := w.bundle(l.LiveDir(), "auto")
-	b.CAFile = filepath.Join(t.TempDir(), "ca.pem")
-	mustNoErr(t, syscall.Mkfifo(b.CAFile, 0o600))
-	done := make(chan *model.BundleSnapshot, 1)
-	go func() { done <- ReadBundle(b, time.Now()) }()
-	select {
-	case snap := <-done:
-		if !strings.Contains(snap.CAErr, "FIFO") {
-			t.Fatalf("ca error %q", snap.CAErr)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("reading a bundle whose ca: is a FIFO hangs")
-	}
-}
-
 func fileNames(s *model.BundleSnapshot) []string {
 	var out []string
 	for _, f := range s.Files {
