@@ -4,12 +4,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 
 	"certdeck/demo"
 	"certdeck/model"
+	"certdeck/rotate"
 	"certdeck/themes"
 	"certdeck/ui"
 
@@ -28,7 +28,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 	if fleet, err = model.FleetWithBundlePaths(fleet, g.bundles, ""); err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return openConsole(cmd, g, fleet)
+	return openConsole(cmd, g, fleet, rotate.StoreOptions{})
 }
 
 // loadConfiguredFleet reads the config the flags and environment point at.
@@ -43,15 +43,16 @@ func loadConfiguredFleet(g *globalFlags) (fleet *model.Fleet, path string, err e
 	return fleet, path, err
 }
 
-// openConsole picks the theme and runs the console until the user quits.
-func openConsole(cmd *cobra.Command, g *globalFlags, fleet *model.Fleet) error {
+// openConsole picks the theme and runs the console until the user quits;
+// store configures the stores its publish and rollback open.
+func openConsole(cmd *cobra.Command, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions) error {
 	theme, decided, err := themes.Pick(themes.Choice{
 		Flag: g.theme, NoColor: os.Getenv("NO_COLOR"), Config: fleet.Theme, Dir: themes.Dir(model.ConfigDir()),
 	})
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return ui.Run(cmd.Context(), fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly})
+	return ui.Run(cmd.Context(), fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly, Store: store})
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -65,42 +66,16 @@ a ticket-key pool, certificates renewed every 45s) and opens the console
 on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			restore, err := sandboxState()
-			if err != nil {
-				return err
-			}
-			defer restore()
 			fleet, cleanup, err := demo.Start(cmd.Context(), demo.Options{Extra: extra})
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			return openConsole(cmd, g, fleet)
+			// A publish or rollback tried in the demo is a rehearsal: it
+			// must not append to the user's real audit log.
+			return openConsole(cmd, g, fleet, rotate.StoreOptions{AuditLog: "-"})
 		},
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")
 	return cmd
-}
-
-// sandboxState points $XDG_STATE_HOME at a temp dir for the rest of the
-// process: a publish or rollback tried in the demo console must not append
-// to the user's real audit log. restore removes the dir and the override.
-func sandboxState() (restore func(), err error) {
-	dir, err := os.MkdirTemp("", "certdeck-demo-state-")
-	if err != nil {
-		return nil, fmt.Errorf("demo state dir: %w", err)
-	}
-	old, had := os.LookupEnv("XDG_STATE_HOME")
-	if err := os.Setenv("XDG_STATE_HOME", dir); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("demo state dir: %w", err)
-	}
-	return func() {
-		if had {
-			os.Setenv("XDG_STATE_HOME", old)
-		} else {
-			os.Unsetenv("XDG_STATE_HOME")
-		}
-		os.RemoveAll(dir)
-	}, nil
 }
