@@ -16,7 +16,8 @@ import (
 // touches the disk runs in a tea.Cmd: key → plan Cmd → "(y/N)" dialog →
 // on y, the action Cmd → result message → flash, event, re-read and
 // re-probe. Key bytes live only inside those Cmds: the dialog holds the
-// plan's public summary, and the action re-reads the source.
+// plan's public summary, and the action re-reads the source. Every text
+// shown passes model.Sanitize: refusals quote certificate names.
 
 // reprobeDelay lets hot-reloading servers (rotate.Reloader) swap before
 // the serving endpoints are probed again.
@@ -61,14 +62,14 @@ func (m *Model) startAction(action string) tea.Cmd {
 	}
 	b := bs.Bundle
 	if !isStoreBundle(bs) {
-		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, clean(b.Name)))
+		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, model.Sanitize(b.Name)))
 		return nil
 	}
 	if action == "publish" && b.Source == "" {
-		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", clean(b.Name)))
+		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("planning %s of %s…", action, clean(b.Name)))
+	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
 	ro, opts, done := m.ctx.ReadOnly, m.opts.Store, m.opts.Done
 	if action == "publish" {
 		return func() tea.Msg {
@@ -224,7 +225,7 @@ func runAction(ctx context.Context, p planMsg, readOnly bool, opts rotate.StoreO
 // onPlan opens the dialog, or reports why there is nothing to confirm.
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
-		m.setError(fmt.Sprintf("%s %s: %s", p.action, clean(p.bundle.Name), clean(p.err.Error())))
+		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
 		return
 	}
 	m.flash = ""
@@ -245,7 +246,7 @@ func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFlash(d.plan.action + " cancelled")
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, clean(d.plan.bundle.Name)))
+	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, model.Sanitize(d.plan.bundle.Name)))
 	ro, p, opts, done := m.ctx.ReadOnly, d.plan, m.opts.Store, m.opts.Done
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
@@ -262,9 +263,9 @@ func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
 // operator compares them).
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
-	name := clean(d.bundle.Name)
+	name := model.Sanitize(d.bundle.Name)
 	if d.err != nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.action, name, clean(d.err.Error()))
+		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(d.err.Error()))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 		return nil
@@ -284,7 +285,7 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 		text += fmt.Sprintf(" (source changed since the dialog showed %s)", d.want)
 	}
 	if len(d.res.Warnings) > 0 {
-		text += "; warning: " + clean(d.res.Warnings[0])
+		text += "; warning: " + model.Sanitize(d.res.Warnings[0])
 	}
 	m.setFlash(text)
 	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
@@ -301,18 +302,18 @@ func (m *Model) renderConfirm(body []string, w int) []string {
 	st := m.ctx.Styles
 	inner := 0
 	for _, l := range d.plan.lines {
-		inner = max(inner, width(clean(l)))
+		inner = max(inner, width(model.Sanitize(l)))
 	}
 	inner = min(max(inner, 40), w-6)
 	box := []string{"┌" + strings.Repeat("─", inner+2) + "┐"}
 	row := func(s string) string { return "│ " + fit(s, inner) + " │" }
 	for i, l := range d.plan.lines {
 		if i == 0 {
-			box = append(box, row(st.Title.Render(clean(l))))
+			box = append(box, row(st.Title.Render(model.Sanitize(l))))
 			box = append(box, row(""))
 			continue
 		}
-		box = append(box, row(clean(l)))
+		box = append(box, row(model.Sanitize(l)))
 	}
 	box = append(box, row(""))
 	buttons := st.Selected.Render("[ Cancel ]") + "   " + st.Muted.Render(strings.ToUpper(d.plan.action[:1])+d.plan.action[1:]+" (y)") +
@@ -341,5 +342,5 @@ func sanDiff(added, removed []string) string {
 	if len(parts) == 0 {
 		return "unchanged"
 	}
-	return clean(strings.Join(parts, " "))
+	return model.Sanitize(strings.Join(parts, " "))
 }

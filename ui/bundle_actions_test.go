@@ -324,3 +324,24 @@ func TestConsoleStoreOptionsReachTheStore(t *testing.T) {
 		t.Fatalf("the console wrote to $XDG_STATE_HOME: %v", entries)
 	}
 }
+
+// TestRefusalQuotingAHostileCertificateReachesTheScreenSanitised: the
+// source is signed by an authority whose name carries an OSC and a bidi
+// override; the refusal quotes it, and the screen must show it escaped.
+func TestRefusalQuotingAHostileCertificateReachesTheScreenSanitised(t *testing.T) {
+	ca := pki.Must(pki.NewCA("test root"))
+	old := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	stranger := pki.Must(pki.NewCA("evil\x1b]0;pwned\a\u202egnp.test"))
+	alien := pki.Must(stranger.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	m, _ := storeConsoleOf(t, storeFixtureOf(t, ca, old, alien), Options{})
+	deliver(t, m, press(m, "p"))
+	if !m.flashErr || !strings.Contains(m.flash, "unknown authority") {
+		t.Fatalf("flash %q, want the unknown-authority refusal", m.flash)
+	}
+	if strings.ContainsAny(m.flash+screen(m), "\x1b\a\u202e") {
+		t.Fatalf("raw escapes on screen: %q", m.flash)
+	}
+	if !strings.Contains(m.flash, `\u202e`) {
+		t.Errorf("the bidi override is not shown visibly: %q", m.flash)
+	}
+}
