@@ -4,13 +4,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"certdeck/demo"
 	"certdeck/model"
+	"certdeck/rotate"
 	"certdeck/themes"
 	"certdeck/ui"
 
@@ -30,7 +30,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 	}
 	ctx, stop := hangupContext(cmd.Context())
 	defer stop()
-	return openConsole(ctx, g, fleet)
+	return openConsole(ctx, g, fleet, rotate.StoreOptions{})
 }
 
 // hangupContext is cancelled by SIGHUP (the terminal closed, `tmux
@@ -42,8 +42,8 @@ func hangupContext(parent context.Context) (context.Context, context.CancelFunc)
 }
 
 // openConsole picks the theme and runs the console until the user quits
-// or ctx ends.
-func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet) error {
+// or ctx ends; store configures the stores its publish and rollback open.
+func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions) error {
 	themeDir := ""
 	if dir, err := model.ConfigDir(); err == nil {
 		themeDir = themes.Dir(dir) // no $HOME: built-in themes only
@@ -54,7 +54,7 @@ func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet) error 
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly})
+	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly, Store: store})
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -72,42 +72,16 @@ on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 			// reach the cleanups below.
 			ctx, stop := hangupContext(cmd.Context())
 			defer stop()
-			restore, err := sandboxState()
-			if err != nil {
-				return err
-			}
-			defer restore()
 			fleet, cleanup, err := demo.Start(ctx, demo.Options{Extra: extra})
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			return openConsole(ctx, g, fleet)
+			// A publish or rollback tried in the demo is a rehearsal: it
+			// must not append to the user's real audit log.
+			return openConsole(ctx, g, fleet, rotate.StoreOptions{AuditLog: "-"})
 		},
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")
 	return cmd
-}
-
-// sandboxState points $XDG_STATE_HOME at a temp dir for the rest of the
-// process: a publish or rollback tried in the demo console must not append
-// to the user's real audit log. restore removes the dir and the override.
-func sandboxState() (restore func(), err error) {
-	dir, err := os.MkdirTemp("", "certdeck-demo-state-")
-	if err != nil {
-		return nil, fmt.Errorf("demo state dir: %w", err)
-	}
-	old, had := os.LookupEnv("XDG_STATE_HOME")
-	if err := os.Setenv("XDG_STATE_HOME", dir); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("demo state dir: %w", err)
-	}
-	return func() {
-		if had {
-			os.Setenv("XDG_STATE_HOME", old)
-		} else {
-			os.Unsetenv("XDG_STATE_HOME")
-		}
-		os.RemoveAll(dir)
-	}, nil
 }

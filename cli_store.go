@@ -1,4 +1,4 @@
-// The store commands: rotate (publish), rollback, store ls.
+// The store commands: rotate (publish), rollback, store ls, store prune.
 
 package main
 
@@ -6,10 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
+	"certdeck/model"
 	"certdeck/rotate"
 
 	"github.com/spf13/cobra"
+)
+
+// Exit statuses of rotate and rollback, for deploy hooks.
+const (
+	// storeRefused: refused or failed; nothing changed.
+	storeRefused = 1
+	// storeOutputsStale: published, but an --also-write output could not
+	// be replaced and still holds the previous certificate.
+	storeOutputsStale = 2
 )
 
 // newRotateCmd is `certdeck rotate`: publish a bundle into the atomic store,
@@ -19,14 +30,20 @@ func newRotateCmd(g *globalFlags) *cobra.Command {
 		storeDir, cert, key, chain, fullchain, ca, fromCertbot string
 		keep                                                   int
 		alsoWrite                                              []string
-		allowNameChange                                        bool
+		allowNameChange, allowShorter                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "rotate NAME --store DIR (--cert F --key F [--chain F | --fullchain F] | --from-certbot [LINEAGE])",
 		Short: "Validate a certificate and publish it atomically into the bundle store",
 		Long: `rotate validates the key, chain, validity window and names, then publishes
 a new version of bundle NAME under <store>/NAME and swaps <store>/NAME/current
-with one rename. On refusal nothing changes and the exit status is 1.
+with one rename. A certificate that expires sooner than the current one is
+refused without --allow-shorter; one identical to the current version makes
+no new version ("already current vNNNN").
+
+Exit status: 0 published (or already current); 1 refused or failed, nothing
+changed; 2 published, but an --also-write output could not be replaced (it
+still holds the previous certificate); 3 usage error.
 
 As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 (reads $RENEWED_LINEAGE when no LINEAGE is given).`,
@@ -34,7 +51,7 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if storeDir == "" {
-				return &exitError{code: usageExit, err: errors.New("rotate: --store is required")}
+				return usageError(errors.New("rotate: --store is required"))
 			}
 			var in rotate.Inputs
 			var err error
@@ -48,29 +65,29 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 					lineage = os.Getenv("RENEWED_LINEAGE")
 				}
 				if lineage == "" {
-					return &exitError{code: usageExit, err: errors.New("rotate: --from-certbot needs a lineage dir or $RENEWED_LINEAGE")}
+					return usageError(errors.New("rotate: --from-certbot needs a lineage dir or $RENEWED_LINEAGE"))
 				}
 				in, err = rotate.LoadSource(lineage)
 				in.Source = "certbot:" + lineage
 				if err == nil && ca != "" {
-					in.CA, err = os.ReadFile(ca)
+					in.CA, err = rotate.ReadCAFile(ca)
 				}
 			case len(args) == 2:
-				return &exitError{code: usageExit, err: fmt.Errorf("rotate: unexpected argument %q", args[1])}
+				return usageError(fmt.Errorf("rotate: unexpected argument %q", args[1]))
 			case cert == "" && fullchain == "" || key == "":
-				return &exitError{code: usageExit, err: errors.New("rotate: need --key and --cert or --fullchain (or --from-certbot)")}
+				return usageError(errors.New("rotate: need --key and --cert or --fullchain (or --from-certbot)"))
 			case fullchain != "" && (cert != "" || chain != ""):
-				return &exitError{code: usageExit, err: errors.New("rotate: use --fullchain alone, or --cert with optional --chain")}
+				return usageError(errors.New("rotate: use --fullchain alone, or --cert with optional --chain"))
 			default:
 				in, err = rotate.LoadFiles(cert, key, chain, fullchain, ca)
 			}
 			if err != nil {
-				return &exitError{code: 1, err: err}
+				return storeError(storeRefused, err)
 			}
-			in.AllowNameChange = allowNameChange
+			in.AllowNameChange, in.AllowShorter = allowNameChange, allowShorter
 			in.AlsoWrite = alsoWrite
-			s := &rotate.Store{Dir: storeDir, Keep: keep, ReadOnly: g.readOnly}
-			res, err := s.Publish(name, in)
+			s := rotate.NewStore(storeDir, g.readOnly, rotate.StoreOptions{Keep: keep})
+			res, err := s.Publish(cmd.Context(), name, in)
 			return printResult(cmd, res, err)
 		},
 	}
@@ -82,22 +99,33 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.StringVar(&fullchain, "fullchain", "", "leaf + intermediates PEM (instead of --cert/--chain)")
 	f.StringVar(&ca, "ca", "", "verify the chain against these roots instead of the system's")
 	f.IntVar(&keep, "keep", rotate.DefaultKeep, "versions to retain (current and the one before it are always kept)")
-	f.StringArrayVar(&alsoWrite, "also-write", nil, "also replace this single file (key + fullchain, 0600) atomically; repeatable")
+	f.StringArrayVar(&alsoWrite, "also-write", nil, "also replace this single file (key + fullchain) atomically, keeping its owner, group and mode (0600 if new); repeatable")
 	f.BoolVar(&allowNameChange, "allow-name-change", false, "publish even if names the current version covers are dropped")
+	f.BoolVar(&allowShorter, "allow-shorter", false, "publish even if the certificate expires sooner than the current version")
 	f.StringVar(&fromCertbot, "from-certbot", "", "read cert.pem/chain.pem/fullchain.pem/privkey.pem from a certbot lineage dir ($RENEWED_LINEAGE if none)")
 	f.Lookup("from-certbot").NoOptDefVal = certbotEnvDefault
 	return cmd
 }
 
 // printResult reports a publish or rollback: the outcome on stdout,
-// warnings on stderr, and exit status 1 with the reason on refusal.
+// warnings on stderr, exit status 1 with the reason on refusal, and 2 when
+// the publish went through but an extra output did not. Everything is
+// sanitised: refusals quote certificate names, which are attacker-chosen.
 func printResult(cmd *cobra.Command, res *rotate.Result, err error) error {
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return storeError(storeRefused, err)
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), res.Describe())
+	fmt.Fprintln(cmd.OutOrStdout(), model.Sanitize(res.Describe()))
 	for _, w := range res.Warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", w)
+		fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", model.Sanitize(w))
+	}
+	if len(res.AlsoFailed) > 0 {
+		var failed []string
+		for _, f := range res.AlsoFailed {
+			failed = append(failed, f.Error)
+		}
+		return storeError(storeOutputsStale, fmt.Errorf("%s %s is current, but %d --also-write output(s) still hold the previous certificate: %s",
+			res.Bundle, res.New.Name, len(res.AlsoFailed), strings.Join(failed, "; ")))
 	}
 	return nil
 }
@@ -114,10 +142,10 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
-				return &exitError{code: usageExit, err: errors.New("rollback: --store is required")}
+				return usageError(errors.New("rollback: --store is required"))
 			}
-			s := &rotate.Store{Dir: storeDir, ReadOnly: g.readOnly}
-			res, err := s.Rollback(args[0], to)
+			s := rotate.NewStore(storeDir, g.readOnly, rotate.StoreOptions{})
+			res, err := s.Rollback(cmd.Context(), args[0], to)
 			return printResult(cmd, res, err)
 		},
 	}
@@ -126,33 +154,39 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// newStoreCmd is `certdeck store ls`: versions, which is current, serial, expiry.
+// newStoreCmd is `certdeck store ls|prune`.
 func newStoreCmd() *cobra.Command {
-	store := &cobra.Command{Use: "store", Short: "Inspect the atomic bundle store"}
+	store := &cobra.Command{Use: "store", Short: "Inspect and prune the atomic bundle store"}
+	store.AddCommand(newStoreLsCmd(), newStorePruneCmd())
+	return store
+}
+
+// newStoreLsCmd is `certdeck store ls`: versions, which is current, serial, expiry.
+func newStoreLsCmd() *cobra.Command {
 	var storeDir, format string
 	ls := &cobra.Command{
 		Use:   "ls [NAME...] --store DIR [--format json]",
 		Short: "List bundle versions: current, serial, expiry, names",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
-				return &exitError{code: usageExit, err: errors.New("store ls: --store is required")}
+				return usageError(errors.New("store ls: --store is required"))
 			}
 			if format != "table" && format != "json" {
-				return &exitError{code: usageExit, err: fmt.Errorf("store ls: --format %q: use table or json", format)}
+				return usageError(fmt.Errorf("store ls: --format %q: use table or json", format))
 			}
-			s := &rotate.Store{Dir: storeDir, ReadOnly: true}
+			s := rotate.NewStore(storeDir, true, rotate.StoreOptions{})
 			names := args
 			if len(names) == 0 {
 				var err error
 				if names, err = s.Bundles(); err != nil {
-					return &exitError{code: 1, err: err}
+					return storeError(storeRefused, err)
 				}
 			}
 			var rows []rotate.VersionListing
 			for _, n := range names {
 				vs, err := s.Versions(n)
 				if err != nil {
-					return &exitError{code: 1, err: err}
+					return storeError(storeRefused, err)
 				}
 				rows = append(rows, vs...)
 			}
@@ -161,6 +195,61 @@ func newStoreCmd() *cobra.Command {
 	}
 	ls.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
 	ls.Flags().StringVar(&format, "format", "table", "table or json")
-	store.AddCommand(ls)
-	return store
+	return ls
 }
+
+// newStorePruneCmd is `certdeck store prune`: retention without a publish,
+// e.g. to make room on a full disk before the next renewal.
+func newStorePruneCmd() *cobra.Command {
+	var storeDir string
+	var keep int
+	prune := &cobra.Command{
+		Use:   "prune NAME --store DIR [--keep N]",
+		Short: "Remove old versions of a store bundle (never current or the one before it)",
+		Long: `prune removes the versions of bundle NAME beyond the newest N (--keep),
+never the current version or the one before it (the rollback target), nor a
+version replaced less than a minute ago (a reader may still hold it). It
+appends one line to the audit log; --read-only refuses it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if storeDir == "" {
+				return usageError(errors.New("store prune: --store is required"))
+			}
+			if keep < 1 {
+				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the one before it stay regardless)", keep))
+			}
+			// --read-only is the root's persistent flag; read it here
+			// rather than thread globalFlags through newStoreCmd.
+			readOnly, _ := cmd.Flags().GetBool("read-only")
+			s := rotate.NewStore(storeDir, readOnly, rotate.StoreOptions{Keep: keep})
+			res, err := s.Prune(cmd.Context(), args[0])
+			if err != nil {
+				return storeError(storeRefused, err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), model.Sanitize(res.Describe()))
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", model.Sanitize(w))
+			}
+			return nil
+		},
+	}
+	prune.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
+	prune.Flags().IntVar(&keep, "keep", rotate.DefaultKeep, "versions to retain")
+	return prune
+}
+
+// storeError is an exit status with an error whose text is sanitised: the
+// store's refusals quote certificate subjects, SANs and issuers, and paths
+// from the command line, any of which can carry terminal escapes. The
+// wrapped error stays reachable for errors.Is/As.
+func storeError(code int, err error) error {
+	return &exitError{code: code, err: sanitizedError{err}}
+}
+
+func usageError(err error) error { return storeError(usageExit, err) }
+
+// sanitizedError prints its error through model.Sanitize.
+type sanitizedError struct{ err error }
+
+func (e sanitizedError) Error() string { return model.Sanitize(e.err.Error()) }
+func (e sanitizedError) Unwrap() error { return e.err }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"certdeck/demo/pki"
 	"certdeck/model"
@@ -104,5 +106,147 @@ func TestRotateRollbackStoreCommands(t *testing.T) {
 	if len(rows) != 2 || !rows[0].Current || rows[1].Current ||
 		rows[0].Serial != model.SerialHex(l1.Cert.SerialNumber) || rows[1].Serial != model.SerialHex(l2.Cert.SerialNumber) {
 		t.Fatalf("store ls rows = %+v", rows)
+	}
+}
+
+// hostileName carries an OSC that retitles the terminal and a bidi
+// override, as an attacker-minted certificate may.
+const hostileName = "evil\x1b]0;pwned\a\u202egnp.test"
+
+func TestStoreRefusalsReachTheTerminalSanitised(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	root := pki.Must(pki.NewCA("cli root"))
+	inter := pki.Must(root.Intermediate(hostileName))
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), root.RootPEM())
+	both := pki.Must(inter.Issue(pki.Options{DNSNames: []string{"cli.example.test", "evil\x1b]0;pwned\a.test"}}))
+	fewer := pki.Must(inter.Issue(pki.Options{DNSNames: []string{"cli.example.test"}}))
+	stranger := pki.Must(pki.NewCA(hostileName))
+	alien := pki.Must(stranger.Issue(pki.Options{DNSNames: []string{"cli.example.test"}}))
+	reversed := append(append([]byte{}, both.ChainPEM()...), both.CertPEM()...)
+
+	full := func(name string, pem []byte) string { return writeFile(t, filepath.Join(dir, name), pem) }
+	if out, code, msg := runRotateCmd(t, "rotate", "cli", "--store", store, "--fullchain", full("both.pem", both.FullchainPEM()),
+		"--key", full("both.key", both.KeyPEM()), "--ca", ca); code != 0 {
+		t.Fatalf("first publish: %d %s %s", code, out, msg)
+	}
+	cases := []struct{ name, fullchain, key, reason string }{
+		{"names lost", full("fewer.pem", fewer.FullchainPEM()), full("fewer.key", fewer.KeyPEM()), "names lost"},
+		{"unknown authority", full("alien.pem", alien.FullchainPEM()), full("alien.key", alien.KeyPEM()), "unknown authority"},
+		{"chain order", full("reversed.pem", reversed), full("both.key", both.KeyPEM()), "chain broken"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code, msg := runRotateCmd(t, "rotate", "cli", "--store", store, "--fullchain", tc.fullchain, "--key", tc.key, "--ca", ca)
+			if code != 1 || !strings.Contains(msg, tc.reason) {
+				t.Fatalf("code %d, err %q; want a %s refusal", code, msg, tc.reason)
+			}
+			if strings.ContainsAny(out+msg, "\x1b\a\u202e") {
+				t.Fatalf("raw escapes reach the terminal: %q", msg)
+			}
+			if !strings.Contains(msg, `evil\x1b]0;pwned\x07`) {
+				t.Errorf("the hostile name is not shown visibly escaped: %q", msg)
+			}
+		})
+	}
+}
+
+func TestRotateGoingBackwardsIsRefusedAndIdenticalIsAlreadyCurrent(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	root := pki.Must(pki.NewCA("cli root"))
+	inter := pki.Must(root.Intermediate("cli inter"))
+	now := time.Now()
+	long := pki.Must(inter.Issue(pki.Options{DNSNames: []string{"cli.example.test"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}))
+	short := pki.Must(inter.Issue(pki.Options{DNSNames: []string{"cli.example.test"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(20 * 24 * time.Hour)}))
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), root.RootPEM())
+	args := func(l *pki.Leaf, n string, extra ...string) []string {
+		return append([]string{"rotate", "cli", "--store", store, "--ca", ca,
+			"--fullchain", writeFile(t, filepath.Join(dir, n+".pem"), l.FullchainPEM()),
+			"--key", writeFile(t, filepath.Join(dir, n+".key"), l.KeyPEM())}, extra...)
+	}
+	if _, code, msg := runRotateCmd(t, args(long, "long")...); code != 0 {
+		t.Fatalf("first publish: %d %s", code, msg)
+	}
+	out, code, msg := runRotateCmd(t, args(long, "long")...)
+	if code != 0 || !strings.Contains(out, "already current v0001") {
+		t.Fatalf("identical republish: code %d, out %q, err %q; want exit 0 and already current v0001", code, out, msg)
+	}
+	if _, code, msg = runRotateCmd(t, args(short, "short")...); code != 1 || !strings.Contains(msg, "--allow-shorter") {
+		t.Fatalf("shorter publish: code %d, err %q; want a refusal naming --allow-shorter", code, msg)
+	}
+	if out, code, msg = runRotateCmd(t, args(short, "short", "--allow-shorter")...); code != 0 || !strings.Contains(out, "published cli: v0002") {
+		t.Fatalf("--allow-shorter: code %d, out %q, err %q", code, out, msg)
+	}
+}
+
+func TestRotateExitsNonZeroWhenAnExtraOutputFails(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	root := pki.Must(pki.NewCA("cli root"))
+	leaf := pki.Must(root.Issue(pki.Options{DNSNames: []string{"mail.example.test"}}))
+	good := filepath.Join(dir, "good.pem")
+	stale := filepath.Join(dir, "postfix") // a directory where a file is expected
+	os.Mkdir(stale, 0o755)
+	out, code, msg := runRotateCmd(t, "rotate", "mail", "--store", filepath.Join(dir, "store"),
+		"--ca", writeFile(t, filepath.Join(dir, "ca.pem"), root.RootPEM()),
+		"--fullchain", writeFile(t, filepath.Join(dir, "f.pem"), leaf.FullchainPEM()),
+		"--key", writeFile(t, filepath.Join(dir, "k.pem"), leaf.KeyPEM()),
+		"--also-write", good, "--also-write", stale)
+	if code != 2 {
+		t.Fatalf("code %d (out %q, err %q), want 2: published, an extra output stale", code, out, msg)
+	}
+	if !strings.Contains(out, "published mail: v0001") || !strings.Contains(msg, "mail v0001 is current") || !strings.Contains(msg, stale) {
+		t.Fatalf("out %q, err %q: want the publish reported and the failed output named", out, msg)
+	}
+	if _, err := os.Stat(good); err != nil {
+		t.Fatalf("the output that could be written was not: %v", err)
+	}
+}
+
+func TestStorePruneCommand(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	root := pki.Must(pki.NewCA("cli root"))
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), root.RootPEM())
+	for i := range 4 {
+		l := pki.Must(root.Issue(pki.Options{DNSNames: []string{"cli.example.test"}}))
+		n := fmt.Sprint(i)
+		if _, code, msg := runRotateCmd(t, "rotate", "cli", "--store", store, "--ca", ca, "--keep", "10",
+			"--fullchain", writeFile(t, filepath.Join(dir, n+".pem"), l.FullchainPEM()),
+			"--key", writeFile(t, filepath.Join(dir, n+".key"), l.KeyPEM())); code != 0 {
+			t.Fatalf("publish %d: %s", i, msg)
+		}
+	}
+	// Versions replaced within the last minute are kept for readers still
+	// holding them; these were replaced an hour ago.
+	hourAgo := time.Now().Add(-time.Hour)
+	for _, v := range []string{"v0001", "v0002", "v0003", "v0004"} {
+		os.Chtimes(filepath.Join(store, "cli", v), hourAgo, hourAgo)
+	}
+	if _, code, msg := runRotateCmd(t, "--read-only", "store", "prune", "cli", "--store", store, "--keep", "1"); code != 1 || !strings.Contains(msg, "read-only") {
+		t.Fatalf("read-only prune: code %d, err %q", code, msg)
+	}
+	out, code, msg := runRotateCmd(t, "store", "prune", "cli", "--store", store, "--keep", "1")
+	if code != 0 || !strings.Contains(out, "pruned cli: v0001 v0002 (kept v0003 v0004; current v0004)") {
+		t.Fatalf("prune --keep 1: code %d, out %q, err %q; want v0001 v0002 gone and current with the one before it kept", code, out, msg)
+	}
+	audit, _ := os.ReadFile(filepath.Join(state, "certdeck", "audit.log"))
+	lines := strings.Split(strings.TrimSpace(string(audit)), "\n")
+	var last struct {
+		Action string   `json:"action"`
+		Pruned []string `json:"pruned"`
+		Result string   `json:"result"`
+	}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if last.Action != "prune" || len(last.Pruned) != 2 || last.Result != "ok" {
+		t.Fatalf("last audit line %q, want the prune", lines[len(lines)-1])
+	}
+	if out, code, _ = runRotateCmd(t, "store", "prune", "cli", "--store", store, "--keep", "1"); code != 0 || !strings.Contains(out, "nothing to prune") {
+		t.Fatalf("second prune: code %d, out %q", code, out)
 	}
 }

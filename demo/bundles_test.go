@@ -62,7 +62,6 @@ func TestDemoBundlesShowDriftAndEachLayout(t *testing.T) {
 func TestDemoStorePublishIsServedWithoutRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the audit log
 	fleet, cleanup, err := Start(ctx, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +78,7 @@ func TestDemoStorePublishIsServedWithoutRestart(t *testing.T) {
 		t.Fatal("demo has no app bundle or endpoint")
 	}
 	before := probe.ProbeEndpoint(ctx, ep, probe.ProbeOptions{Timeout: 8 * time.Second}).Leaf()
-	store, name, err := rotate.BundleStore(app, false)
+	store, name, err := rotate.BundleStore(app, false, rotate.StoreOptions{AuditLog: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func TestDemoStorePublishIsServedWithoutRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := store.Publish(name, in)
+	res, err := store.Publish(ctx, name, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func storeBundle(b *Builder) error {
 		if err != nil {
 			return err
 		}
-		if _, err := store.Publish("app", rotate.Inputs{Fullchain: l.FullchainPEM(), Key: l.KeyPEM(), Source: "demo"}); err != nil {
+		if _, err := store.Publish(b.ctx, "app", rotate.Inputs{Fullchain: l.FullchainPEM(), Key: l.KeyPEM(), Source: "demo"}); err != nil {
 			return err
 		}
 	}

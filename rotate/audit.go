@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -20,40 +21,59 @@ type AuditEntry struct {
 	OldSerial  string    `json:"old_serial,omitempty"`
 	NewVersion string    `json:"new_version,omitempty"`
 	NewSerial  string    `json:"new_serial,omitempty"`
-	Result     string    `json:"result"` // "ok", "refused: <reason>: …", "error: …"
+	// Unchanged: a publish of inputs identical to current (no version made).
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Pruned lists the versions a publish or prune removed.
+	Pruned []string `json:"pruned,omitempty"`
+	Result string   `json:"result"` // "ok", "refused: <reason>: …", "error: …"
 }
 
 // audit appends one line for a publish or rollback attempt. A failure to
 // audit is reported as a warning on the result rather than failing an
 // operation that has already happened.
 func (s *Store) audit(action, bundle string, res *Result, opErr error) {
-	path, err := s.auditPath()
-	if err != nil {
-		if res != nil {
-			res.Warnings = append(res.Warnings, err.Error())
-		}
-		return
-	}
-	if path == "-" {
-		return
-	}
-	e := AuditEntry{Time: s.now().UTC(), User: userAtHost(), Action: action, Bundle: bundle, Result: "ok"}
+	e := AuditEntry{Action: action, Bundle: bundle, Result: auditResult(opErr)}
 	if res != nil {
 		if res.Old != nil {
 			e.OldVersion, e.OldSerial = res.Old.Name, res.Old.Serial
 		}
 		e.NewVersion, e.NewSerial = res.New.Name, res.New.Serial
+		e.Unchanged, e.Pruned = res.Unchanged, res.Pruned
 	}
+	if err := s.appendEntry(e); err != nil && res != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+}
+
+// auditPrune appends one line for a prune (`store prune`); a failure to
+// audit becomes a warning on the result.
+func (s *Store) auditPrune(res *PruneResult, opErr error) {
+	e := AuditEntry{Action: "prune", Bundle: res.Bundle, NewVersion: res.Current, Pruned: res.Pruned, Result: auditResult(opErr)}
+	if err := s.appendEntry(e); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+}
+
+// appendEntry stamps e with the time and user and appends it to the
+// store's audit log ("-": none).
+func (s *Store) appendEntry(e AuditEntry) error {
+	path, err := s.auditPath()
+	if err != nil || path == "-" {
+		return err
+	}
+	e.Time, e.User = s.now().UTC(), userAtHost()
+	return appendAudit(path, e)
+}
+
+func auditResult(opErr error) string {
 	var r *Refusal
 	switch {
 	case errors.As(opErr, &r):
-		e.Result = r.Error()
+		return r.Error()
 	case opErr != nil:
-		e.Result = "error: " + opErr.Error()
+		return "error: " + opErr.Error()
 	}
-	if err := appendAudit(path, e); err != nil && res != nil {
-		res.Warnings = append(res.Warnings, err.Error())
-	}
+	return "ok"
 }
 
 // appendAudit writes e as one JSON line with a single write(2) on an
@@ -68,9 +88,15 @@ func appendAudit(path string, e AuditEntry) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// O_NONBLOCK: a FIFO in place of the log must fail (ENXIO with no
+	// reader), not hang the command after its work is done.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("audit: %s is not a regular file", path)
 	}
 	_, werr := f.Write(line)
 	cerr := f.Close()

@@ -22,7 +22,7 @@ func BenchmarkPublish(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, err := s.Publish("bench", ins[(i+1)%len(ins)]); err != nil {
+		if _, err := s.Publish(b.Context(), "bench", ins[(i+1)%len(ins)]); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))

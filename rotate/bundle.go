@@ -12,9 +12,10 @@ import (
 // PlanRollback/Rollback, always from a tea.Cmd (they do disk I/O and fsync).
 
 // BundleStore returns the Store and bundle name behind a `layout: store`
-// bundle, whose path is <store>/<name>. readOnly comes from --read-only:
-// the store refuses mutations on its own, whatever the UI shows.
-func BundleStore(b model.Bundle, readOnly bool) (*Store, string, error) {
+// bundle, whose path is <store>/<name>, with opts applied (retention, audit
+// log, clock, roots). readOnly comes from --read-only: the store refuses
+// mutations on its own, whatever the UI shows.
+func BundleStore(b model.Bundle, readOnly bool, opts StoreOptions) (*Store, string, error) {
 	if b.Path == "" {
 		return nil, "", fmt.Errorf("bundle %s: no path", b.Name)
 	}
@@ -22,7 +23,7 @@ func BundleStore(b model.Bundle, readOnly bool) (*Store, string, error) {
 	if err := checkBundleName(name); err != nil {
 		return nil, "", fmt.Errorf("bundle %s: %w", b.Name, err)
 	}
-	return &Store{Dir: dir, ReadOnly: readOnly}, name, nil
+	return NewStore(dir, readOnly, opts), name, nil
 }
 
 // SourceInputs loads publish inputs from the bundle's configured `source:`
@@ -37,7 +38,7 @@ func SourceInputs(b model.Bundle) (Inputs, error) {
 		return Inputs{}, fmt.Errorf("bundle %s: %w", b.Name, err)
 	}
 	if b.CAFile != "" {
-		ca, err := readCapped(b.CAFile)
+		ca, err := ReadCAFile(b.CAFile)
 		if err != nil {
 			return Inputs{}, fmt.Errorf("bundle %s: ca: %w", b.Name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestConsolePublishAndRollbackFromConfiguredBundle(t *testing.T) {
 	os.WriteFile(caFile, fixtures.root.RootPEM(), 0o644)
 	b := model.Bundle{Name: "shop", Path: filepath.Join(base, "store", "shop"), Layout: "store", Source: src, CAFile: caFile}
 
-	s, name, err := BundleStore(b, false)
+	s, name, err := BundleStore(b, false, StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,26 +32,26 @@ func TestConsolePublishAndRollbackFromConfiguredBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := s.Plan(name, in)
+	plan, err := s.Plan(t.Context(), name, in)
 	if err != nil || plan.Old.Serial != model.SerialHex(first.Cert.SerialNumber) || plan.New.Serial != model.SerialHex(next.Cert.SerialNumber) {
 		t.Fatalf("plan = %+v, %v", plan, err)
 	}
-	if _, err := s.Publish(name, in); err != nil {
+	if _, err := s.Publish(t.Context(), name, in); err != nil {
 		t.Fatal(err)
 	}
-	rp, err := s.PlanRollback(name, "")
+	rp, err := s.PlanRollback(t.Context(), name, "")
 	if err != nil || rp.New.Name != "v0001" || rp.Old.Name != "v0002" {
 		t.Fatalf("rollback plan = %+v, %v", rp, err)
 	}
 
-	ro, _, _ := BundleStore(b, true)
-	if _, err := ro.Rollback(name, ""); !errors.Is(err, ErrReadOnly) {
+	ro, _, _ := BundleStore(b, true, StoreOptions{})
+	if _, err := ro.Rollback(t.Context(), name, ""); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("read-only rollback: %v", err)
 	}
 	if _, err := SourceInputs(model.Bundle{Name: "x"}); err == nil {
 		t.Fatal("bundle without source: accepted")
 	}
-	if reason, ok := IsRefusal(func() error { _, err := s.Rollback(name, "v0009"); return err }()); !ok || reason != ReasonNoVersion {
+	if reason, ok := IsRefusal(func() error { _, err := s.Rollback(t.Context(), name, "v0009"); return err }()); !ok || reason != ReasonNoVersion {
 		t.Fatalf("IsRefusal = %q, %v", reason, ok)
 	}
 }
@@ -66,7 +67,7 @@ func TestPruneGraceKeepsJustReplacedVersions(t *testing.T) {
 		t.Fatalf("versions within the grace were pruned: %v", vs)
 	}
 	s.PruneGrace = -1
-	if pruned, err := s.Prune("g"); err != nil || len(pruned) != 1 || pruned[0] != "v0001" {
-		t.Fatalf("prune without grace = %v, %v (keep 1, but current and the one before stay)", pruned, err)
+	if res, err := s.Prune(t.Context(), "g"); err != nil || !slices.Equal(res.Pruned, []string{"v0001"}) {
+		t.Fatalf("prune without grace = %+v, %v (keep 1, but current and the one before stay)", res, err)
 	}
 }

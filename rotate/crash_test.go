@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -52,7 +53,7 @@ func crashChild(storeDir, pairsDir string) int {
 	s := &Store{Dir: storeDir, AuditLog: "-", PruneGrace: -1}
 	fmt.Println("ready")
 	for i := rand.IntN(len(ins)); ; i++ {
-		if _, err := s.Publish("crash", ins[i%len(ins)]); err != nil {
+		if _, err := s.Publish(context.Background(), "crash", ins[i%len(ins)]); err != nil {
 			fmt.Fprintln(os.Stderr, "crash child:", err)
 			return 1
 		}

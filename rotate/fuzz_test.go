@@ -48,7 +48,7 @@ func FuzzPlanInputs(f *testing.F) {
 	f.Add([]byte{}, []byte{0})
 	s := newTestStore(f)
 	f.Fuzz(func(t *testing.T, chain, key []byte) {
-		p, err := s.Plan("fuzz", Inputs{Fullchain: chain, Key: key, CA: fixtures.root.RootPEM()})
+		p, err := s.Plan(t.Context(), "fuzz", Inputs{Fullchain: chain, Key: key, CA: fixtures.root.RootPEM()})
 		if err == nil && (p == nil || p.New.Serial == "") {
 			t.Fatal("plan without error but without a candidate")
 		}

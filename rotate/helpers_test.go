@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,7 +68,7 @@ func newTestStore(t testing.TB) *Store {
 
 func mustPublish(t testing.TB, s *Store, name string, in Inputs) *Result {
 	t.Helper()
-	res, err := s.Publish(name, in)
+	res, err := s.Publish(context.Background(), name, in)
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}

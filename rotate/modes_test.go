@@ -118,7 +118,7 @@ func TestAlsoWriteTempFileNeverWiderThan0600(t *testing.T) {
 	target := filepath.Join(outDir, "mail.pem")
 	leaf := issue(t, "mail.example.test")
 	for range 50 {
-		if err := WriteFileAtomic(target, leaf.KeyPEM(), privateMode); err != nil {
+		if _, err := WriteFileAtomic(target, leaf.KeyPEM(), privateMode); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"errors"
 
 	"certdeck/model"
@@ -13,10 +14,16 @@ type PublishPlan struct {
 	Bundle string      `json:"bundle"`
 	Old    *VersionRef `json:"old,omitempty"` // nil on a first publish
 	// New summarises the candidate; Name is the version it would get
-	// (if nobody publishes first).
+	// (if nobody publishes first), or the current version when Unchanged.
 	New          VersionRef `json:"new"`
 	AddedNames   []string   `json:"added_names,omitempty"`
 	RemovedNames []string   `json:"removed_names,omitempty"`
+	// ExpiresSooner is set when the candidate expires before the current
+	// version: Publish refuses it unless Inputs.AllowShorter.
+	ExpiresSooner bool `json:"expires_sooner,omitempty"`
+	// Unchanged is set when the inputs are identical to the current
+	// version: Publish would make no version (see Result.Unchanged).
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Refusal is why Publish would refuse these inputs, nil if it would
 	// go ahead. Plan returns it as its error too.
 	Refusal *Refusal `json:"refusal,omitempty"`
@@ -28,13 +35,20 @@ type PublishPlan struct {
 //
 // When the inputs parse but would be refused, Plan returns the plan (with
 // Refusal set) and the *Refusal as error, so the dialog can show both the
-// diff and the reason. When they do not parse, the plan is nil.
-func (s *Store) Plan(name string, in Inputs) (*PublishPlan, error) {
+// diff and the reason. When they do not parse, the plan is nil. An unsafe
+// store (strictmodes.go) is reported here already, before anyone confirms.
+func (s *Store) Plan(ctx context.Context, name string, in Inputs) (*PublishPlan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errorf("plan", name, err)
+	}
 	if err := checkBundleName(name); err != nil {
 		return nil, errorf("plan", name, refuse(ReasonBadInput, "%v", err))
 	}
 	c, err := parseInputs(in, s.Roots)
 	if err != nil {
+		return nil, errorf("plan", name, err)
+	}
+	if err := s.checkDirsIfPresent(name); err != nil {
 		return nil, errorf("plan", name, err)
 	}
 	dir := s.BundleDir(name)
@@ -49,10 +63,15 @@ func (s *Store) Plan(name string, in Inputs) (*PublishPlan, error) {
 		p.Old = &VersionRef{Name: cur.name, VersionSummary: summarize(cur.chain[0])}
 		p.AddedNames = model.MissingNames(c.summary.SANs, p.Old.SANs)
 		p.RemovedNames = model.MissingNames(p.Old.SANs, c.summary.SANs)
-		err = c.validate(s.now(), cur.chain[0], in.AllowNameChange)
+		p.ExpiresSooner = expiresSooner(c.chain[0], cur.chain[0])
+		err = c.validate(s.now(), cur, in.rules())
+		if err == nil && sameContent(cur.meta, versionFiles(c)) {
+			p.Unchanged = true
+			p.New.Name = cur.name
+		}
 	} else {
 		p.AddedNames = c.summary.SANs
-		err = c.validate(s.now(), nil, true)
+		err = c.validate(s.now(), nil, publishRules{allowNameChange: true, allowShorter: true})
 	}
 	if err != nil {
 		var r *Refusal
@@ -72,11 +91,17 @@ type RollbackPlan struct {
 	Refusal *Refusal    `json:"refusal,omitempty"`
 }
 
-// PlanRollback reports which version Rollback(name, version) would make
-// current and whether it would refuse, without changing anything.
-func (s *Store) PlanRollback(name, version string) (*RollbackPlan, error) {
+// PlanRollback reports which version Rollback(ctx, name, version) would
+// make current and whether it would refuse, without changing anything.
+func (s *Store) PlanRollback(ctx context.Context, name, version string) (*RollbackPlan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errorf("plan rollback", name, err)
+	}
 	if err := checkBundleName(name); err != nil {
 		return nil, errorf("plan rollback", name, refuse(ReasonBadInput, "%v", err))
+	}
+	if err := s.checkDirsIfPresent(name); err != nil {
+		return nil, errorf("plan rollback", name, err)
 	}
 	res := &Result{}
 	_, err := s.rollbackTarget(s.BundleDir(name), version, res)

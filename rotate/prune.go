@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,16 +13,23 @@ import (
 // versions, and always `current` and the version before it (the rollback
 // target), whatever Keep says. A version whose successor is younger than
 // the prune grace is kept too: a reader holding it (Open) must be able to
-// finish its reads, however many publishes follow in quick succession. Each doomed version is first renamed to a
-// .prune-* name, so a crash mid-removal never leaves a half-deleted vNNNN
-// that looks like a valid rollback target. The caller holds the lock.
+// finish its reads, however many publishes follow in quick succession.
+// Each doomed version is first renamed to a .prune-* name, so a crash
+// mid-removal never leaves a half-deleted vNNNN that looks like a valid
+// rollback target. The caller holds the lock.
 func (s *Store) prune(dir string) ([]string, error) {
+	return s.pruneTo(dir, s.keep(), func() bool { return false })
+}
+
+// pruneTo removes versions beyond the newest keep, oldest first, under the
+// same protections as prune, and stops early once enough() is true.
+func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, error) {
 	vs, err := listVersions(dir)
 	if err != nil {
 		return nil, err
 	}
 	keep := map[string]bool{}
-	for i := len(vs) - 1; i >= 0 && len(vs)-i <= s.keep(); i-- {
+	for i := len(vs) - 1; i >= 0 && len(vs)-i <= keepN; i-- {
 		keep[vs[i]] = true
 	}
 	cur := currentName(dir)
@@ -36,6 +44,9 @@ func (s *Store) prune(dir string) ([]string, error) {
 	for i, v := range vs {
 		if keep[v] {
 			continue
+		}
+		if enough() {
+			break
 		}
 		if grace > 0 && i+1 < len(vs) && recentlyReplaced(dir, vs[i+1], grace) {
 			// A reader that opened v just before its successor went live
@@ -78,26 +89,44 @@ func previousVersion(sorted []string, cur string) string {
 	return sorted[i-1]
 }
 
-// Prune applies retention to bundle name without publishing.
-func (s *Store) Prune(name string) ([]string, error) {
+// PruneResult reports a prune: what went, what stayed.
+type PruneResult struct {
+	Bundle  string   `json:"bundle"`
+	Pruned  []string `json:"pruned"`
+	Kept    []string `json:"kept"`
+	Current string   `json:"current,omitempty"`
+	// Warnings are problems that did not stop the prune (the audit log).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Prune applies retention to bundle name without publishing (`certdeck
+// store prune`): it removes versions beyond s.Keep, never `current` or the
+// version before it, nor a version still inside the prune grace, and
+// appends one audit line. ctx bounds the wait for another writer's lock.
+func (s *Store) Prune(ctx context.Context, name string) (*PruneResult, error) {
 	if s.ReadOnly {
 		return nil, errorf("prune", name, ErrReadOnly)
 	}
+	res := &PruneResult{Bundle: name}
+	err := s.pruneBundle(ctx, name, res)
+	s.auditPrune(res, err)
+	if err != nil {
+		return res, errorf("prune", name, err)
+	}
+	return res, nil
+}
+
+func (s *Store) pruneBundle(ctx context.Context, name string, res *PruneResult) error {
 	if err := checkBundleName(name); err != nil {
-		return nil, errorf("prune", name, err)
+		return err
 	}
-	dir := s.BundleDir(name)
-	lock, err := lockBundle(dir, s.LockTimeout)
+	dir, unlock, err := s.beginWrite(ctx, name, false)
 	if err != nil {
-		return nil, errorf("prune", name, err)
+		return err
 	}
-	defer lock.unlock()
-	if err := removeLeftovers(dir); err != nil {
-		return nil, errorf("prune", name, err)
-	}
-	pruned, err := s.prune(dir)
-	if err != nil {
-		return pruned, errorf("prune", name, err)
-	}
-	return pruned, nil
+	defer unlock()
+	res.Pruned, err = s.prune(dir)
+	res.Current = currentName(dir)
+	res.Kept, _ = listVersions(dir)
+	return err
 }

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,13 +20,30 @@ type Result struct {
 	Action string      `json:"action"` // "publish" or "rollback"
 	Old    *VersionRef `json:"old,omitempty"`
 	New    VersionRef  `json:"new"`
-	// Pruned lists versions removed by retention.
+	// Unchanged is set when a publish found its inputs identical to the
+	// current version (same fullchain and key bytes): no version was made
+	// and New is the current one. What follows a publish (extra outputs
+	// now, reloads later) still runs: the operator asked for this
+	// certificate to be live, and an unchanged store says nothing about
+	// whether every server has picked it up.
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Pruned lists versions removed by retention, or to make room on a
+	// file system short of space.
 	Pruned []string `json:"pruned,omitempty"`
 	// AlsoWritten lists extra single-file outputs replaced.
 	AlsoWritten []string `json:"also_written,omitempty"`
+	// AlsoFailed lists extra outputs that could not be replaced. The
+	// publish itself succeeded, but these files still hold what they held.
+	AlsoFailed []OutputFailure `json:"also_failed,omitempty"`
 	// Warnings are problems after the swap that did not undo it (prune or
-	// audit failures, an extra output that could not be written).
+	// audit failures, an extra output's mode narrowed).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// OutputFailure is one extra output (--also-write) that was not replaced.
+type OutputFailure struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
 }
 
 // Publish validates inputs and, if they pass, makes them the current
@@ -33,9 +51,11 @@ type Result struct {
 //
 //  1. parse and validate: key matches leaf, chain ordered and verifying,
 //     inside its validity window, no names lost versus current (unless
-//     in.AllowNameChange);
+//     in.AllowNameChange), not expiring sooner than current (unless
+//     in.AllowShorter); inputs identical to current make no version;
 //  2. stage every file in .staging-* (O_EXCL, final modes), fsync each
-//     file and the directory;
+//     file and the directory, after pruning first if the file system is
+//     short of the space one version needs;
 //  3. rename it to the next vNNNN and fsync the bundle directory;
 //  4. rename a temporary symlink over `current` and fsync;
 //  5. re-open `current` through the consistent reader and validate again;
@@ -43,12 +63,12 @@ type Result struct {
 //
 // A refusal returns a *Refusal and leaves `current` untouched. A crash at
 // any point leaves `current` naming a complete version; the next writer
-// removes the leftovers.
-func (s *Store) Publish(name string, in Inputs) (*Result, error) {
+// removes the leftovers. ctx bounds the wait for another writer's lock.
+func (s *Store) Publish(ctx context.Context, name string, in Inputs) (*Result, error) {
 	if s.ReadOnly {
 		return nil, errorf("publish", name, ErrReadOnly)
 	}
-	res, err := s.publish(name, in)
+	res, err := s.publish(ctx, name, in)
 	s.audit("publish", name, res, err)
 	if err != nil {
 		return nil, errorf("publish", name, err)
@@ -56,7 +76,7 @@ func (s *Store) Publish(name string, in Inputs) (*Result, error) {
 	return res, nil
 }
 
-func (s *Store) publish(name string, in Inputs) (*Result, error) {
+func (s *Store) publish(ctx context.Context, name string, in Inputs) (*Result, error) {
 	if err := checkBundleName(name); err != nil {
 		return nil, refuse(ReasonBadInput, "%v", err)
 	}
@@ -64,18 +84,11 @@ func (s *Store) publish(name string, in Inputs) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := s.ensureBundleDir(name)
+	dir, unlock, err := s.beginWrite(ctx, name, true)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockBundle(dir, s.LockTimeout)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.unlock()
-	if err := removeLeftovers(dir); err != nil {
-		return nil, err
-	}
+	defer unlock()
 
 	res := &Result{Bundle: name, Action: "publish"}
 	cur, curErr := currentVersion(dir)
@@ -84,11 +97,11 @@ func (s *Store) publish(name string, in Inputs) (*Result, error) {
 	}
 	now := s.now()
 	if cur != nil {
-		err = c.validate(now, cur.chain[0], in.AllowNameChange)
+		err = c.validate(now, cur, in.rules())
 	} else {
 		// No readable current version: nothing to lose names against. A
 		// broken current must not stop the publish that repairs it.
-		err = c.validate(now, nil, true)
+		err = c.validate(now, nil, publishRules{allowNameChange: true, allowShorter: true})
 		if curErr != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("current version unreadable, replaced: %v", curErr))
 		}
@@ -97,11 +110,18 @@ func (s *Store) publish(name string, in Inputs) (*Result, error) {
 		return res, err
 	}
 
+	files := versionFiles(c)
+	if cur != nil && sameContent(cur.meta, files) {
+		res.Unchanged = true
+		res.New = *res.Old
+		s.writeOutputs(res, in.AlsoWrite, files)
+		return res, nil
+	}
 	next, err := nextVersion(dir)
 	if err != nil {
 		return res, err
 	}
-	files := versionFiles(c)
+	res.Pruned, res.Warnings = s.makeRoom(dir, files, res.Warnings)
 	staging, err := stage(dir, files, func(contents map[string][]byte) *Meta {
 		return newMeta(next, c, contents, in.Source, userAtHost(), now)
 	})
@@ -132,21 +152,55 @@ func (s *Store) publish(name string, in Inputs) (*Result, error) {
 	}
 
 	pruned, err := s.prune(dir)
-	res.Pruned = pruned
+	res.Pruned = append(res.Pruned, pruned...)
 	if err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
-	if len(in.AlsoWrite) > 0 {
-		bundle := files[4].data // bundle.pem: key + fullchain
-		for _, target := range in.AlsoWrite {
-			if err := WriteFileAtomic(target, bundle, privateMode); err != nil {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("also-write %s: %v", target, err))
-				continue
-			}
-			res.AlsoWritten = append(res.AlsoWritten, target)
+	s.writeOutputs(res, in.AlsoWrite, files)
+	return res, nil
+}
+
+// sameContent reports whether the files a publish would write hold the
+// same certificates and key as the version meta describes: republishing
+// them would only make a duplicate version to scroll past in `store ls`
+// and to roll back to for nothing.
+func sameContent(meta *Meta, files []stagedFile) bool {
+	for _, f := range files {
+		if f.name != FullchainFile && f.name != KeyFile {
+			continue
+		}
+		if sum, ok := meta.Files[f.name]; !ok || sum != digest(f.data) {
+			return false
 		}
 	}
-	return res, nil
+	return true
+}
+
+// writeOutputs replaces the extra single-file outputs (key + fullchain in
+// one file, as Postfix and HAProxy read it) after a successful publish.
+// A failure does not undo the publish; it is reported in res.AlsoFailed so
+// the caller can exit non-zero and name the stale file.
+func (s *Store) writeOutputs(res *Result, targets []string, files []stagedFile) {
+	if len(targets) == 0 {
+		return
+	}
+	var bundle []byte
+	for _, f := range files {
+		if f.name == BundleFile {
+			bundle = f.data
+		}
+	}
+	for _, target := range targets {
+		rep, err := WriteFileAtomic(target, bundle, privateMode)
+		if err != nil {
+			res.AlsoFailed = append(res.AlsoFailed, OutputFailure{Path: target, Error: err.Error()})
+			continue
+		}
+		res.AlsoWritten = append(res.AlsoWritten, target)
+		if rep.Note != "" {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("also-write %s: %s", target, rep.Note))
+		}
+	}
 }
 
 // verifyCurrent re-reads `current` through the consistent reader and checks

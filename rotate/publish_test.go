@@ -120,7 +120,7 @@ func TestEveryRefusalLeavesCurrentUntouched(t *testing.T) {
 			dir := s.BundleDir("web")
 			before := checkCurrentComplete(t, dir)
 
-			_, err := s.Publish("web", tc.in)
+			_, err := s.Publish(t.Context(), "web", tc.in)
 			var r *Refusal
 			if !errors.As(err, &r) || r.Reason != tc.reason {
 				t.Fatalf("Publish err = %v, want refusal %q", err, tc.reason)
@@ -169,20 +169,20 @@ func TestReadOnlyStoreRefusesEveryMutation(t *testing.T) {
 	mustPublish(t, s, "ro", inputsFor(issue(t, "ro.example.test")))
 	ro := *s
 	ro.ReadOnly = true
-	if _, err := ro.Publish("ro", inputsFor(leaf)); !errors.Is(err, ErrReadOnly) {
+	if _, err := ro.Publish(t.Context(), "ro", inputsFor(leaf)); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Publish err = %v", err)
 	}
-	if _, err := ro.Rollback("ro", ""); !errors.Is(err, ErrReadOnly) {
+	if _, err := ro.Rollback(t.Context(), "ro", ""); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Rollback err = %v", err)
 	}
-	if _, err := ro.Prune("ro"); !errors.Is(err, ErrReadOnly) {
+	if _, err := ro.Prune(t.Context(), "ro"); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Prune err = %v", err)
 	}
 	if got := currentTarget(t, s.BundleDir("ro")); got != "v0002" {
 		t.Fatalf("current -> %s", got)
 	}
 	// Planning is not a mutation: the dialog needs it before the mode matters.
-	if _, err := ro.Plan("ro", inputsFor(issue(t, "ro.example.test"))); err != nil {
+	if _, err := ro.Plan(t.Context(), "ro", inputsFor(issue(t, "ro.example.test"))); err != nil {
 		t.Fatalf("Plan on read-only store: %v", err)
 	}
 }
@@ -194,7 +194,7 @@ func TestRollbackSwapsBackAndRefusesWhatCannotServe(t *testing.T) {
 	mustPublish(t, s, "web", inputsFor(l1))
 	mustPublish(t, s, "web", inputsFor(l2))
 
-	res, err := s.Rollback("web", "")
+	res, err := s.Rollback(t.Context(), "web", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestRollbackSwapsBackAndRefusesWhatCannotServe(t *testing.T) {
 		t.Fatalf("current serial %s after rollback", got)
 	}
 	// Forward again by name.
-	if _, err := s.Rollback("web", "v0002"); err != nil || currentTarget(t, dir) != "v0002" {
+	if _, err := s.Rollback(t.Context(), "web", "v0002"); err != nil || currentTarget(t, dir) != "v0002" {
 		t.Fatalf("roll forward: %v, current %s", err, currentTarget(t, dir))
 	}
 
@@ -226,7 +226,7 @@ func TestRollbackSwapsBackAndRefusesWhatCannotServe(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(t)
 			}
-			_, err := s.Rollback("web", tc.version)
+			_, err := s.Rollback(t.Context(), "web", tc.version)
 			var r *Refusal
 			if !errors.As(err, &r) || r.Reason != tc.reason {
 				t.Fatalf("err = %v, want %q", err, tc.reason)
@@ -244,7 +244,7 @@ func TestRollbackRefusesExpiredVersion(t *testing.T) {
 	mustPublish(t, s, "x", inputsFor(short))
 	mustPublish(t, s, "x", inputsFor(issue(t, "x.example.test")))
 	s.Clock = func() time.Time { return testNow.Add(2 * time.Hour) }
-	_, err := s.Rollback("x", "")
+	_, err := s.Rollback(t.Context(), "x", "")
 	var r *Refusal
 	if !errors.As(err, &r) || r.Reason != ReasonExpired {
 		t.Fatalf("err = %v, want expired", err)
@@ -268,10 +268,10 @@ func TestPruneKeepsRetentionCurrentAndRollbackTarget(t *testing.T) {
 	// Roll back to the oldest kept, then publish: the new version is
 	// newest, and the one before current (v0004) must survive even
 	// though it falls outside the newest 3 (v0005 v0006 v0007).
-	if _, err := s.Rollback("web", "v0004"); err != nil {
+	if _, err := s.Rollback(t.Context(), "web", "v0004"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Prune("web"); err != nil {
+	if _, err := s.Prune(t.Context(), "web"); err != nil {
 		t.Fatal(err)
 	}
 	vs, _ = listVersions(dir)
@@ -312,7 +312,7 @@ func TestPlanShowsSerialExpiryAndNameDiffWithoutWriting(t *testing.T) {
 	mustPublish(t, s, "web", inputsFor(old))
 	next := issue(t, "a.example.test", "c.example.test")
 
-	p, err := s.Plan("web", inputsFor(next))
+	p, err := s.Plan(t.Context(), "web", inputsFor(next))
 	var r *Refusal
 	if !errors.As(err, &r) || r.Reason != ReasonNamesLost || p == nil || p.Refusal == nil {
 		t.Fatalf("Plan err = %v, plan = %+v; want names-lost refusal with a plan", err, p)
@@ -326,14 +326,14 @@ func TestPlanShowsSerialExpiryAndNameDiffWithoutWriting(t *testing.T) {
 	}
 	in := inputsFor(next)
 	in.AllowNameChange = true
-	if p, err := s.Plan("web", in); err != nil || p.Refusal != nil {
+	if p, err := s.Plan(t.Context(), "web", in); err != nil || p.Refusal != nil {
 		t.Fatalf("allowed plan: %v", err)
 	}
 	if vs, _ := listVersions(s.BundleDir("web")); len(vs) != 1 {
 		t.Fatalf("Plan wrote versions: %v", vs)
 	}
 
-	rp, err := s.PlanRollback("web", "")
+	rp, err := s.PlanRollback(t.Context(), "web", "")
 	if err == nil || rp.Refusal == nil || rp.Refusal.Reason != ReasonNoVersion {
 		t.Fatalf("PlanRollback with one version: %v", err)
 	}
@@ -345,8 +345,8 @@ func TestAuditLogGetsOneJSONLinePerAttempt(t *testing.T) {
 	mustPublish(t, s, "web", inputsFor(l1))
 	l2 := issue(t, "web.example.test")
 	mustPublish(t, s, "web", inputsFor(l2))
-	s.Publish("web", Inputs{Fullchain: l1.FullchainPEM(), Key: l2.KeyPEM()})
-	if _, err := s.Rollback("web", ""); err != nil {
+	s.Publish(t.Context(), "web", Inputs{Fullchain: l1.FullchainPEM(), Key: l2.KeyPEM()})
+	if _, err := s.Rollback(t.Context(), "web", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -387,36 +387,47 @@ func TestAuditLogGetsOneJSONLinePerAttempt(t *testing.T) {
 	}
 }
 
-func TestAlsoWriteReplacesSingleFileOutputs0600(t *testing.T) {
+func TestAlsoWriteReplacesSingleFileOutputs(t *testing.T) {
 	s := newTestStore(t)
-	out := filepath.Join(t.TempDir(), "postfix", "web.pem")
-	os.MkdirAll(filepath.Dir(out), 0o755)
-	os.WriteFile(out, []byte("old"), 0o644)
+	dir := filepath.Join(t.TempDir(), "postfix")
+	os.MkdirAll(dir, 0o755)
+	fresh, worldReadable := filepath.Join(dir, "new.pem"), filepath.Join(dir, "web.pem")
+	os.WriteFile(worldReadable, []byte("old"), 0o644)
 	leaf := issue(t, "mail.example.test")
 	in := inputsFor(leaf)
-	in.AlsoWrite = []string{out}
+	in.AlsoWrite = []string{fresh, worldReadable}
 	res := mustPublish(t, s, "mail", in)
-	if !slices.Equal(res.AlsoWritten, []string{out}) {
-		t.Fatalf("also written %v, warnings %v", res.AlsoWritten, res.Warnings)
+	if !slices.Equal(res.AlsoWritten, in.AlsoWrite) || len(res.AlsoFailed) != 0 {
+		t.Fatalf("also written %v, failed %v", res.AlsoWritten, res.AlsoFailed)
 	}
-	b, _ := os.ReadFile(out)
-	p, err := model.ParsePEM(b)
-	if err != nil || p.Key == nil || !model.KeyMatchesCert(p.Key, p.Leaf()) || len(p.Certs) != 2 {
-		t.Fatalf("output is not key + fullchain: %v", err)
+	for _, out := range in.AlsoWrite {
+		b, _ := os.ReadFile(out)
+		p, err := model.ParsePEM(b)
+		if err != nil || p.Key == nil || !model.KeyMatchesCert(p.Key, p.Leaf()) || len(p.Certs) != 2 {
+			t.Fatalf("%s is not key + fullchain: %v", out, err)
+		}
 	}
-	if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
-		t.Fatalf("output mode %v, want 0600", st.Mode().Perm())
+	// A new output is 0600; an existing one keeps its bits but never
+	// others' (it now holds a private key), and the result says so.
+	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o600 {
+		t.Errorf("new output mode %v, want 0600", st.Mode().Perm())
 	}
-	entries, _ := os.ReadDir(filepath.Dir(out))
-	if len(entries) != 1 {
-		t.Fatalf("temp files left beside the output: %v", entries)
+	if st, _ := os.Stat(worldReadable); st.Mode().Perm() != 0o640 {
+		t.Errorf("0644 output became %v, want 0640", st.Mode().Perm())
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "was mode 0644") {
+		t.Errorf("warnings %q, want one saying the 0644 output was narrowed", res.Warnings)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("temp files left beside the outputs: %v", entries)
 	}
 }
 
 func TestBadBundleNamesAreRefused(t *testing.T) {
 	s := newTestStore(t)
 	for _, name := range []string{"", ".", "..", "../x", "a/b", ".hidden", "-flag"} {
-		if _, err := s.Publish(name, inputsFor(issue(t, "x.example.test"))); err == nil {
+		if _, err := s.Publish(t.Context(), name, inputsFor(issue(t, "x.example.test"))); err == nil {
 			t.Errorf("Publish(%q) accepted", name)
 		}
 	}

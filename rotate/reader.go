@@ -3,11 +3,13 @@ package rotate
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+
+	"certdeck/model"
 )
 
 // CurrentLink is the name of the symlink that selects the live version.
@@ -68,12 +70,32 @@ func Open(bundleDir string) (*Version, error) {
 	return nil, fmt.Errorf("open %s: current keeps moving: %w", bundleDir, lastErr)
 }
 
-// openVersion opens a named version directory of a bundle.
+// openVersion opens a named version directory of a bundle. The entry must
+// be a real directory: os.OpenRoot follows symlinks, so a version dir
+// planted as a link (current -> v0002 -> /elsewhere) would make every
+// reader serve files from outside the store. The Lstat names the entry
+// without following it; comparing it with the directory the handle
+// actually opened (same device and inode) closes the window in which the
+// entry could be swapped for a link between the two calls.
 func openVersion(bundleDir, name string) (*Version, error) {
 	dir := filepath.Join(bundleDir, name)
+	lfi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open version %s: %w", dir, err)
+	}
+	if lfi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("open version: %w", plantedLink("version dir "+dir, dir))
+	}
+	if !lfi.IsDir() {
+		return nil, fmt.Errorf("open version %s: not a directory", dir)
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open version %s: %w", dir, err)
+	}
+	if rfi, err := root.Stat("."); err != nil || !os.SameFile(lfi, rfi) {
+		root.Close()
+		return nil, fmt.Errorf("open version %s: replaced while it was being opened", dir)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -100,31 +122,30 @@ func isPlainName(s string) bool {
 	return s != "" && s != "." && s != ".." && !strings.ContainsRune(s, '/') && !strings.ContainsRune(s, 0)
 }
 
-// ReadFile reads one file of the version, refusing files above MaxFileSize.
+// ReadFile reads one file of the version, refusing files above MaxFileSize
+// (ErrFileTooLarge) and anything but a regular file. The file is opened
+// non-blocking and checked by fstat on the open descriptor, so a FIFO
+// planted in a version directory can neither hang the reader (a writer
+// holding the lock, the console's bundle watcher) nor pass for a file.
 func (v *Version) ReadFile(name string) ([]byte, error) {
-	f, err := v.root.Open(name)
+	f, err := v.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s/%s: %w", v.Name, name, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil {
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("read %s/%s: not a regular file", v.Name, name)
-		}
-		if st.Size() > MaxFileSize {
-			return nil, fmt.Errorf("read %s/%s: %w", v.Name, name, ErrFileTooLarge)
-		}
-	}
-	// The size check above is advisory (the file could grow); the limited
-	// read is what actually bounds memory.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read %s/%s: %w", v.Name, name, err)
 	}
-	if len(data) > MaxFileSize {
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s/%s: not a regular file (mode %v)", v.Name, name, st.Mode())
+	}
+	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("read %s/%s: %w", v.Name, name, ErrFileTooLarge)
 	}
-	return data, nil
+	// The size check above is advisory (the file could grow); the capped
+	// read is what bounds memory.
+	return model.ReadCapped(f, v.Name+"/"+name, "version file", MaxFileSize)
 }
 
 // Stat describes one file of the version (following symlinks that stay

@@ -13,6 +13,7 @@ const (
 	ReasonNotYetValid RefusalReason = "not yet valid"
 	ReasonChainBroken RefusalReason = "chain broken"
 	ReasonNamesLost   RefusalReason = "names lost"
+	ReasonShorter     RefusalReason = "expires sooner"
 	ReasonNoVersion   RefusalReason = "no such version"
 )
 

@@ -137,7 +137,7 @@ func TestReloaderServesPublishWithoutRestartOrDroppingConnections(t *testing.T) 
 	}
 
 	// Rollback is a swap too.
-	if _, err := s.Rollback("reload", "v0001"); err != nil {
+	if _, err := s.Rollback(t.Context(), "reload", "v0001"); err != nil {
 		t.Fatal(err)
 	}
 	if v := waitFor(t, reloaded, "reload after rollback"); v != "v0001" {

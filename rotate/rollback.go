@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,12 +12,13 @@ import (
 // symlink swap as Publish. version "" means the version before current.
 // The target is read back completely and checked (files match meta.json,
 // key matches certificate, certificate still inside its validity window)
-// before the swap; a refusal leaves `current` untouched.
-func (s *Store) Rollback(name, version string) (*Result, error) {
+// before the swap; a refusal leaves `current` untouched. ctx bounds the
+// wait for another writer's lock.
+func (s *Store) Rollback(ctx context.Context, name, version string) (*Result, error) {
 	if s.ReadOnly {
 		return nil, errorf("rollback", name, ErrReadOnly)
 	}
-	res, err := s.rollback(name, version)
+	res, err := s.rollback(ctx, name, version)
 	s.audit("rollback", name, res, err)
 	if err != nil {
 		return nil, errorf("rollback", name, err)
@@ -24,22 +26,18 @@ func (s *Store) Rollback(name, version string) (*Result, error) {
 	return res, nil
 }
 
-func (s *Store) rollback(name, version string) (*Result, error) {
+func (s *Store) rollback(ctx context.Context, name, version string) (*Result, error) {
 	if err := checkBundleName(name); err != nil {
 		return nil, refuse(ReasonBadInput, "%v", err)
 	}
-	dir := s.BundleDir(name)
-	lock, err := lockBundle(dir, s.LockTimeout)
+	dir, unlock, err := s.beginWrite(ctx, name, false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, refuse(ReasonNoVersion, "bundle %s does not exist in %s", name, s.Dir)
 		}
 		return nil, err
 	}
-	defer lock.unlock()
-	if err := removeLeftovers(dir); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	res := &Result{Bundle: name, Action: "rollback"}
 	target, err := s.rollbackTarget(dir, version, res)
 	if err != nil {

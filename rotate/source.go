@@ -3,10 +3,11 @@ package rotate
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"certdeck/model"
 )
 
 // LoadSource reads publish inputs from a directory holding certbot's file
@@ -14,26 +15,30 @@ import (
 // symlinks into ../../archive) or a staging directory with the same names.
 // It needs privkey.pem and either fullchain.pem or cert.pem (+ chain.pem).
 //
-// The lineage is read through one directory handle, but certbot's links
-// can still change between two reads; Publish validates the pair, so a
-// mixed read during a renewal is refused (key mismatch), never published.
+// certbot's links can change between two reads; Publish validates the
+// pair, so a mixed read during a renewal is refused (key mismatch), never
+// published.
 func LoadSource(dir string) (Inputs, error) {
 	if dir == "" {
 		return Inputs{}, errors.New("load source: no directory given")
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
+	// Stat, not open: opening a FIFO given as the source dir would block.
+	if fi, err := os.Stat(dir); err != nil {
 		return Inputs{}, fmt.Errorf("load source: %w", err)
+	} else if !fi.IsDir() {
+		return Inputs{}, fmt.Errorf("load source %s: not a directory (mode %v)", dir, fi.Mode())
 	}
-	defer root.Close()
+	var err error
 	in := Inputs{Source: "dir:" + dir}
 	if abs, err := filepath.Abs(dir); err == nil {
 		in.Source = "dir:" + abs
 	}
 	// certbot's live/ links point at ../../archive/NAME/certN.pem, outside
 	// the lineage dir, so they cannot be followed inside an os.Root; read
-	// by path under dir, still size-capped.
-	read := func(name string) ([]byte, error) { return readCapped(filepath.Join(dir, name)) }
+	// by path under dir, non-blocking, regular files only, size-capped.
+	read := func(name string) ([]byte, error) {
+		return model.ReadRegularFile(filepath.Join(dir, name), "source file", MaxFileSize)
+	}
 	if in.Key, err = read(KeyFile); err != nil {
 		return Inputs{}, fmt.Errorf("load source %s: %w", dir, err)
 	}
@@ -55,17 +60,20 @@ func LoadSource(dir string) (Inputs, error) {
 }
 
 // LoadFiles reads publish inputs from named files (the rotate command's
-// --cert/--key/--chain/--fullchain/--ca). Empty names are skipped.
+// --cert/--key/--chain/--fullchain/--ca). Empty names are skipped. Each is
+// read through model.ReadRegularFile: a FIFO or device given by mistake
+// fails at once instead of hanging a deploy hook.
 func LoadFiles(cert, key, chain, fullchain, ca string) (Inputs, error) {
 	var in Inputs
 	for _, f := range []struct {
-		path string
-		dst  *[]byte
-	}{{cert, &in.Cert}, {key, &in.Key}, {chain, &in.Chain}, {fullchain, &in.Fullchain}, {ca, &in.CA}} {
+		path, what string
+		dst        *[]byte
+	}{{cert, "--cert file", &in.Cert}, {key, "--key file", &in.Key}, {chain, "--chain file", &in.Chain},
+		{fullchain, "--fullchain file", &in.Fullchain}, {ca, "--ca file", &in.CA}} {
 		if f.path == "" {
 			continue
 		}
-		b, err := readCapped(f.path)
+		b, err := model.ReadRegularFile(f.path, f.what, MaxFileSize)
 		if err != nil {
 			return Inputs{}, fmt.Errorf("load inputs: %w", err)
 		}
@@ -75,6 +83,12 @@ func LoadFiles(cert, key, chain, fullchain, ca string) (Inputs, error) {
 	return in, nil
 }
 
+// ReadCAFile reads a file of trusted roots (`ca:`, `--ca`) the way every
+// input is read: non-blocking, regular files only, capped.
+func ReadCAFile(path string) ([]byte, error) {
+	return model.ReadRegularFile(path, "ca file", MaxFileSize)
+}
+
 func firstNonEmpty(s ...string) string {
 	for _, x := range s {
 		if x != "" {
@@ -82,21 +96,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// readCapped reads a file of at most MaxFileSize bytes.
-func readCapped(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("read %s: %w", path, ErrFileTooLarge)
-	}
-	return b, nil
 }

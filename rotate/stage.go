@@ -62,12 +62,15 @@ func versionFiles(c *candidate) []stagedFile {
 // bundleDir: every file created O_EXCL with its final mode, written,
 // fsynced; meta.json last; then the directory itself fsynced. The returned
 // directory is complete and durable, ready to be renamed into place. On
-// error it is removed.
-func stage(bundleDir string, files []stagedFile, meta func(map[string][]byte) *Meta) (dir string, err error) {
-	dir, err = makeStagingDir(bundleDir)
+// error it is removed: a full disk must not fill up further with every
+// retry.
+func stage(bundleDir string, files []stagedFile, meta func(map[string][]byte) *Meta) (_ string, err error) {
+	dir, err := makeStagingDir(bundleDir)
 	if err != nil {
 		return "", err
 	}
+	// dir is not a named result: `return "", err` would clear it before
+	// this runs, and the half-written staging dir would stay behind.
 	defer func() {
 		if err != nil {
 			os.RemoveAll(dir)

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,8 +64,34 @@ type Store struct {
 	// swap can finish (0: DefaultPruneGrace; negative: no grace).
 	PruneGrace time.Duration
 	// LockTimeout bounds how long a writer waits for another writer's lock
-	// (0: 30 s), so a wedged process cannot hang a deploy hook forever.
+	// (0: DefaultLockTimeout), so a wedged process cannot hang a deploy
+	// hook forever. The caller's context can end the wait sooner.
 	LockTimeout time.Duration
+}
+
+// DefaultLockTimeout is how long a writer waits for another writer's lock
+// when Store.LockTimeout is 0.
+const DefaultLockTimeout = 30 * time.Second
+
+// StoreOptions are the settings a program hands to the stores it opens on
+// a user's behalf (the console's publish and rollback), so they travel as
+// values rather than through the environment: the demo sends its audit
+// lines nowhere without touching $XDG_STATE_HOME.
+type StoreOptions struct {
+	// Keep is Store.Keep (0: DefaultKeep).
+	Keep int
+	// AuditLog is Store.AuditLog ("": the state dir's audit.log, "-": none).
+	AuditLog string
+	// Clock is Store.Clock (nil: time.Now).
+	Clock func() time.Time
+	// Roots is Store.Roots (nil: the system roots, unless the bundle's
+	// `ca:` is given with the inputs).
+	Roots *x509.CertPool
+}
+
+// NewStore is the Store rooted at dir with opts applied.
+func NewStore(dir string, readOnly bool, opts StoreOptions) *Store {
+	return &Store{Dir: dir, ReadOnly: readOnly, Keep: opts.Keep, AuditLog: opts.AuditLog, Clock: opts.Clock, Roots: opts.Roots}
 }
 
 func (s *Store) now() time.Time {
@@ -139,12 +166,16 @@ func versionNumber(name string) int {
 	return n
 }
 
-// ensureBundleDir creates <store>/<name> (0755: servers running as other
-// users must traverse it; the key files inside are 0600).
-func (s *Store) ensureBundleDir(name string) (string, error) {
-	dir := s.BundleDir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create bundle dir: %w", err)
+// ensureBundleDir creates <store>/<name> and the store itself if missing
+// (0755: servers running as other users must traverse them; the key files
+// inside are 0600). An existing entry is left as it is for checkBundleDir
+// to judge: MkdirAll would follow a planted link.
+func (s *Store) ensureBundleDir(name string) error {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return fmt.Errorf("create store dir: %w", err)
 	}
-	return dir, nil
+	if err := os.Mkdir(s.BundleDir(name), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create bundle dir: %w", err)
+	}
+	return nil
 }

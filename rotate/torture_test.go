@@ -97,7 +97,7 @@ func TestPublishNeverExposesHalfBundle(t *testing.T) {
 	})
 	start := time.Now()
 	for i := 1; i <= tortureVersions; i++ {
-		if _, err := s.Publish("torture", inputsFor(pairs[i%len(pairs)])); err != nil {
+		if _, err := s.Publish(t.Context(), "torture", inputsFor(pairs[i%len(pairs)])); err != nil {
 			stopReaders()
 			t.Fatalf("publish %d: %v", i, err)
 		}

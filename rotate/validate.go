@@ -28,6 +28,10 @@ type Inputs struct {
 	// AllowNameChange permits publishing a certificate that drops names
 	// the current version covers.
 	AllowNameChange bool
+	// AllowShorter permits publishing a certificate that expires before
+	// the current version's does (a publish that goes backwards: usually
+	// an old file picked up by mistake).
+	AllowShorter bool
 	// AlsoWrite lists single-file copies (key + fullchain) to replace
 	// atomically after a successful publish, e.g. for Postfix.
 	AlsoWrite []string
@@ -121,9 +125,20 @@ func keyBlockPEM(data []byte) ([]byte, error) {
 
 func bytesTrim(b []byte) string { return strings.TrimSpace(string(b)) }
 
-// validate applies every publish rule. current is the leaf of the version
-// now published (nil for a first publish).
-func (c *candidate) validate(now time.Time, current *x509.Certificate, allowNameChange bool) error {
+// publishRules are the checks against the current version an operator
+// may waive.
+type publishRules struct {
+	allowNameChange bool
+	allowShorter    bool
+}
+
+func (in Inputs) rules() publishRules {
+	return publishRules{allowNameChange: in.AllowNameChange, allowShorter: in.AllowShorter}
+}
+
+// validate applies every publish rule. cur is the version now published
+// (nil for a first publish).
+func (c *candidate) validate(now time.Time, cur *loadedVersion, rules publishRules) error {
 	leaf := c.chain[0]
 	// Order first: with a reversed chain the "leaf" is an intermediate, and
 	// "chain broken" is the true reason, not "key mismatch".
@@ -148,13 +163,43 @@ func (c *candidate) validate(now time.Time, current *x509.Certificate, allowName
 		}
 		return refuse(ReasonChainBroken, "%s", model.ExplainVerifyError(err, now))
 	}
-	if current != nil && !allowNameChange {
+	if cur == nil {
+		return nil
+	}
+	current := cur.chain[0]
+	if !rules.allowNameChange {
 		if lost := lostNames(current, leaf); len(lost) > 0 {
 			return refuse(ReasonNamesLost, "the new certificate drops %s, which the current version covers (use --allow-name-change if intended)",
 				strings.Join(lost, ", "))
 		}
 	}
+	if !rules.allowShorter && expiresSooner(leaf, current) {
+		return refuse(ReasonShorter, "the new certificate (serial %s) expires %s, %s before the current version %s (serial %s, expires %s) (use --allow-shorter if intended)",
+			model.SerialHex(leaf.SerialNumber), leaf.NotAfter.UTC().Format(time.DateOnly), sooner(leaf, current),
+			cur.name, model.SerialHex(current.SerialNumber), current.NotAfter.UTC().Format(time.DateOnly))
+	}
 	return nil
+}
+
+// expiresSooner reports whether next expires before current: a publish
+// that goes backwards.
+func expiresSooner(next, current *x509.Certificate) bool {
+	return next.NotAfter.Before(current.NotAfter)
+}
+
+// sooner says by how much next expires before current, in the largest
+// unit that reads naturally ("65 days", "3 hours").
+func sooner(next, current *x509.Certificate) string {
+	d := current.NotAfter.Sub(next.NotAfter)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	case d >= 2*time.Minute:
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return d.Round(time.Second).String()
 }
 
 // lostNames are the SANs of old that new does not carry.

@@ -12,7 +12,10 @@ import (
 )
 
 // listVersions returns the version directory names of a bundle, oldest
-// first (by number, not by string, so v10000 sorts after v9999).
+// first (by number, not by string, so v10000 sorts after v9999). Entries
+// with a version name that are not directories are listed too, so a
+// number is never reused; writers refuse them (checkVersionEntries) and
+// readers fail to open them (openVersion).
 func listVersions(bundleDir string) ([]string, error) {
 	entries, err := os.ReadDir(bundleDir)
 	if err != nil {
@@ -20,7 +23,7 @@ func listVersions(bundleDir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() && IsVersionName(e.Name()) {
+		if IsVersionName(e.Name()) {
 			out = append(out, e.Name())
 		}
 	}

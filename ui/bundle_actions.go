@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +16,8 @@ import (
 // touches the disk runs in a tea.Cmd: key → plan Cmd → "(y/N)" dialog →
 // on y, the action Cmd → result message → flash, event, re-read and
 // re-probe. Key bytes live only inside those Cmds: the dialog holds the
-// plan's public summary, and the action re-reads the source.
+// plan's public summary, and the action re-reads the source. Every text
+// shown passes model.Sanitize: refusals quote certificate names.
 
 // reprobeDelay lets hot-reloading servers (rotate.Reloader) swap before
 // the serving endpoints are probed again.
@@ -29,6 +31,10 @@ type planMsg struct {
 	// version pins a rollback to the version the dialog showed.
 	version string
 	serial  string // the new serial the dialog showed
+	// shorter: the dialog flagged that the new certificate expires sooner
+	// than current, so y confirms that too (Inputs.AllowShorter). A source
+	// that changed to a shorter one after the dialog is still refused.
+	shorter bool
 	err     error
 }
 
@@ -56,19 +62,44 @@ func (m *Model) startAction(action string) tea.Cmd {
 	}
 	b := bs.Bundle
 	if !isStoreBundle(bs) {
-		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, clean(b.Name)))
+		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, model.Sanitize(b.Name)))
 		return nil
 	}
 	if action == "publish" && b.Source == "" {
-		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", clean(b.Name)))
+		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("planning %s of %s…", action, clean(b.Name)))
-	ro := m.ctx.ReadOnly
+	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
+	ro, opts, done := m.ctx.ReadOnly, m.opts.Store, m.opts.Done
 	if action == "publish" {
-		return func() tea.Msg { return planPublish(b, ro) }
+		return func() tea.Msg {
+			ctx, cancel := actionContext(done)
+			defer cancel()
+			return planPublish(ctx, b, ro, opts)
+		}
 	}
-	return func() tea.Msg { return planRollback(b, ro) }
+	return func() tea.Msg {
+		ctx, cancel := actionContext(done)
+		defer cancel()
+		return planRollback(ctx, b, ro, opts)
+	}
+}
+
+// actionContext is the context a plan or action runs under: cancelled
+// when the console exits (Options.Done closes), so a publish waiting for
+// another writer's lock does not outlive the program.
+func actionContext(done <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if done != nil {
+		go func() {
+			select {
+			case <-done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 func isStoreBundle(bs *model.BundleState) bool {
@@ -79,10 +110,12 @@ func isStoreBundle(bs *model.BundleState) bool {
 }
 
 // planPublish runs in a Cmd: it reads the source and validates it
-// against current without writing anything.
-func planPublish(b model.Bundle, readOnly bool) tea.Msg {
+// against current without writing anything. A certificate that expires
+// sooner than current is not refused here (the CLI's --allow-shorter has
+// no key): the dialog flags it, and y confirms it knowingly.
+func planPublish(ctx context.Context, b model.Bundle, readOnly bool, opts rotate.StoreOptions) tea.Msg {
 	msg := planMsg{action: "publish", bundle: b}
-	store, name, err := rotate.BundleStore(b, readOnly)
+	store, name, err := rotate.BundleStore(b, readOnly, opts)
 	if err != nil {
 		msg.err = err
 		return msg
@@ -92,36 +125,61 @@ func planPublish(b model.Bundle, readOnly bool) tea.Msg {
 		msg.err = err
 		return msg
 	}
-	p, err := store.Plan(name, in)
+	in.AllowShorter = true
+	p, err := store.Plan(ctx, name, in)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
-	old := "none"
-	oldSerial, oldExp := "-", "-"
-	if p.Old != nil {
-		old, oldSerial, oldExp = p.Old.Name, model.ShortSerial(p.Old.Serial), p.Old.NotAfter.Format(time.DateOnly)
-	}
-	msg.serial = p.New.Serial
-	msg.lines = []string{
-		fmt.Sprintf("Publish %s from %s", b.Name, b.Source),
-		fmt.Sprintf("version  %s → %s", old, p.New.Name),
-		fmt.Sprintf("serial   %s → %s", oldSerial, model.ShortSerial(p.New.Serial)),
-		fmt.Sprintf("expires  %s → %s", oldExp, p.New.NotAfter.Format(time.DateOnly)),
-		"names    " + sanDiff(p.AddedNames, p.RemovedNames),
-	}
+	msg.serial, msg.shorter = p.New.Serial, p.ExpiresSooner
+	msg.lines = publishLines(b, p)
 	return msg
 }
 
+// publishLines are the dialog's summary of a publish plan. Serials are
+// shown in full, old above new: sequential serials (…6e, …6f) differ
+// only at the end, and a prefix would show the same number twice.
+func publishLines(b model.Bundle, p *rotate.PublishPlan) []string {
+	oldName, oldSerial, oldExp := "none", "-", "-"
+	if p.Old != nil {
+		oldName, oldSerial, oldExp = p.Old.Name, p.Old.Serial, p.Old.NotAfter.Format(time.DateOnly)
+	}
+	lines := []string{fmt.Sprintf("Publish %s from %s", b.Name, b.Source)}
+	if p.Unchanged {
+		lines = append(lines, fmt.Sprintf("version  %s: already current, identical certificate and key; no new version", p.New.Name))
+	} else {
+		lines = append(lines, fmt.Sprintf("version  %s → %s", oldName, p.New.Name))
+	}
+	lines = append(lines,
+		"serial   "+oldSerial,
+		"       → "+p.New.Serial,
+		fmt.Sprintf("expires  %s → %s", oldExp, p.New.NotAfter.Format(time.DateOnly)),
+	)
+	if p.ExpiresSooner && p.Old != nil {
+		lines = append(lines, fmt.Sprintf("         ▲ WARN expires %s sooner than the current version", soonerBy(p.Old.NotAfter, p.New.NotAfter)))
+	}
+	return append(lines, "names    "+sanDiff(p.AddedNames, p.RemovedNames))
+}
+
+// soonerBy is how much earlier next expires than old, in days when it is
+// at least one.
+func soonerBy(old, next time.Time) string {
+	d := old.Sub(next)
+	if d >= 24*time.Hour {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
+}
+
 // planRollback runs in a Cmd: which version would become current.
-func planRollback(b model.Bundle, readOnly bool) tea.Msg {
+func planRollback(ctx context.Context, b model.Bundle, readOnly bool, opts rotate.StoreOptions) tea.Msg {
 	msg := planMsg{action: "rollback", bundle: b}
-	store, name, err := rotate.BundleStore(b, readOnly)
+	store, name, err := rotate.BundleStore(b, readOnly, opts)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
-	p, err := store.PlanRollback(name, "")
+	p, err := store.PlanRollback(ctx, name, "")
 	if err != nil {
 		msg.err = err
 		return msg
@@ -134,7 +192,8 @@ func planRollback(b model.Bundle, readOnly bool) tea.Msg {
 	msg.lines = []string{
 		fmt.Sprintf("Roll back %s", b.Name),
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
-		fmt.Sprintf("serial   %s → %s", model.ShortSerial(old.Serial), model.ShortSerial(p.New.Serial)),
+		"serial   " + old.Serial,
+		"       → " + p.New.Serial,
 		fmt.Sprintf("expires  %s → %s", old.NotAfter.Format(time.DateOnly), p.New.NotAfter.Format(time.DateOnly)),
 		"names    " + sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)),
 	}
@@ -142,15 +201,15 @@ func planRollback(b model.Bundle, readOnly bool) tea.Msg {
 }
 
 // runAction runs in a Cmd after y: the only place the console writes.
-func runAction(p planMsg, readOnly bool) tea.Msg {
+func runAction(ctx context.Context, p planMsg, readOnly bool, opts rotate.StoreOptions) tea.Msg {
 	done := actionDoneMsg{action: p.action, bundle: p.bundle, want: p.serial}
-	store, name, err := rotate.BundleStore(p.bundle, readOnly)
+	store, name, err := rotate.BundleStore(p.bundle, readOnly, opts)
 	if err != nil {
 		done.err = err
 		return done
 	}
 	if p.action == "rollback" {
-		done.res, done.err = store.Rollback(name, p.version)
+		done.res, done.err = store.Rollback(ctx, name, p.version)
 		return done
 	}
 	in, err := rotate.SourceInputs(p.bundle)
@@ -158,14 +217,15 @@ func runAction(p planMsg, readOnly bool) tea.Msg {
 		done.err = err
 		return done
 	}
-	done.res, done.err = store.Publish(name, in)
+	in.AllowShorter = p.shorter
+	done.res, done.err = store.Publish(ctx, name, in)
 	return done
 }
 
 // onPlan opens the dialog, or reports why there is nothing to confirm.
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
-		m.setError(fmt.Sprintf("%s %s: %s", p.action, clean(p.bundle.Name), clean(p.err.Error())))
+		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
 		return
 	}
 	m.flash = ""
@@ -186,37 +246,54 @@ func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFlash(d.plan.action + " cancelled")
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, clean(d.plan.bundle.Name)))
-	ro, p := m.ctx.ReadOnly, d.plan
-	return func() tea.Msg { return runAction(p, ro) }
+	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, model.Sanitize(d.plan.bundle.Name)))
+	ro, p, opts, done := m.ctx.ReadOnly, d.plan, m.opts.Store, m.opts.Done
+	return func() tea.Msg {
+		ctx, cancel := actionContext(done)
+		defer cancel()
+		return runAction(ctx, p, ro, opts)
+	}
 }
 
 // onActionDone reports the result and asks for a re-read of the bundle
 // and a re-probe of what it serves, so drift shows who needs a reload.
+// Until that re-probe lands, the state is told a verification started
+// (model.VerifyStarted): the serving endpoints read "verifying", not
+// "reload needed". Serials are shown in full (the event log is where an
+// operator compares them).
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
-	name := clean(d.bundle.Name)
+	name := model.Sanitize(d.bundle.Name)
 	if d.err != nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.action, name, clean(d.err.Error()))
+		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(d.err.Error()))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 		return nil
 	}
-	old := "none"
-	if d.res.Old != nil {
-		old = d.res.Old.Name + " " + model.ShortSerial(d.res.Old.Serial)
+	var text string
+	if d.res.Unchanged {
+		text = fmt.Sprintf("publish %s: already current %s %s (identical certificate and key; no new version)", name, d.res.New.Name, d.res.New.Serial)
+	} else {
+		old := "none"
+		if d.res.Old != nil {
+			old = d.res.Old.Name + " " + d.res.Old.Serial
+		}
+		verb := map[string]string{"publish": "published", "rollback": "rolled back"}[d.action]
+		text = fmt.Sprintf("%s %s: %s → %s %s", verb, name, old, d.res.New.Name, d.res.New.Serial)
 	}
-	verb := map[string]string{"publish": "published", "rollback": "rolled back"}[d.action]
-	text := fmt.Sprintf("%s %s: %s → %s %s", verb, name, old, d.res.New.Name, model.ShortSerial(d.res.New.Serial))
 	if d.want != "" && d.want != d.res.New.Serial {
-		text += fmt.Sprintf(" (source changed since the dialog showed %s)", model.ShortSerial(d.want))
+		text += fmt.Sprintf(" (source changed since the dialog showed %s)", d.want)
 	}
 	if len(d.res.Warnings) > 0 {
-		text += "; warning: " + clean(d.res.Warnings[0])
+		text += "; warning: " + model.Sanitize(d.res.Warnings[0])
 	}
 	m.setFlash(text)
 	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
-	return m.recheckBundle(d.bundle, reprobeDelay)
+	var verify tea.Cmd
+	if !d.res.Unchanged {
+		verify = m.applyBatch([]model.Event{model.VerifyStarted{Bundle: d.bundle.Name, Serial: d.res.New.Serial, Time: now}})
+	}
+	return tea.Batch(verify, m.recheckBundle(d.bundle, reprobeDelay))
 }
 
 // renderConfirm draws the dialog over the middle of the body.
@@ -225,18 +302,18 @@ func (m *Model) renderConfirm(body []string, w int) []string {
 	st := m.ctx.Styles
 	inner := 0
 	for _, l := range d.plan.lines {
-		inner = max(inner, width(clean(l)))
+		inner = max(inner, width(model.Sanitize(l)))
 	}
 	inner = min(max(inner, 40), w-6)
 	box := []string{"┌" + strings.Repeat("─", inner+2) + "┐"}
 	row := func(s string) string { return "│ " + fit(s, inner) + " │" }
 	for i, l := range d.plan.lines {
 		if i == 0 {
-			box = append(box, row(st.Title.Render(clean(l))))
+			box = append(box, row(st.Title.Render(model.Sanitize(l))))
 			box = append(box, row(""))
 			continue
 		}
-		box = append(box, row(clean(l)))
+		box = append(box, row(model.Sanitize(l)))
 	}
 	box = append(box, row(""))
 	buttons := st.Selected.Render("[ Cancel ]") + "   " + st.Muted.Render(strings.ToUpper(d.plan.action[:1])+d.plan.action[1:]+" (y)") +
@@ -265,5 +342,5 @@ func sanDiff(added, removed []string) string {
 	if len(parts) == 0 {
 		return "unchanged"
 	}
-	return clean(strings.Join(parts, " "))
+	return model.Sanitize(strings.Join(parts, " "))
 }

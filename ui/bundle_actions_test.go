@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +22,17 @@ import (
 // current) whose source holds a newer certificate, on the Bundles tab.
 func storeConsole(t *testing.T, readOnly bool) (m *Model, bundleDir string) {
 	t.Helper()
-	fx := newStoreFixture(t)
-	theme, _ := themes.Builtin(themes.ANSI)
-	m = New(Options{Fleet: fx.fleet, Theme: theme, ThemeDecided: true, ReadOnly: readOnly})
+	return storeConsoleOf(t, newStoreFixture(t), Options{ReadOnly: readOnly})
+}
+
+// storeConsoleOf is the console over fx with opts (Fleet and Theme set
+// here), on the Bundles tab.
+func storeConsoleOf(t *testing.T, fx storeFixture, opts Options) (m *Model, bundleDir string) {
+	t.Helper()
+	opts.Fleet = fx.fleet
+	opts.Theme, _ = themes.Builtin(themes.ANSI)
+	opts.ThemeDecided = true
+	m = New(opts)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(eventsMsg{events: probe.BundleEvents(fx.fleet.Bundles, time.Now())})
 	press(m, "tab")
@@ -42,20 +52,27 @@ type storeFixture struct {
 
 func newStoreFixture(t *testing.T) storeFixture {
 	t.Helper()
+	ca := pki.Must(pki.NewCA("test root"))
+	old := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	fresh := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	return storeFixtureOf(t, ca, old, fresh)
+}
+
+// storeFixtureOf publishes old as v0001 of "app" and stages fresh as its
+// source:.
+func storeFixtureOf(t *testing.T, ca *pki.CA, old, fresh *pki.Leaf) storeFixture {
+	t.Helper()
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the audit log
 	dir := t.TempDir()
-	ca := pki.Must(pki.NewCA("test root"))
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, ca.RootPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	old := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
 	store := &rotate.Store{Dir: filepath.Join(dir, "store"), Roots: ca.Pool(), AuditLog: "-"}
-	if _, err := store.Publish("app", rotate.Inputs{Fullchain: old.FullchainPEM(), Key: old.KeyPEM()}); err != nil {
+	if _, err := store.Publish(t.Context(), "app", rotate.Inputs{Fullchain: old.FullchainPEM(), Key: old.KeyPEM()}); err != nil {
 		t.Fatal(err)
 	}
 	staging := filepath.Join(dir, "staging")
-	fresh := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
 	if err := os.Mkdir(staging, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -170,11 +187,11 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 		t.Fatalf("read-only console changed current to %s", got)
 	}
 	// Even a plan that reached the action path is refused by the store.
-	p := planPublish(m.selectedBundle().Bundle, true).(planMsg)
+	p := planPublish(t.Context(), m.selectedBundle().Bundle, true, rotate.StoreOptions{AuditLog: "-"}).(planMsg)
 	if p.err != nil {
 		t.Fatalf("plan on a read-only store: %v", p.err)
 	}
-	if done := runAction(p, true).(actionDoneMsg); done.err == nil {
+	if done := runAction(t.Context(), p, true, rotate.StoreOptions{AuditLog: "-"}).(actionDoneMsg); done.err == nil {
 		t.Fatal("read-only store published")
 	}
 }
@@ -214,5 +231,117 @@ func TestPublishWorksFromTheBundleDetailPane(t *testing.T) {
 	deliver(t, m, press(m, "p"))
 	if m.mode != modeConfirm {
 		t.Fatalf("p in the detail pane: mode %v flash %q, want the dialog", m.mode, m.flash)
+	}
+}
+
+// sequentialLeaves are two certificates whose serials differ only in the
+// last digit, as openssl -CAcreateserial issues them: an 8-digit prefix
+// shows the same number twice. fresh expires 60 days before old.
+func sequentialLeaves(t *testing.T) (ca *pki.CA, old, fresh *pki.Leaf) {
+	t.Helper()
+	ca = pki.Must(pki.NewCA("test root"))
+	now := time.Now()
+	old = pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}, Serial: big.NewInt(0x3218fde16e),
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}))
+	fresh = pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}, Serial: big.NewInt(0x3218fde16f),
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour)}))
+	return ca, old, fresh
+}
+
+func TestPublishDialogShowsFullSerialsAndFlagsAShorterExpiry(t *testing.T) {
+	ca, old, fresh := sequentialLeaves(t)
+	m, dir := storeConsoleOf(t, storeFixtureOf(t, ca, old, fresh), Options{})
+	deliver(t, m, press(m, "p"))
+	if m.mode != modeConfirm {
+		t.Fatalf("no dialog for a shorter certificate: flash %q", m.flash)
+	}
+	s := screen(m)
+	for _, want := range []string{"3218fde16e", "3218fde16f", "WARN expires 60 days sooner than the current version"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("dialog does not show %q:\n%s", want, s)
+		}
+	}
+	// y confirms what the dialog flagged.
+	deliver(t, m, press(m, "y"))
+	if got := current(t, dir); got != "v0002" {
+		t.Fatalf("current %s after y on a flagged dialog (flash %q), want v0002", got, m.flash)
+	}
+	if !strings.Contains(m.flash, "v0001 3218fde16e → v0002 3218fde16f") {
+		t.Errorf("flash %q does not name both full serials", m.flash)
+	}
+	if ev := m.ring.At(m.ring.Len() - 1); !strings.Contains(ev.Message, "3218fde16e") || !strings.Contains(ev.Message, "3218fde16f") {
+		t.Errorf("event %q does not name both full serials", ev.Message)
+	}
+}
+
+func TestRepublishingTheCurrentCertificateSaysAlreadyCurrent(t *testing.T) {
+	ca := pki.Must(pki.NewCA("test root"))
+	leaf := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	m, dir := storeConsoleOf(t, storeFixtureOf(t, ca, leaf, leaf), Options{})
+	deliver(t, m, press(m, "p"))
+	if m.mode != modeConfirm || !strings.Contains(screen(m), "already current") {
+		t.Fatalf("dialog does not say the source is already current (flash %q):\n%s", m.flash, screen(m))
+	}
+	deliver(t, m, press(m, "y"))
+	if got := current(t, dir); got != "v0001" {
+		t.Fatalf("current %s, want v0001", got)
+	}
+	if vs, _ := os.ReadDir(dir); len(vs) != 3 { // .lock current v0001
+		t.Fatalf("an identical republish made entries: %v", vs)
+	}
+	if !strings.Contains(m.flash, "already current v0001") || m.flashErr {
+		t.Fatalf("flash %q (error %v), want already current v0001", m.flash, m.flashErr)
+	}
+}
+
+// TestConsoleStoreOptionsReachTheStore: the audit log and clock the
+// program chose (the demo sends its lines nowhere) are what the console's
+// publish uses; nothing is written where $XDG_STATE_HOME points.
+func TestConsoleStoreOptionsReachTheStore(t *testing.T) {
+	fx := newStoreFixture(t)
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	stamp := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Second).UTC() // inside the certificates' validity
+	m, _ := storeConsoleOf(t, fx, Options{Store: rotate.StoreOptions{AuditLog: audit, Clock: func() time.Time { return stamp }}})
+	deliver(t, m, press(m, "p"))
+	if m.mode != modeConfirm {
+		t.Fatalf("no dialog: %q", m.flash)
+	}
+	deliver(t, m, press(m, "y"))
+	if !strings.Contains(m.flash, "published app") {
+		t.Fatalf("publish did not happen: %q", m.flash)
+	}
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatalf("no audit line where Options.Store said: %v", err)
+	}
+	var e rotate.AuditEntry
+	if err := json.Unmarshal(b, &e); err != nil || !e.Time.Equal(stamp) || e.Action != "publish" {
+		t.Fatalf("audit line %s (%v), want one publish stamped by the options' clock", b, err)
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Fatalf("the console wrote to $XDG_STATE_HOME: %v", entries)
+	}
+}
+
+// TestRefusalQuotingAHostileCertificateReachesTheScreenSanitised: the
+// source is signed by an authority whose name carries an OSC and a bidi
+// override; the refusal quotes it, and the screen must show it escaped.
+func TestRefusalQuotingAHostileCertificateReachesTheScreenSanitised(t *testing.T) {
+	ca := pki.Must(pki.NewCA("test root"))
+	old := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	stranger := pki.Must(pki.NewCA("evil\x1b]0;pwned\a\u202egnp.test"))
+	alien := pki.Must(stranger.Issue(pki.Options{DNSNames: []string{"app.test"}}))
+	m, _ := storeConsoleOf(t, storeFixtureOf(t, ca, old, alien), Options{})
+	deliver(t, m, press(m, "p"))
+	if !m.flashErr || !strings.Contains(m.flash, "unknown authority") {
+		t.Fatalf("flash %q, want the unknown-authority refusal", m.flash)
+	}
+	if strings.ContainsAny(m.flash+screen(m), "\x1b\a\u202e") {
+		t.Fatalf("raw escapes on screen: %q", m.flash)
+	}
+	if !strings.Contains(m.flash, `\u202e`) {
+		t.Errorf("the bidi override is not shown visibly: %q", m.flash)
 	}
 }

@@ -199,7 +199,7 @@ func TestDiskChangeReachesScreenWithoutKeyPress(t *testing.T) {
 	tm.Type("l") // the event log, where the change is reported
 
 	next := pki.Must(fx.ca.Issue(pki.Options{DNSNames: []string{"app.test"}}))
-	res, err := fx.store.Publish("app", rotate.Inputs{Fullchain: next.FullchainPEM(), Key: next.KeyPEM()})
+	res, err := fx.store.Publish(t.Context(), "app", rotate.Inputs{Fullchain: next.FullchainPEM(), Key: next.KeyPEM()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"certdeck/model"
+	"certdeck/rotate"
 	"certdeck/themes"
 
 	"charm.land/bubbles/v2/help"
@@ -27,6 +28,9 @@ type Options struct {
 	ThemeDecided bool
 	ReadOnly     bool
 	Clock        func() time.Time // nil: time.Now
+	// Store is how publish and rollback open a bundle's store (retention,
+	// audit log, clock, roots); the zero value means rotate's defaults.
+	Store rotate.StoreOptions
 }
 
 // mode routes key presses: one small handler per mode, so a key typed
