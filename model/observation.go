@@ -36,6 +36,9 @@ type Observation struct {
 	Verified    bool   `json:"verified"`
 	VerifyError string `json:"verify_error,omitempty"`
 	HostnameOK  bool   `json:"hostname_ok"`
+	// HostChecked is the name the certificate was checked against: the
+	// SNI sent, or the address's IP literal when no name is known.
+	HostChecked string `json:"host_checked,omitempty"`
 	// ChainProblems lists ordering faults: a certificate not signed by the
 	// next one, duplicates, or the leaf not first.
 	ChainProblems []string `json:"chain_problems,omitempty"`

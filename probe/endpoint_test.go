@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ocsp"
-
 	"certdeck/demo/pki"
 	"certdeck/model"
 	"certdeck/probe/probetest"
@@ -199,32 +197,5 @@ func TestProbeRejectsMismatchedClientKeyWithoutLeakingIt(t *testing.T) {
 	}
 	if strings.Contains(o.Error, "PRIVATE KEY") || strings.Contains(o.Error, string(keyPEM[40:80])) {
 		t.Fatal("the error message contains key material")
-	}
-}
-
-func TestProbeParsesStapledOCSPResponse(t *testing.T) {
-	fx := newFixture(t)
-	next := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
-	der, err := ocsp.CreateResponse(fx.inter.Cert, fx.inter.Cert, ocsp.Response{
-		Status: ocsp.Good, SerialNumber: fx.leaf.Cert.SerialNumber,
-		ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: next,
-	}, fx.inter.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := fx.leaf.TLSCertificate()
-	cert.OCSPStaple = der
-	srv := probetest.StartTLSServer(t, serverConfig(cert))
-
-	o := ProbeEndpoint(context.Background(), endpoint(t, "ocsp", srv.Addr, "svc.test", fx.caFile), probeOpts())
-	if !o.OCSP.Stapled || o.OCSP.Status != "good" || !o.OCSP.NextUpdate.Equal(next) {
-		t.Fatalf("ocsp = %+v, want stapled, good, next update %s", o.OCSP, next)
-	}
-
-	cert.OCSPStaple = []byte("garbage")
-	srv2 := probetest.StartTLSServer(t, serverConfig(cert))
-	o = ProbeEndpoint(context.Background(), endpoint(t, "ocsp", srv2.Addr, "svc.test", fx.caFile), probeOpts())
-	if !o.OCSP.Stapled || o.OCSP.Status != "unparsable" {
-		t.Fatalf("ocsp = %+v, want stapled but unparsable", o.OCSP)
 	}
 }
