@@ -113,7 +113,9 @@ func TestDescribeTicketsClassifiesWhatResumes(t *testing.T) {
 	name := bytes.Repeat([]byte{0xab}, 16)
 	// Encrypted tickets are longer than any session handle: key name (or
 	// IV), state, MAC.
-	named := func(tail byte) []byte { return append(append([]byte(nil), name...), bytes.Repeat([]byte{tail}, 100)...) }
+	named := func(tail byte) []byte {
+		return append(append([]byte(nil), name...), bytes.Repeat([]byte{tail}, 100)...)
+	}
 	random := func(seed byte) []byte { return bytes.Repeat([]byte{seed}, 120) }
 	handle := func(seed byte) []byte { return bytes.Repeat([]byte{seed}, 32) } // OpenSSL TLS 1.3, tickets off
 	cases := []struct {
