@@ -106,8 +106,13 @@ func TestProbeVerdictNamesTheExactFault(t *testing.T) {
 			if got := strings.Join(o.ChainProblems, "; "); !strings.Contains(got, tc.problem) || (tc.problem == "" && got != "") {
 				t.Errorf("chain problems = %q, want %q", got, tc.problem)
 			}
-			if v := model.ClassifyEndpoint(o, ep.Thresholds, time.Now()); v.Status != tc.status {
+			v := model.ClassifyEndpoint(o, ep.Thresholds, time.Now())
+			if v.Status != tc.status {
 				t.Errorf("status = %s (%v), want %s", v.Status, v.Reasons, tc.status)
+			}
+			// The reason names the host checked and what the certificate covers.
+			if want := "certificate does not match host svc.test (it covers other.test)"; tc.name == "wrong host" && v.Reasons[0] != want {
+				t.Errorf("reason = %q, want %q", v.Reasons[0], want)
 			}
 		})
 	}
@@ -142,8 +147,9 @@ func TestProbeHostnameUsesIPWhenNoSNI(t *testing.T) {
 	leaf := pki.Must(fx.inter.Issue(pki.Options{CommonName: "ip", IPs: ipList("127.0.0.1")}))
 	srv := probetest.StartTLSServer(t, serverConfig(leaf.TLSCertificate()))
 	o := ProbeEndpoint(context.Background(), endpoint(t, "ip", srv.Addr, "", fx.caFile), probeOpts())
-	if !o.HostnameOK || !o.Verified {
-		t.Fatalf("hostname_ok=%v verified=%v (%s), want an IP SAN to match the IP address", o.HostnameOK, o.Verified, o.VerifyError)
+	if !o.HostnameOK || !o.Verified || o.HostChecked != "127.0.0.1" {
+		t.Fatalf("hostname_ok=%v verified=%v (%s) host checked %q, want an IP SAN to match the IP address",
+			o.HostnameOK, o.Verified, o.VerifyError, o.HostChecked)
 	}
 }
 
