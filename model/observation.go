@@ -61,7 +61,8 @@ const (
 // OCSPInfo describes a stapled OCSP response. Status is set only for a
 // staple that parses, is signed by the leaf's issuer (or a responder the
 // issuer delegated to) and covers the served leaf; otherwise Error says
-// why the staple is not trusted and Status is empty.
+// why the staple is not trusted and Status is empty. A trusted staple past
+// its next_update keeps its Status, and Error says it is stale.
 type OCSPInfo struct {
 	Stapled    bool      `json:"stapled"`
 	Status     string    `json:"status"` // OCSPGood | OCSPRevoked | OCSPUnknown | ""
