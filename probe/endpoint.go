@@ -102,12 +102,16 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
 	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates, roots, now)
 
-	sessionID := assignedSessionID(state.Version, h.rec)
+	// A server that refused the connection established no session: its
+	// session ID names nothing, and there is nothing to resume.
+	var sessionID []byte
 	var checked, resumed bool
-	// A server that refused the connection issued nothing to resume.
-	if !p.opt.NoResume && !o.ClientCert.Required {
-		r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
-		checked, resumed = p.checkResumption(ctx, r, sessionID)
+	if !o.ClientCert.Required {
+		sessionID = assignedSessionID(state.Version, h.rec)
+		if !p.opt.NoResume {
+			r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
+			checked, resumed = p.checkResumption(ctx, r, sessionID)
+		}
 	}
 	o.Ticket = describeTickets(capture.tickets, sessionID)
 	o.Ticket.ResumeChecked, o.Ticket.Resumed = checked, resumed

@@ -33,9 +33,15 @@ func TestNginxServedCertificateAndTicketKeyName(t *testing.T) {
 	for i, version := range []string{"TLS 1.3", "TLS 1.2"} {
 		t.Run(version, func(t *testing.T) {
 			ep := endpoint(t, "nginx", ngx.Servers[i].Addr, "svc.test", fx.caFile)
-			o := ProbeEndpoint(context.Background(), ep, probeOpts())
+			p := newProber(probeOpts(), nil)
+			o := p.probe(context.Background(), ep)
 			if o.Failed() {
 				t.Fatalf("probe failed: %s: %s", o.ErrKind, o.Error)
+			}
+			// nginx settles on X25519 and accepts the resumption check's
+			// P-256-only ClientHello: no fallback was needed.
+			if _, refused := p.p256Refused.Load(ep.Target.Addr()); refused {
+				t.Errorf("nginx refused the P-256-only resumption handshake")
 			}
 			if o.TLSVersion != version {
 				t.Errorf("version = %s, want %s", o.TLSVersion, version)
@@ -49,7 +55,7 @@ func TestNginxServedCertificateAndTicketKeyName(t *testing.T) {
 			if !o.Verified || !o.HostnameOK || len(o.Chain) != 2 {
 				t.Errorf("verified=%v hostname=%v chain=%d (%s)", o.Verified, o.HostnameOK, len(o.Chain), o.VerifyError)
 			}
-			if want := hex.EncodeToString(ticketKey[:16]); o.Ticket.KeyName != want || o.Ticket.Opaque {
+			if want := hex.EncodeToString(ticketKey[:16]); o.Ticket.KeyName != want || o.Ticket.Opaque || o.Ticket.Kind != model.TicketNamed {
 				t.Errorf("ticket = %+v, want key name %s (first 16 bytes of the key file), not opaque", o.Ticket, want)
 			}
 			if !o.Ticket.ResumeChecked || !o.Ticket.Resumed {

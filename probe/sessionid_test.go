@@ -106,3 +106,23 @@ func clientHelloWith(t *testing.T, sid []byte) []byte {
 	}
 	return wire
 }
+
+// FuzzResumeDecision feeds arbitrary server bytes to the two parsers that
+// read what a server sends in plaintext (the ServerHello session ID, the
+// session-ID resumption decision): they must never panic, never report a
+// resumption without a ServerHello echoing the offer, and never hold more
+// than they were sent.
+func FuzzResumeDecision(f *testing.F) {
+	offered := bytes.Repeat([]byte{7}, 32)
+	f.Add(append(record(recordHandshake, serverHello(offered)), record(recordChangeCipherSpec, []byte{1})...))
+	f.Add(record(recordHandshake, append(serverHello(bytes.Repeat([]byte{8}, 32)), handshakeMsg(11, nil)...)))
+	f.Add(record(recordAlert, []byte{2, 40}))
+	f.Add([]byte{22, 3, 3, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		_, _ = parseServerHello(wire)
+		checked, resumed := readResumeDecision(bytes.NewReader(wire), offered)
+		if resumed && (!checked || !bytes.Contains(wire, offered)) {
+			t.Fatalf("resumed without the offered session ID in the answer")
+		}
+	})
+}
