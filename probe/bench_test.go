@@ -175,7 +175,7 @@ func BenchmarkResumptionGroup(b *testing.B) {
 				// Keep the capture from growing over thousands of checks.
 				capture.tickets, capture.sessions = capture.tickets[:1], capture.sessions[:1]
 			}
-			b.ReportMetric(float64((cpuTime() - c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
