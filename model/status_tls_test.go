@@ -14,7 +14,7 @@ func TestHostMismatchReasonNamesBoth(t *testing.T) {
 	o := goodObservation(60 * 24 * time.Hour)
 	o.HostnameOK, o.HostChecked = false, "www.example.com"
 	o.Chain[0].SANs = []string{"a.example", "b.example"}
-	v := ClassifyEndpoint(o, Thresholds{Warn: 30 * 24 * time.Hour, Crit: 7 * 24 * time.Hour}, now)
+	v := ClassifyEndpoint(o, Thresholds{Warn: DefaultWarn, Crit: DefaultCrit}, now)
 	if want := "certificate does not match host www.example.com (it covers a.example, b.example)"; v.Status != Crit || v.Reasons[0] != want {
 		t.Fatalf("verdict = %s %q, want CRIT %q", v.Status, v.Reasons, want)
 	}
@@ -65,7 +65,7 @@ func TestStapleAndClientCertificateRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := goodObservation(60 * 24 * time.Hour)
 			o.OCSP, o.ClientCert = tc.ocsp, tc.client
-			v := ClassifyEndpoint(o, Thresholds{Warn: 30 * 24 * time.Hour, Crit: 7 * 24 * time.Hour}, now)
+			v := ClassifyEndpoint(o, Thresholds{Warn: DefaultWarn, Crit: DefaultCrit}, now)
 			got := strings.Join(v.Reasons, "; ")
 			if v.Status != tc.want || !strings.Contains(got, tc.reason) || (tc.reason == "" && got != "") {
 				t.Fatalf("verdict = %s %q, want %s with %q", v.Status, v.Reasons, tc.want, tc.reason)

@@ -31,7 +31,9 @@ func mtlsConfig(cert tls.Certificate, ca *pki.CA, auth tls.ClientAuthType) *tls.
 func TestClientCertificateRequiredIsReportedNotAnError(t *testing.T) {
 	fx := newFixture(t)
 	now := time.Now()
-	soon := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"svc.test"}, NotAfter: now.AddDate(0, 0, 20)}))
+	// A 90-day certificate with 20 days left: WARN by the default rule.
+	soon := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"svc.test"},
+		NotBefore: now.AddDate(0, 0, -70), NotAfter: now.AddDate(0, 0, 20)}))
 	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(version), func(t *testing.T) {
 			cfg := mtlsConfig(soon.TLSCertificate(), fx.inter, tls.RequireAndVerifyClientCert)
