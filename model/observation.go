@@ -36,6 +36,9 @@ type Observation struct {
 	Verified    bool   `json:"verified"`
 	VerifyError string `json:"verify_error,omitempty"`
 	HostnameOK  bool   `json:"hostname_ok"`
+	// HostChecked is the name the certificate was checked against: the
+	// SNI sent, or the address's IP literal when no name is known.
+	HostChecked string `json:"host_checked,omitempty"`
 	// ChainProblems lists ordering faults: a certificate not signed by the
 	// next one, duplicates, or the leaf not first.
 	ChainProblems []string `json:"chain_problems,omitempty"`
@@ -58,7 +61,8 @@ const (
 // OCSPInfo describes a stapled OCSP response. Status is set only for a
 // staple that parses, is signed by the leaf's issuer (or a responder the
 // issuer delegated to) and covers the served leaf; otherwise Error says
-// why the staple is not trusted and Status is empty.
+// why the staple is not trusted and Status is empty. A trusted staple past
+// its next_update keeps its Status, and Error says it is stale.
 type OCSPInfo struct {
 	Stapled    bool      `json:"stapled"`
 	Status     string    `json:"status"` // OCSPGood | OCSPRevoked | OCSPUnknown | ""

@@ -112,11 +112,9 @@ func ClassifyEndpoint(o *Observation, t Thresholds, now time.Time) Verdict {
 		}
 		v.add(Crit, reason)
 	}
-	if !o.HostnameOK {
-		v.add(Crit, "certificate does not match the host name")
-	}
 	for _, p := range o.ChainProblems {
 		v.add(Warn, "chain order: "+p)
 	}
+	classifyTLS(&v, o) // host name, OCSP staple, client certificates: status_tls.go
 	return v
 }

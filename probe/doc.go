@@ -6,11 +6,15 @@
 // model.Events on one channel. It never renders anything.
 //
 // Files by concern: dial.go (connect, one deadline), starttls.go (plain-text
-// upgrade dialogues), ticket.go (ticket capture and the resumption check),
-// verify.go (manual chain and hostname verification), ocsp.go (stapled
-// responses), classify.go (error kinds and messages), endpoint.go
-// (ProbeEndpoint), options.go (ProbeOptions), files.go (ca: and client
-// certificate files, cached while unchanged), round.go (one round over a
-// fleet), scheduler.go (periodic rounds, Trigger) and queue.go (the work
-// queue behind the scheduler). Test servers live in probe/probetest.
+// upgrade dialogues), ticket.go (ticket capture and kinds), resume.go (the
+// resumption check), sessionid.go (TLS 1.2 resumption by session ID),
+// hello.go (reading the plaintext hellos), observe.go (what a handshake
+// shows before it fails: the server's chain, client-certificate requests;
+// the TLS clock), verify.go (manual chain and hostname verification),
+// ocsp.go (stapled responses, believed only from the issuer), classify.go
+// (error kinds and messages), endpoint.go (ProbeEndpoint), options.go
+// (ProbeOptions), files.go (ca: and client certificate files, cached
+// while unchanged), round.go (one round over a fleet), scheduler.go
+// (periodic rounds, Trigger) and queue.go (the work queue behind the
+// scheduler). Test servers live in probe/probetest.
 package probe

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"net"
+	"sync"
 	"time"
 
 	"certdeck/model"
@@ -17,20 +17,26 @@ var offeredALPN = []string{"h2", "http/1.1"}
 // ProbeEndpoint connects to ep once, within one deadline (opt.Timeout)
 // covering DNS, connect, STARTTLS and the handshake, and returns what it
 // observed. It never returns nil and never panics on anything the network
-// sends; a failure is an Observation with Error and ErrKind set.
+// sends; a failure is an Observation with Error and ErrKind set. A server
+// that refuses the connection for want of a client certificate is not a
+// failure: its certificate was seen, and ClientCert says what happened.
 //
-// When the server issues a session ticket, a second handshake presents it
-// to check resumption (unless opt.NoResume); that check shares the deadline
-// and its failure never turns a successful probe into an error.
+// When the server issues a session ticket (or, under TLS 1.2, a session
+// ID), a second handshake presents it to check resumption (unless
+// opt.NoResume); that check shares the deadline and its failure never
+// turns a successful probe into an error: it is "not checked".
 func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *model.Observation {
 	return newProber(opt, nil).probe(ctx, ep)
 }
 
-// prober probes endpoints with shared options and a shared cache of the
-// files endpoints refer to.
+// prober probes endpoints with shared options, a shared cache of the
+// files endpoints refer to, and what it learned about servers' groups.
 type prober struct {
 	opt   ProbeOptions
 	files *material
+	// p256Refused holds the addresses whose server refused a P-256-only
+	// resumption handshake, so it is not asked again (see resumptionGroups).
+	p256Refused sync.Map
 }
 
 func newProber(opt ProbeOptions, files *material) *prober {
@@ -41,98 +47,131 @@ func newProber(opt ProbeOptions, files *material) *prober {
 }
 
 func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observation {
-	o := &model.Observation{Endpoint: ep.Name, Time: p.opt.now()}
+	host := hostToVerify(ep)
+	o := &model.Observation{Endpoint: ep.Name, Time: p.opt.now(), HostChecked: host}
 	timeout := p.opt.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 
-	cfg, err := p.clientConfig(ep)
+	clientCert, err := p.clientCertificate(ep)
 	if err != nil {
 		o.ErrKind, o.Error = model.ErrProtocol, err.Error()
 		return o
 	}
+	clock := &tlsClock{deadline: deadline}
+	cfg := p.clientConfig(ep, clock)
 	capture := &ticketCapture{}
 	cfg.ClientSessionCache = capture
+	seen := observe(cfg, clientCert, clock)
 
-	tc, raw, latency, err := handshake(ctx, ep, cfg)
-	if err != nil && groupRefused(err, cfg) {
+	h, err := handshake(ctx, ep, cfg)
+	if err != nil && !refusedClientCert(err, seen) && groupRefused(err, cfg) {
 		cfg.CurvePreferences = nil // Go's defaults, post-quantum groups included
-		tc, raw, latency, err = handshake(ctx, ep, cfg)
+		seen = observe(cfg, clientCert, clock)
+		h, err = handshake(ctx, ep, cfg)
 	}
-	if raw != nil {
-		o.IP = remoteIP(raw)
+	if h.rec != nil {
+		o.IP = remoteIP(h.rec)
 	}
-	if err != nil {
+	var state tls.ConnectionState
+	switch {
+	case err == nil:
+		o.Latency = h.latency
+		state = h.tc.ConnectionState()
+		alert := capture.await(h.tc, h.rec, 0, ticketWait(h.latency), deadline)
+		o.ClientCert.Required = refusedClientCert(alert, seen)
+		_ = h.tc.Close()
+	case refusedClientCert(err, seen) && seen.state != nil:
+		// TLS 1.2: the refusal ends the handshake itself, after the server
+		// sent its certificate; report that certificate like any other.
+		o.Latency = h.latency
+		o.ClientCert.Required = true
+		state = *seen.state
+	default:
 		o.ErrKind, o.Error = classify(err, timeout)
 		return o
 	}
-	o.Latency = latency
-	state := tc.ConnectionState()
-	capture.await(tc, raw, 0, ticketWait(latency), deadline)
-	_ = tc.Close()
+	o.ClientCert.Requested, o.ClientCert.Sent = seen.requested, seen.sent
 
 	o.TLSVersion = tls.VersionName(state.Version)
 	o.Cipher = tls.CipherSuiteName(state.CipherSuite)
 	o.ALPN = state.NegotiatedProtocol
 	roots, rootsErr := p.trustRoots(ep)
-	verifyServed(o, state.PeerCertificates, roots, rootsErr, hostToVerify(ep), p.opt.now())
-	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates)
+	now := p.opt.now()
+	verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
+	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates, roots, now)
 
-	if len(capture.sessions) > 0 && !p.opt.NoResume {
-		o.Ticket.ResumeChecked, o.Ticket.Resumed = checkResumption(ctx, ep, cfg, state.CurveID, capture, deadline)
+	// A server that refused the connection established no session: its
+	// session ID names nothing, and there is nothing to resume.
+	var sessionID []byte
+	var checked, resumed bool
+	if !o.ClientCert.Required {
+		sessionID = assignedSessionID(state.Version, h.rec)
+		if !p.opt.NoResume {
+			r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
+			checked, resumed = p.checkResumption(ctx, r, sessionID)
+		}
 	}
-	resumeChecked, resumed := o.Ticket.ResumeChecked, o.Ticket.Resumed
-	o.Ticket = describeTickets(capture.tickets)
-	o.Ticket.ResumeChecked, o.Ticket.Resumed = resumeChecked, resumed
+	o.Ticket = describeTickets(capture.tickets, sessionID)
+	o.Ticket.ResumeChecked, o.Ticket.Resumed = checked, resumed
 	return o
 }
 
+// handshakeResult is one connection's handshake. rec is the socket
+// (recording the hellos), set once connected even when the handshake
+// failed; latency runs from the start of the TCP connect to the end of the
+// handshake (or to its failure).
+type handshakeResult struct {
+	tc      *tls.Conn
+	rec     *wireRecorder
+	latency time.Duration
+}
+
 // handshake dials, runs STARTTLS when the target needs it, and completes a
-// TLS handshake. raw is returned even on failure once connected (for the
-// resolved IP). latency runs from the start of the TCP connect to the end
-// of the handshake.
-func handshake(ctx context.Context, ep model.Endpoint, cfg *tls.Config) (tc *tls.Conn, raw net.Conn, latency time.Duration, err error) {
+// TLS handshake.
+func handshake(ctx context.Context, ep model.Endpoint, cfg *tls.Config) (handshakeResult, error) {
+	d, err := connect(ctx, ep)
+	if err != nil {
+		return handshakeResult{rec: d.rec}, err
+	}
+	tc := tls.Client(d.rec, cfg)
+	err = tc.HandshakeContext(ctx)
+	h := handshakeResult{tc: tc, rec: d.rec, latency: time.Since(d.connectStart)}
+	if err != nil {
+		d.rec.Close()
+		h.tc = nil
+		return h, &stepError{step: stepHandshake, err: err}
+	}
+	return h, nil
+}
+
+// connected is a socket ready for the TLS handshake (STARTTLS done).
+type connected struct {
+	rec          *wireRecorder
+	connectStart time.Time
+}
+
+// connect dials ep and runs STARTTLS when the target needs it. rec is set
+// once connected, even when STARTTLS fails (for the resolved IP).
+func connect(ctx context.Context, ep model.Endpoint) (connected, error) {
 	d, err := dial(ctx, ep.Target)
 	if err != nil {
-		return nil, nil, 0, err
+		return connected{}, err
 	}
-	conn := d.conn
+	c := connected{rec: &wireRecorder{Conn: d.conn}, connectStart: d.connectStart}
 	if ep.Target.Protocol != model.ProtoTLS {
-		if err := startTLS(conn, ep.Target.Protocol); err != nil {
-			conn.Close()
-			return nil, conn, 0, &stepError{step: stepStartTLS, err: err}
+		if err := startTLS(d.conn, ep.Target.Protocol); err != nil {
+			d.conn.Close()
+			return c, &stepError{step: stepStartTLS, err: err}
 		}
 	}
-	tc = tls.Client(conn, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		conn.Close()
-		return nil, conn, 0, &stepError{step: stepHandshake, err: err}
-	}
-	return tc, conn, time.Since(d.connectStart), nil
+	return c, nil
 }
 
-// checkResumption opens a second connection that presents the first
-// captured session, and records the tickets issued on it (a second ticket
-// is what tells a Go server's random prefixes from a key name). It offers
-// the cheapest key exchange the server accepts (see resumptionGroups):
-// this second handshake is the main cost a probe adds to a bare handshake.
-func checkResumption(ctx context.Context, ep model.Endpoint, base *tls.Config, negotiated tls.CurveID, capture *ticketCapture, deadline time.Time) (checked, resumed bool) {
-	cfg := base.Clone()
-	cfg.ClientSessionCache = &resumeCache{session: capture.sessions[0], capture: capture}
-	cfg.CurvePreferences = resumptionGroups(negotiated)
-	before := len(capture.tickets)
-	tc, raw, latency, err := handshake(ctx, ep, cfg)
-	if err != nil {
-		return false, false
-	}
-	defer tc.Close()
-	capture.await(tc, raw, before, ticketWait(latency), deadline)
-	return true, tc.ConnectionState().DidResume
-}
-
-// clientConfig builds the probe's TLS client configuration for ep.
-func (p *prober) clientConfig(ep model.Endpoint) (*tls.Config, error) {
+// clientConfig builds the probe's TLS client configuration for ep; the
+// caller adds the session cache and the observer (observe).
+func (p *prober) clientConfig(ep model.Endpoint, clock *tlsClock) *tls.Config {
 	cfg := &tls.Config{
 		ServerName: ep.SNI,
 		// Verification is done by hand in verifyServed: the probe must
@@ -143,18 +182,25 @@ func (p *prober) clientConfig(ep model.Endpoint) (*tls.Config, error) {
 		// rather than a handshake failure.
 		MinVersion:       tls.VersionTLS10,
 		CurvePreferences: probeGroups,
+		Time:             clock.now,
 	}
 	if ep.Target.Protocol == model.ProtoTLS {
 		cfg.NextProtos = offeredALPN
 	}
-	if ep.ClientCert != "" {
-		cert, err := p.files.clientCert(ep.ClientCert, ep.ClientKey)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	return cfg
+}
+
+// clientCertificate loads ep's client_cert and client_key, nil when it
+// has none.
+func (p *prober) clientCertificate(ep model.Endpoint) (*tls.Certificate, error) {
+	if ep.ClientCert == "" {
+		return nil, nil
 	}
-	return cfg, nil
+	cert, err := p.files.clientCert(ep.ClientCert, ep.ClientKey)
+	if err != nil {
+		return nil, err
+	}
+	return &cert, nil
 }
 
 // trustRoots picks the roots for ep: its ca: file, else opt.Roots, else

@@ -4,15 +4,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
+
+	"certdeck/model"
 )
 
-// maxTrustFile bounds a ca: file read; a bundle of every public root is
-// about 200 KiB.
-const maxTrustFile = 4 << 20
+// Size caps for the files endpoints name. A bundle of every public root
+// is about 200 KiB; a client certificate chain or key a few KiB.
+const (
+	maxTrustFile      = 4 << 20
+	maxClientCertFile = 1 << 20
+	maxClientKeyFile  = 1 << 20
+)
 
 // material loads the files endpoints name (ca:, client_cert:, client_key:)
 // once and reuses them while the file is unchanged: a round over 2,000
@@ -63,17 +68,11 @@ func (m *material) trustRoots(path string) (*x509.CertPool, error) {
 	if ok && c.stamp == st {
 		return c.pool, nil
 	}
-	f, err := os.Open(path)
+	// ReadRegularFile opens without blocking and refuses a FIFO or a
+	// device: a probe must never hang on a file.
+	data, err := model.ReadRegularFile(path, "ca file", maxTrustFile)
 	if err != nil {
-		return nil, fmt.Errorf("read ca file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTrustFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read ca file %s: %w", path, err)
-	}
-	if len(data) > maxTrustFile {
-		return nil, fmt.Errorf("ca file %s: larger than %d MiB", path, maxTrustFile>>20)
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
@@ -103,7 +102,16 @@ func (m *material) clientCert(certPath, keyPath string) (tls.Certificate, error)
 	if ok && c.stamps == [2]fileStamp{cs, ks} {
 		return c.cert, nil
 	}
-	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	certPEM, err := model.ReadRegularFile(certPath, "client_cert", maxClientCertFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := model.ReadRegularFile(keyPath, "client_key", maxClientKeyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	clear(keyPEM)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("load client certificate %s with key %s: %w", certPath, keyPath, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"slices"
+
+	"certdeck/model"
 )
 
 // probeGroups are the key-exchange groups a certificate probe offers:
@@ -22,31 +24,48 @@ import (
 // ML-KEM work this avoids.
 var probeGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
 
-// resumptionGroups are the groups offered by the resumption check, whose
-// key exchange only has to succeed: P-256 first, because its key
-// generation uses a fixed-base table (in BenchmarkProbeRound's profile a
-// P-256 exchange, both ends, cost about 0.7 of an X25519 one), then the
-// group the first handshake settled on, so a server that refuses P-256
-// answers with a HelloRetryRequest rather than a failure that would read
-// as "does not resume".
-func resumptionGroups(negotiated tls.CurveID) []tls.CurveID {
-	groups := []tls.CurveID{tls.CurveP256}
-	if negotiated != 0 && negotiated != tls.CurveP256 {
-		groups = append(groups, negotiated)
+// resumptionGroups is what the resumption check offers. Its key exchange
+// only has to succeed, and it is the main cost a probe adds to a bare
+// handshake, so it offers the cheapest group: P-256, whose key generation
+// uses a fixed-base table (both ends of a P-256 exchange cost about 0.68
+// of an X25519 one with crypto/ecdh; a whole resumption check 45–75 µs of
+// CPU less, BenchmarkResumptionGroup). Go sends a key
+// share only for the first group of its own fixed order, whatever the order
+// of CurvePreferences (X25519 ranks above P-256), so P-256 is offered
+// alone, and only to a server whose first handshake settled on X25519 or
+// P-256: it takes the classical defaults, which include P-256 in every TLS
+// library. A server that refuses it is asked again with the group it
+// settled on, and remembered (p256Refused) so it is not asked every round.
+// A server that insisted on another group (a HelloRetryRequest for P-384,
+// a post-quantum-only server) is offered that group alone: no second
+// HelloRetryRequest.
+func (p *prober) resumptionGroups(ep model.Endpoint, negotiated tls.CurveID) []tls.CurveID {
+	switch negotiated {
+	case 0: // TLS 1.2 without ECDHE: nothing to learn from
+		return probeGroups
+	case tls.CurveP256:
+		return []tls.CurveID{tls.CurveP256}
+	case tls.X25519:
+		if _, refused := p.p256Refused.Load(ep.Target.Addr()); !refused {
+			return []tls.CurveID{tls.CurveP256}
+		}
 	}
-	return groups
+	return []tls.CurveID{negotiated}
 }
 
 // groupRefused reports whether err is the alert a server sends when it
 // shares no key-exchange group with the client (a server configured for
-// post-quantum groups only): handshake_failure from Go and OpenSSL,
-// insufficient_security or illegal_parameter from some others. The probe
-// then retries once with Go's default groups, which include the hybrid
-// ones, so such a server is probed rather than reported as broken.
+// post-quantum groups only), for a probe that offered probeGroups. The
+// probe then retries once with Go's default groups, which include the
+// hybrid ones, so such a server is probed rather than reported as broken.
 func groupRefused(err error, cfg *tls.Config) bool {
-	if !slices.Equal(cfg.CurvePreferences, probeGroups) {
-		return false
-	}
+	return slices.Equal(cfg.CurvePreferences, probeGroups) && isGroupAlert(err)
+}
+
+// isGroupAlert reports whether err is an alert servers send when they
+// share no group with the client: handshake_failure from Go and OpenSSL,
+// insufficient_security or illegal_parameter from some others.
+func isGroupAlert(err error) bool {
 	var opErr *net.OpError
 	if !errors.As(err, &opErr) || opErr.Op != "remote error" {
 		return false

@@ -3,6 +3,7 @@ package probe
 import (
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"net"
 	"time"
 
@@ -52,10 +53,13 @@ func (c *ticketCapture) Put(_ string, cs *tls.ClientSessionState) {
 // await reads after a TLS 1.3 handshake until a ticket beyond the first
 // `before` is stored or wait has passed (never past deadline). Servers send
 // TLS 1.3 tickets after the handshake, and Go only processes them when the
-// application reads.
-func (c *ticketCapture) await(tc *tls.Conn, raw net.Conn, before int, wait time.Duration, deadline time.Time) {
+// application reads. It returns the error that ended the read when the
+// server sent an alert instead (certificate_required, for one, arrives
+// here: under TLS 1.3 the client's handshake is over before the server
+// has read the client's certificate).
+func (c *ticketCapture) await(tc *tls.Conn, raw net.Conn, before int, wait time.Duration, deadline time.Time) error {
 	if len(c.tickets) > before || tc.ConnectionState().Version != tls.VersionTLS13 {
-		return
+		return nil
 	}
 	until := time.Now().Add(wait)
 	if !deadline.IsZero() && deadline.Before(until) {
@@ -69,9 +73,14 @@ func (c *ticketCapture) await(tc *tls.Conn, raw net.Conn, before int, wait time.
 		// Application data (a server that talks first) is discarded; the
 		// loop ends on the first ticket, the deadline, or the server closing.
 		if _, err := tc.Read(buf); err != nil {
-			return
+			var opErr *net.OpError
+			if errors.As(err, &opErr) && opErr.Op == "remote error" {
+				return err
+			}
+			return nil
 		}
 	}
+	return nil
 }
 
 // ticketWait is how long to wait for a TLS 1.3 ticket after the handshake.
@@ -98,28 +107,49 @@ func (r *resumeCache) Get(string) (*tls.ClientSessionState, bool) { return r.ses
 
 func (r *resumeCache) Put(key string, cs *tls.ClientSessionState) { r.capture.Put(key, cs) }
 
-// describeTickets summarises the tickets seen over both handshakes. The
-// first 16 bytes name the key on OpenSSL-style servers; Go servers start
-// each ticket with a random IV instead, so when two tickets from the same
-// endpoint disagree on their prefix the name means nothing: opaque.
-func describeTickets(tickets [][]byte) model.TicketInfo {
+// statefulTicketMax is the longest ticket that is taken for a handle into
+// the server's session cache rather than encrypted session state. An
+// encrypted ticket carries at least the resumption secret (32 or 48 bytes)
+// and a MAC; OpenSSL's stateful TLS 1.3 tickets (nginx with
+// ssl_session_tickets off, measured: 32 random bytes each) are the
+// session ID and nothing else.
+const statefulTicketMax = 48
+
+// describeTickets classifies what the server handed out to resume
+// sessions, from every ticket seen over both handshakes and, under TLS 1.2,
+// the session ID the server assigned in its ServerHello (nil otherwise).
+//
+//   - named: OpenSSL-style tickets (nginx, HAProxy, Apache) whose first 16
+//     bytes name the encrypting key, the same on every ticket;
+//   - opaque: encrypted tickets whose prefix changes on every ticket (Go
+//     starts each with a random IV; Dovecot too): they name no key;
+//   - stateful: tickets too short to hold encrypted state;
+//   - session-id: no ticket, but a TLS 1.2 session ID to resume by.
+func describeTickets(tickets [][]byte, sessionID []byte) model.TicketInfo {
 	var info model.TicketInfo
 	if len(tickets) == 0 {
+		if len(sessionID) > 0 {
+			info.Kind = model.TicketSessionID
+		}
 		return info
 	}
 	info.Issued = true
-	first := tickets[0]
-	if len(first) < keyNameLen {
-		info.Opaque = true
+	stateful := true
+	for _, t := range tickets {
+		stateful = stateful && len(t) <= statefulTicketMax
+	}
+	if stateful {
+		info.Kind = model.TicketStateful
 		return info
 	}
-	name := first[:keyNameLen]
-	for _, t := range tickets[1:] {
-		if len(t) < keyNameLen || string(t[:keyNameLen]) != string(name) {
-			info.Opaque = true
+	name := tickets[0][:min(len(tickets[0]), keyNameLen)]
+	for _, t := range tickets {
+		if len(t) <= statefulTicketMax || string(t[:keyNameLen]) != string(name) {
+			info.Kind, info.Opaque = model.TicketOpaque, true
 			return info
 		}
 	}
+	info.Kind = model.TicketNamed
 	info.KeyName = hex.EncodeToString(name)
 	return info
 }

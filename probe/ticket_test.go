@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certdeck/model"
 	"certdeck/probe/probetest"
 )
 
@@ -88,21 +89,18 @@ func TestTicketCaptureStopsReadingOnceStored(t *testing.T) {
 	// the read must end at the ticket, not at the wait.
 	srv := probetest.StartTLSServer(t, serverConfig(fx.leaf.TLSCertificate()))
 	ep := endpoint(t, "x", srv.Addr, "svc.test", fx.caFile)
-	cfg, err := newProber(probeOpts(), nil).clientConfig(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := newProber(probeOpts(), nil).clientConfig(ep, &tlsClock{})
 	capture := &ticketCapture{}
 	cfg.ClientSessionCache = capture
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	tc, raw, _, err := handshake(ctx, ep, cfg)
+	h, err := handshake(ctx, ep, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tc.Close()
+	defer h.tc.Close()
 	start := time.Now()
-	capture.await(tc, raw, 0, 2*time.Second, time.Time{})
+	_ = capture.await(h.tc, h.rec, 0, 2*time.Second, time.Time{})
 	if len(capture.tickets) != 1 {
 		t.Fatalf("captured %d tickets, want 1", len(capture.tickets))
 	}
@@ -111,26 +109,39 @@ func TestTicketCaptureStopsReadingOnceStored(t *testing.T) {
 	}
 }
 
-func TestDescribeTickets(t *testing.T) {
+func TestDescribeTicketsClassifiesWhatResumes(t *testing.T) {
 	name := bytes.Repeat([]byte{0xab}, 16)
+	// Encrypted tickets are longer than any session handle: key name (or
+	// IV), state, MAC.
+	named := func(tail byte) []byte {
+		return append(append([]byte(nil), name...), bytes.Repeat([]byte{tail}, 100)...)
+	}
+	random := func(seed byte) []byte { return bytes.Repeat([]byte{seed}, 120) }
+	handle := func(seed byte) []byte { return bytes.Repeat([]byte{seed}, 32) } // OpenSSL TLS 1.3, tickets off
 	cases := []struct {
-		name    string
-		tickets [][]byte
-		keyName string
-		opaque  bool
-		issued  bool
+		name      string
+		tickets   [][]byte
+		sessionID []byte
+		kind      model.TicketKind
+		keyName   string
+		opaque    bool
+		issued    bool
 	}{
 		{name: "none", tickets: nil},
-		{name: "one named", tickets: [][]byte{append(name, 1, 2, 3)}, keyName: hex.EncodeToString(name), issued: true},
-		{name: "same prefix twice", tickets: [][]byte{append(name, 1), append(name, 2)}, keyName: hex.EncodeToString(name), issued: true},
-		{name: "prefix changes", tickets: [][]byte{append(name, 1), append(bytes.Repeat([]byte{1}, 16), 2)}, opaque: true, issued: true},
-		{name: "shorter than a name", tickets: [][]byte{{1, 2, 3}}, opaque: true, issued: true},
+		{name: "one named", tickets: [][]byte{named(1)}, kind: model.TicketNamed, keyName: hex.EncodeToString(name), issued: true},
+		{name: "same prefix twice", tickets: [][]byte{named(1), named(2)}, kind: model.TicketNamed, keyName: hex.EncodeToString(name), issued: true},
+		{name: "prefix changes", tickets: [][]byte{random(1), random(2)}, kind: model.TicketOpaque, opaque: true, issued: true},
+		{name: "short handles whose prefix varies", tickets: [][]byte{handle(1), handle(2), handle(3)}, kind: model.TicketStateful, issued: true},
+		{name: "one short handle", tickets: [][]byte{{1, 2, 3}}, kind: model.TicketStateful, issued: true},
+		{name: "a handle then an encrypted ticket", tickets: [][]byte{{1, 2, 3}, named(1)}, kind: model.TicketOpaque, opaque: true, issued: true},
+		{name: "TLS 1.2 session ID, no ticket", sessionID: handle(9), kind: model.TicketSessionID},
+		{name: "ticket and session ID", tickets: [][]byte{named(1)}, sessionID: handle(9), kind: model.TicketNamed, keyName: hex.EncodeToString(name), issued: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := describeTickets(tc.tickets)
-			if got.KeyName != tc.keyName || got.Opaque != tc.opaque || got.Issued != tc.issued {
-				t.Fatalf("got %+v, want key %q opaque %v issued %v", got, tc.keyName, tc.opaque, tc.issued)
+			got := describeTickets(tc.tickets, tc.sessionID)
+			if got.Kind != tc.kind || got.KeyName != tc.keyName || got.Opaque != tc.opaque || got.Issued != tc.issued {
+				t.Fatalf("got %+v, want kind %q key %q opaque %v issued %v", got, tc.kind, tc.keyName, tc.opaque, tc.issued)
 			}
 		})
 	}

@@ -23,6 +23,13 @@ type NginxSite struct {
 	TicketKeys [][]byte
 	// Protocols is ssl_protocols; empty means "TLSv1.2 TLSv1.3".
 	Protocols string
+	// NoTickets turns ssl_session_tickets off; SessionCache is
+	// ssl_session_cache ("shared:NAME:1m", "none"; empty: nginx's default).
+	NoTickets    bool
+	SessionCache string
+	// Staple, when set, is a DER OCSP response served with ssl_stapling
+	// from ssl_stapling_file.
+	Staple []byte
 }
 
 // NginxServer is one running site: where it listens and the files it
@@ -32,6 +39,7 @@ type NginxServer struct {
 	CertFile       string
 	KeyFile        string
 	TicketKeyFiles []string
+	StapleFile     string
 }
 
 // Nginx is a real nginx master started by a test under its own prefix.
@@ -117,7 +125,21 @@ func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 		}
 		fmt.Fprintf(&blocks, "  server {\n    listen %s ssl;\n    server_name _;\n", srv.Addr)
 		fmt.Fprintf(&blocks, "    ssl_certificate %s;\n    ssl_certificate_key %s;\n", srv.CertFile, srv.KeyFile)
-		fmt.Fprintf(&blocks, "    ssl_protocols %s;\n    ssl_session_tickets on;\n", protocols)
+		tickets := "on"
+		if site.NoTickets {
+			tickets = "off"
+		}
+		fmt.Fprintf(&blocks, "    ssl_protocols %s;\n    ssl_session_tickets %s;\n", protocols, tickets)
+		if site.SessionCache != "" {
+			fmt.Fprintf(&blocks, "    ssl_session_cache %s;\n", site.SessionCache)
+		}
+		if site.Staple != nil {
+			srv.StapleFile = filepath.Join(dir, fmt.Sprintf("site%d.ocsp", i))
+			if err := WriteSecret(srv.StapleFile, site.Staple); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&blocks, "    ssl_stapling on;\n    ssl_stapling_file %s;\n", srv.StapleFile)
+		}
 		for j, key := range site.TicketKeys {
 			p := filepath.Join(dir, fmt.Sprintf("site%d-ticket%d.key", i, j))
 			if err := WriteSecret(p, key); err != nil {

@@ -37,6 +37,8 @@ type jsonEndpoint struct {
 	Leaf        *jsonCert  `json:"leaf"`
 	Chain       []jsonCert `json:"chain"`
 	Ticket      jsonTicket `json:"ticket"`
+	OCSP        jsonOCSP   `json:"ocsp"`
+	ClientCert  jsonClient `json:"client_cert"`
 }
 
 type jsonCert struct {
@@ -52,10 +54,32 @@ type jsonCert struct {
 	SHA256    string   `json:"sha256"`
 }
 
+// jsonTicket: kind is named | opaque | stateful | session-id | "" (none);
+// resumed is null when the resumption check did not run ("not checked"),
+// never a false "does not resume"; opaque stays for scripts written
+// before kind existed.
 type jsonTicket struct {
+	Kind    string `json:"kind"`
 	KeyName string `json:"key_name"`
-	Resumed bool   `json:"resumed"`
+	Resumed *bool  `json:"resumed"`
 	Opaque  bool   `json:"opaque"`
+}
+
+// jsonOCSP is the stapled OCSP response; times are null when absent.
+type jsonOCSP struct {
+	Stapled    bool    `json:"stapled"`
+	Status     string  `json:"status"`
+	ThisUpdate *string `json:"this_update"`
+	NextUpdate *string `json:"next_update"`
+	RevokedAt  *string `json:"revoked_at"`
+	Reason     string  `json:"reason"`
+	Error      string  `json:"error"`
+}
+
+type jsonClient struct {
+	Requested bool `json:"requested"`
+	Required  bool `json:"required"`
+	Sent      bool `json:"sent"`
 }
 
 // JSON writes the state as one JSON document, endpoints then bundles, each
@@ -101,8 +125,24 @@ func endpointJSON(es *model.EndpointState, now time.Time) jsonEndpoint {
 		leaf := e.Chain[0]
 		e.Leaf = &leaf
 	}
-	e.Ticket = jsonTicket{KeyName: o.Ticket.KeyName, Resumed: o.Ticket.Resumed, Opaque: o.Ticket.Opaque}
+	e.Ticket = jsonTicket{Kind: string(o.Ticket.Kind), KeyName: o.Ticket.KeyName, Opaque: o.Ticket.Opaque}
+	if o.Ticket.ResumeChecked {
+		resumed := o.Ticket.Resumed
+		e.Ticket.Resumed = &resumed
+	}
+	e.OCSP = jsonOCSP{Stapled: o.OCSP.Stapled, Status: o.OCSP.Status, ThisUpdate: jsonTime(o.OCSP.ThisUpdate),
+		NextUpdate: jsonTime(o.OCSP.NextUpdate), RevokedAt: jsonTime(o.OCSP.RevokedAt), Reason: o.OCSP.Reason, Error: o.OCSP.Error}
+	e.ClientCert = jsonClient(o.ClientCert)
 	return e
+}
+
+// jsonTime is t in RFC 3339 UTC, or nil (null) when zero.
+func jsonTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
 }
 
 func certJSON(c *model.CertInfo, now time.Time) jsonCert {
