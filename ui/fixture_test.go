@@ -160,3 +160,28 @@ func keyMsg(k string) tea.KeyPressMsg {
 	}
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
+
+// names is the table's rows in display order (test access).
+func (t *table[T]) names() []string {
+	out := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		out[i] = r.rank.Name
+	}
+	return out
+}
+
+// rowNames is the active tab's rows in display order.
+func rowNames(m *Model) []string {
+	return m.section().(interface{ names() []string }).names()
+}
+
+// selectedName names the item under the active tab's cursor ("" when none).
+func selectedName(m *Model) string {
+	switch it := m.section().Selection().(type) {
+	case *model.EndpointState:
+		return it.Endpoint.Name
+	case *model.BundleState:
+		return it.Bundle.Name
+	}
+	return ""
+}
