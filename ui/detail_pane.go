@@ -60,11 +60,12 @@ func (d *details) events(ring *eventRing, subject string) {
 }
 
 // renderDetail is the active section's detail pane, wrapped to w, scrolled
-// by detailScroll and cut to exactly w x h.
-func (m *Model) renderDetail(w, h int) []string {
+// by detailScroll and cut to exactly w x h; scrollable says it holds more
+// than h lines (the footer offers ctrl+d/u only then).
+func (m *Model) renderDetail(w, h int) (pane []string, scrollable bool) {
 	content := m.section().Detail()
 	if content == nil {
-		return padLines([]string{m.ctx.Styles.Muted.Render("nothing selected")}, w, h)
+		return padLines([]string{m.ctx.Styles.Muted.Render("nothing selected")}, w, h), false
 	}
 	var lines []string
 	for _, l := range content {
@@ -75,7 +76,7 @@ func (m *Model) renderDetail(w, h int) []string {
 	for _, l := range lines[scroll:] {
 		out = append(out, " "+l)
 	}
-	return padLines(out, w, h)
+	return padLines(out, w, h), len(lines) > h
 }
 
 // wrapHanging wraps a line to w cells on word boundaries (a word longer

@@ -18,12 +18,16 @@ func hint(keys, desc string) key.Binding {
 // footerBindings is what the footer offers in the current mode: the first
 // and last (help or back, and quit) always fit; the middle is in order
 // of use and is cut from its end when the terminal is narrow.
-func (m *Model) footerBindings() []key.Binding {
+func (m *Model) footerBindings(scrollable bool) []key.Binding {
 	k := m.ctx.Keys
 	sec := m.section().ShortHelp()
 	switch m.mode {
 	case modeDetail:
-		return concat([]key.Binding{hint("esc", "back"), hint("j/k", "move"), hint("ctrl+d/u", "scroll")}, sec, []key.Binding{k.Help, k.Quit})
+		head := []key.Binding{hint("esc", "back"), hint("j/k", "move")}
+		if scrollable {
+			head = append(head, hint("ctrl+d/u", "scroll"))
+		}
+		return concat(head, sec, []key.Binding{k.Help, k.Quit})
 	case modeEvents:
 		return []key.Binding{hint("esc", "back"), hint("j/k", "scroll"), hint("g/G", "oldest/newest"), k.Help, k.Quit}
 	}
@@ -49,8 +53,8 @@ func concat(parts ...[]key.Binding) []key.Binding {
 
 // renderFooter is the flash line, the filter prompt, the dialog's hint,
 // or the key hints fitted to w (never cut with "…": the last hint, quit,
-// always shows).
-func (m *Model) renderFooter(w int) string {
+// always shows). scrollable says the detail pane has more to scroll to.
+func (m *Model) renderFooter(w int, scrollable bool) string {
 	st := m.ctx.Styles
 	switch {
 	case m.mode == modeFilter:
@@ -62,7 +66,7 @@ func (m *Model) renderFooter(w int) string {
 	case m.flash != "":
 		return fit(st.Accent.Render(m.flash), w)
 	}
-	items := m.footerBindings()
+	items := m.footerBindings(scrollable)
 	line := m.help.ShortHelpView(items)
 	for len(items) > 2 && lipgloss.Width(line) > w {
 		items = append(items[:len(items)-2], items[len(items)-1])

@@ -85,11 +85,14 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderTabs(w))
 	}
 	g := m.geometry()
+	scrollable := false // the detail pane has more than it shows
 	switch m.mode {
 	case modeHelp:
 		lines = append(lines, m.renderHelp(w, g.bodyH)...)
 	case modeDetail:
-		lines = append(lines, m.renderDetailBody(g)...)
+		var body []string
+		body, scrollable = m.renderDetailBody(g)
+		lines = append(lines, body...)
 	case modeConfirm:
 		lines = append(lines, m.renderConfirm(m.section().View(g.tableW, g.tableH), w)...)
 	default:
@@ -98,12 +101,12 @@ func (m *Model) render() string {
 			lines = append(lines, m.renderEvents(w, g.eventsH)...)
 		}
 	}
-	lines = append(lines, m.renderFooter(w))
+	lines = append(lines, m.renderFooter(w, scrollable))
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) renderDetailBody(g geometry) []string {
-	detail := m.renderDetail(g.detailW, g.detailH)
+func (m *Model) renderDetailBody(g geometry) (body []string, scrollable bool) {
+	detail, scrollable := m.renderDetail(g.detailW, g.detailH)
 	if g.detailBeside {
 		table := m.section().View(g.tableW, g.tableH)
 		rule := m.ctx.Styles.Border.Render("│")
@@ -111,13 +114,13 @@ func (m *Model) renderDetailBody(g geometry) []string {
 		for i := range out {
 			out[i] = table[i] + rule + detail[i]
 		}
-		return out
+		return out, scrollable
 	}
 	var out []string
 	if g.tableH > 0 {
 		out = append(out, m.section().View(g.tableW, g.tableH)...)
 	}
-	return append(out, detail...)
+	return append(out, detail...), scrollable
 }
 
 func (m *Model) renderTooSmall() string {
