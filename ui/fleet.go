@@ -21,8 +21,10 @@ type fleetSection struct {
 	// digits and keyDigits are how many trailing hex digits tell every
 	// served serial (ticket key name) apart; see serials.go.
 	digits, keyDigits int
-	hex               []string // scratch for measure
-	seen              map[tailKey]string
+	// hex and keys are the values measured now, lastHex and lastKeys the
+	// ones the digits were counted for.
+	hex, keys, lastHex, lastKeys []string
+	seen                         map[tailKey]string
 	// measuredFor is the fleet size NAME and ADDRESS were measured for:
 	// configured endpoints do not change while the console runs.
 	measuredFor                                                   int
@@ -76,22 +78,29 @@ func (f *fleetSection) measure() {
 		f.measuredFor = len(all)
 	}
 	issuerW, stapled := 0, false
-	f.hex = f.hex[:0]
+	f.hex, f.keys = f.hex[:0], f.keys[:0]
 	for _, es := range all {
-		stapled = stapled || es.Last != nil && es.Last.OCSP.Stapled
 		if leaf := servedLeaf(es); leaf != nil {
 			f.hex = append(f.hex, leaf.Serial)
 			issuerW = max(issuerW, width(leaf.IssuerCN))
 		}
-	}
-	f.digits = uniqueTails(f.hex, minSerialDigits, f.seen)
-	f.hex = f.hex[:0]
-	for _, es := range all {
-		if es.Last != nil && ticketKind(es.Last.Ticket) == model.TicketNamed {
-			f.hex = append(f.hex, es.Last.Ticket.KeyName)
+		if o := es.Last; o != nil {
+			stapled = stapled || o.OCSP.Stapled
+			if ticketKind(o.Ticket) == model.TicketNamed {
+				f.keys = append(f.keys, o.Ticket.KeyName)
+			}
 		}
 	}
-	f.keyDigits = uniqueTails(f.hex, minSerialDigits, f.seen)
+	// The digits depend only on the values: most batches change none, and
+	// comparing strings that share their bytes costs next to nothing.
+	if !slices.Equal(f.hex, f.lastHex) {
+		f.digits = uniqueTails(f.hex, minSerialDigits, f.seen)
+		f.hex, f.lastHex = f.lastHex, f.hex
+	}
+	if !slices.Equal(f.keys, f.lastKeys) {
+		f.keyDigits = uniqueTails(f.keys, minSerialDigits, f.seen)
+		f.keys, f.lastKeys = f.lastKeys, f.keys
+	}
 	cols[f.colSerial].width = f.digits + 1
 	cols[f.colOCSP].hidden = !stapled
 	cols[f.colTicket].width = f.keyDigits + 5

@@ -16,12 +16,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
-	if isDoubleEsc(msg) {
-		// Two escs in one read ("\x1b\x1b": tmux forwards a quick double
-		// press in one write) parse as alt+esc: each one backs out once.
-		esc := tea.KeyPressMsg{Code: tea.KeyEscape}
-		first := m.handleKey(esc)
-		return tea.Batch(first, m.handleKey(esc))
+	if next, ok := escThen(msg); ok {
+		first := m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
+		return tea.Batch(first, m.handleKey(next))
 	}
 	if m.tooSmall() {
 		if key.Matches(msg, k.Quit) {
@@ -57,10 +54,28 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 }
 
-// isDoubleEsc is ESC ESC as Bubble Tea parses it when both bytes arrive
-// together: an esc with alt held.
-func isDoubleEsc(msg tea.KeyPressMsg) bool {
-	return msg.Code == tea.KeyEscape && msg.Mod == tea.ModAlt
+// escThen splits a key read with alt held into esc and the key. A
+// terminal sends alt+X as ESC X, so ESC and a key arriving in one read
+// parse as alt+X: tmux forwards a quick "esc esc" or "esc tab" in one
+// write, and both keys must act. The console binds no alt key, so
+// nothing is lost.
+func escThen(msg tea.KeyPressMsg) (next tea.KeyPressMsg, ok bool) {
+	if msg.Mod&tea.ModAlt == 0 {
+		return msg, false
+	}
+	next = msg
+	next.Mod &^= tea.ModAlt
+	if next.Mod&^tea.ModShift == 0 && next.Text == "" {
+		// Alt dropped the text; a printable key types it again (the filter).
+		r := next.Code
+		if next.ShiftedCode != 0 {
+			r = next.ShiftedCode
+		}
+		if r >= 0x20 && r != 0x7f && r < tea.KeyExtended {
+			next.Text = string(r)
+		}
+	}
+	return next, true
 }
 
 // keyNormal: the active section first, then the keys every screen

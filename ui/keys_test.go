@@ -72,6 +72,7 @@ func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
 		}
 		press(m, "?")
 		s := screen(m)
+		s = s[:strings.LastIndex(s, "\n")] // the help body, not the footer
 		want := []string{`k/↑\s+up`, `G\s+bottom`, `enter\s+detail`, `q\s+quit`, `r\s+re-`, `C\s+copy SHA-256`, `o\s+group`}
 		if bundles {
 			want = append(want, `p\s+publish`, `b\s+roll back`)
@@ -244,6 +245,17 @@ func TestTwoEscInOneWriteBothAct(t *testing.T) {
 	got := final()
 	if got.mode != modeNormal || got.filterText != "" {
 		t.Fatalf("after esc esc: mode %v, filter %q; want the pane closed and the filter cleared", got.mode, got.filterText)
+	}
+}
+
+func TestEscAndAKeyInOneWriteBothAct(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, false)
+	press(m, "enter")
+	write, final := pipeProgram(t, m)
+	write("\x1bj") // esc, then j, typed together: the pane closes and the cursor moves
+	got := final()
+	if got.mode != modeNormal || selectedName(got) != "old-vpn" {
+		t.Fatalf("after esc j: mode %v, selected %q; want the pane closed and the second row (old-vpn)", got.mode, selectedName(got))
 	}
 }
 

@@ -118,7 +118,10 @@ func (t *table[T]) refresh() {
 		t.rows = append(t.rows, r)
 	}
 	by := t.cols[t.sortCol].compare
-	slices.SortStableFunc(t.rows, func(a, b row[T]) int {
+	// Names are unique per kind and end every comparison, so the order is
+	// total and an unstable sort is as steady as a stable one (and faster:
+	// 10,000 rows are re-sorted after each batch).
+	slices.SortFunc(t.rows, func(a, b row[T]) int {
 		if t.grouped && a.group != b.group {
 			return compareGroups(a.group, b.group)
 		}

@@ -39,7 +39,8 @@ func fitMiddle(s string, w int) string {
 	if sw <= w || w < 5 {
 		return fit(s, w)
 	}
-	right := (w - 1) / 2
+	// Two thirds for the end, which tells paths apart.
+	right := (w - 1) * 2 / 3
 	left := w - 1 - right
 	return fit(ansi.Truncate(s, left, "")+"…"+ansi.TruncateLeft(s, sw-right, ""), w)
 }
