@@ -27,7 +27,9 @@ type fleetSection struct {
 	seen                         map[tailKey]string
 	// measuredFor is the fleet size NAME and ADDRESS were measured for:
 	// configured endpoints do not change while the console runs.
-	measuredFor                                                   int
+	measuredFor int
+
+	// Indexes of the columns measure sizes.
 	colName, colAddress, colSerial, colIssuer, colTicket, colOCSP int
 }
 
