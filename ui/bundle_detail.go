@@ -90,6 +90,8 @@ func (b *bundlesSection) Detail() []detailLine {
 			if dr.Newer {
 				state = st.Warn.Render("drift: serves a newer certificate")
 			}
+		case model.DriftVerifying:
+			state = st.Accent.Render("verifying: re-probe on its way")
 		}
 		served := "-"
 		if dr.ServedSerial != "" {

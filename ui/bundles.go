@@ -185,8 +185,11 @@ func (b *bundlesSection) columns(bundles []*model.BundleState) []bundleCol {
 				if s == "" {
 					return "-", &r.styles.Muted
 				}
-				if drifted(bs) > 0 {
+				switch {
+				case drifted(bs) > 0:
 					return s, &r.styles.Warn
+				case s == string(model.DriftVerifying):
+					return s, &r.styles.Accent
 				}
 				return s, nil
 			}},
