@@ -32,6 +32,36 @@ func TestConsoleSmokeUnderTmux(t *testing.T) {
 	c.waitExit(0)
 }
 
+// TestConsoleKeysUnderTmux drives the real binary the way an operator
+// does: footers fit 100 columns with quit in them, and two escs sent in
+// one write (tmux forwards a quick double press so) each back out once:
+// the detail pane closes and the filter clears.
+func TestConsoleKeysUnderTmux(t *testing.T) {
+	c := startTmuxConsole(t, nil, "demo")
+	c.waitScreen("the fleet", func(s string) bool { return strings.Contains(s, "demo.test") })
+	footer := func(s string) string {
+		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		return lines[len(lines)-1]
+	}
+	if f := footer(c.capture()); !strings.Contains(f, "q quit") || strings.Contains(f, "…") {
+		t.Fatalf("footer at 100 columns: %q", f)
+	}
+	c.send("/")
+	c.send("-l", "web")
+	c.send("Enter")
+	c.send("Enter")
+	detailOpen := func(s string) bool { return strings.Contains(s, " address     ") }
+	c.waitScreen("the filtered table with the detail pane", func(s string) bool {
+		return strings.Contains(s, "filter: web") && detailOpen(s)
+	})
+	c.send("Escape", "Escape")
+	c.waitScreen("the pane closed and the filter cleared", func(s string) bool {
+		return !strings.Contains(s, "filter: web") && !detailOpen(s) && strings.Contains(s, "demo.test")
+	})
+	c.send("q")
+	c.waitExit(0)
+}
+
 // TestDemoPublishStaysInItsSandbox publishes a bundle from the demo console
 // the way a person would (Bundles tab, filter to `app`, p, y) and checks
 // the demo wrote nothing to the user's state dir: the audit line of a

@@ -84,25 +84,12 @@ func (b *BundleState) classify(now time.Time) {
 // Bundles lists bundle states in config order.
 func (s *State) Bundles() []*BundleState { return s.bundles }
 
-// BundlesWorstFirst orders bundle states as on-call reads them: status
+// BundlesWorstFirst orders bundle states by CompareWorstFirst: status
 // worst first, then fewest days left (unread bundles last), then name.
 func (s *State) BundlesWorstFirst(now time.Time) []*BundleState {
 	out := slices.Clone(s.bundles)
 	slices.SortStableFunc(out, func(a, b *BundleState) int {
-		if a.Verdict.Status != b.Verdict.Status {
-			return int(b.Verdict.Status) - int(a.Verdict.Status)
-		}
-		da, oka := a.DaysLeft(now)
-		db, okb := b.DaysLeft(now)
-		switch {
-		case oka != okb && oka:
-			return -1
-		case oka != okb:
-			return 1
-		case oka && da != db:
-			return da - db
-		}
-		return strings.Compare(a.Bundle.Name, b.Bundle.Name)
+		return CompareWorstFirst(a.Rank(now), b.Rank(now))
 	})
 	return out
 }

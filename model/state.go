@@ -183,21 +183,10 @@ func (s *State) WorstFirst(now time.Time) []*EndpointState {
 	return out
 }
 
-// LessWorstFirst is the default row order: status worst first, then fewest
-// days left (endpoints with no certificate last within their status), then name.
+// LessWorstFirst is CompareWorstFirst for two endpoints: status worst
+// first, then fewest days left (no certificate last), then name.
 func LessWorstFirst(a, b *EndpointState, now time.Time) bool {
-	if a.Verdict.Status != b.Verdict.Status {
-		return a.Verdict.Status > b.Verdict.Status
-	}
-	da, oka := a.DaysLeft(now)
-	db, okb := b.DaysLeft(now)
-	if oka != okb {
-		return oka
-	}
-	if oka && da != db {
-		return da < db
-	}
-	return a.Endpoint.Name < b.Endpoint.Name
+	return CompareWorstFirst(a.Rank(now), b.Rank(now)) < 0
 }
 
 // DaysLeft of the served leaf; ok is false when no certificate is known.

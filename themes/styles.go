@@ -18,7 +18,6 @@ type Styles struct {
 	Selected lipgloss.Style // the cursor row
 	Changed  lipgloss.Style
 	Header   lipgloss.Style // column headings
-	Pane     lipgloss.Style // bordered panes (detail, events, help)
 
 	OK, Warn, Crit, Error, Unknown lipgloss.Style
 
@@ -36,7 +35,6 @@ func NewStyles(t Theme) *Styles {
 	s.Title = fg(t.Accent).Bold(true)
 	s.Changed = fg(t.Changed).Underline(t.Mono).Bold(!t.Mono)
 	s.Header = fg(t.Muted).Bold(true)
-	s.Pane = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(t.Border.lipgloss()).Padding(0, 1)
 	if t.Selection == "" {
 		s.Selected = lipgloss.NewStyle().Reverse(true)
 	} else {

@@ -35,9 +35,9 @@ func storeConsoleOf(t *testing.T, fx storeFixture, opts Options) (m *Model, bund
 	m = New(opts)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(eventsMsg{events: probe.BundleEvents(fx.fleet.Bundles, time.Now())})
-	press(m, "tab")
+	// A bundles-only console opens on its Bundles tab.
 	if m.selectedBundle() == nil {
-		t.Fatal("no bundle selected on the Bundles tab")
+		t.Fatalf("no bundle selected on the first screen:\n%s", screen(m))
 	}
 	return m, fx.store.BundleDir("app")
 }

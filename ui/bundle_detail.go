@@ -9,97 +9,98 @@ import (
 	"certdeck/model"
 )
 
-// bundleDetailLines is the detail pane of one bundle: verdict reasons,
-// the certificate, every file as read (link target, mode, error) and each
-// serving endpoint's drift with the serial it served.
-func (m *Model) bundleDetailLines(bs *model.BundleState) []string {
-	st := m.ctx.Styles
-	now := m.ctx.Now()
-	b := bs.Bundle
-	label := func(k string) string { return st.Muted.Render(fmt.Sprintf("%-10s", k)) }
-	var l []string
-	add := func(k, v string) { l = append(l, label(k)+" "+v) }
-
-	l = append(l, st.Title.Render(clean(b.Name))+"  "+statusStyle(st, bs.Verdict.Status).Render(statusLabel(bs.Verdict.Status)))
-	for _, r := range bs.Verdict.Reasons {
-		l = append(l, "  "+statusStyle(st, bs.Verdict.Status).Render("• "+clean(r)))
+// Detail is the bundle's detail pane: verdict reasons, the certificate,
+// every file as read (link target, mode, error) and each serving
+// endpoint's drift with the serial it serves, in as many digits as tell
+// it from the bundle's.
+func (b *bundlesSection) Detail() []detailLine {
+	bs, ok := b.selection()
+	if !ok {
+		return nil
 	}
-	add("path", clean(b.Path))
+	st := b.ctx.Styles
+	now := b.ctx.Now()
+	bd := bs.Bundle
+	d := &details{st: st}
+	status := statusStyle(st, bs.Verdict.Status)
+
+	d.add(st.Title.Render(clean(bd.Name))+"  "+status.Render(statusLabel(bs.Verdict.Status)), 0)
+	for _, r := range bs.Verdict.Reasons {
+		d.bullet(status.Render(clean(r)))
+	}
+	d.kv("path", clean(bd.Path))
 	f := bs.Facts
 	if f == nil {
-		add("read", "not read yet")
-		return l
+		d.kv("read", "not read yet")
+		return d.lines
 	}
 	layout := clean(f.Layout)
 	if f.Version != "" {
 		layout += " · version " + clean(f.Version)
 	}
-	add("layout", layout)
-	add("read", fmt.Sprintf("%s (%s ago)", f.Time.Format(time.TimeOnly), formatAge(now.Sub(f.Time))))
-	if b.Source != "" {
-		add("source", clean(b.Source))
+	d.kv("layout", layout)
+	d.kv("read", fmt.Sprintf("%s (%s ago)", f.Time.Format(time.TimeOnly), formatAge(now.Sub(f.Time))))
+	if bd.Source != "" {
+		d.kv("source", clean(bd.Source))
 	}
 	if leaf := f.Leaf; leaf != nil {
-		add("serial", leaf.Serial)
-		add("valid", fmt.Sprintf("%s → %s (%s left)", leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly), formatLeft(leaf.NotAfter, now)))
-		add("subject", clean(leaf.Subject))
+		d.kv("serial", leaf.Serial)
+		d.kv("valid", fmt.Sprintf("%s → %s (%s left)", leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly), formatLeft(leaf.NotAfter, now)))
+		d.kv("subject", clean(leaf.Subject))
 		if len(leaf.SANs) > 0 {
-			add("SANs", clean(strings.Join(leaf.SANs, ", ")))
+			d.kv("SANs", clean(strings.Join(leaf.SANs, ", ")))
 		}
-		add("issuer", clean(leaf.Issuer))
+		d.kv("issuer", clean(leaf.Issuer))
 	}
 	switch match, known := bs.KeyMatch(); {
 	case !known:
-		add("key", st.Muted.Render("not read"))
+		d.kv("key", st.Muted.Render("not read"))
 	case match:
-		add("key", st.OK.Render("matches the certificate")+st.Muted.Render(" ("+clean(f.KeyForm)+")"))
+		d.kv("key", st.OK.Render("matches the certificate")+st.Muted.Render(" ("+clean(f.KeyForm)+")"))
 	default:
-		add("key", st.Crit.Render("does NOT match the certificate"))
+		d.kv("key", st.Crit.Render("does NOT match the certificate"))
 	}
 
-	l = append(l, "", st.Title.Render(fmt.Sprintf("Files (%d)", len(f.Files))))
+	d.heading(fmt.Sprintf("Files (%d)", len(f.Files)))
 	for _, file := range f.Files {
 		line := fmt.Sprintf("%-14s %s", clean(file.Name), fileMode(file))
 		if file.Target != "" {
 			line += " → " + clean(file.Target)
 		}
-		l = append(l, line)
+		d.add(line, 15)
 		if file.Err != "" {
-			l = append(l, "  "+st.Error.Render(clean(file.Err)))
+			d.add("  "+st.Error.Render(clean(file.Err)), 2)
 		}
 	}
 
-	l = append(l, "", st.Title.Render("Served by")+st.Muted.Render(" "+bs.DriftSummary()))
+	d.heading("Served by" + st.Muted.Render(" "+bs.DriftSummary()))
 	if len(bs.Drift) == 0 {
-		l = append(l, st.Muted.Render("no endpoint configured in serves:"))
+		d.add(st.Muted.Render("no endpoint configured in serves:"), 0)
 	}
-	for _, d := range bs.Drift {
-		state := st.Muted.Render(string(d.State))
-		switch d.State {
+	if s := bs.Serial(); s != "" {
+		d.add(st.Muted.Render(fit("(the bundle)", 20)+" holds  "+serialLabel(s, b.digits)), 21)
+	}
+	for _, dr := range bs.Drift {
+		state := st.Muted.Render(string(dr.State))
+		switch dr.State {
 		case model.InSync:
-			state = st.OK.Render(string(d.State))
+			state = st.OK.Render(string(dr.State))
 		case model.Drifted:
 			state = st.Warn.Render("drift: reload needed")
-			if d.Newer {
+			if dr.Newer {
 				state = st.Warn.Render("drift: serves a newer certificate")
 			}
+		case model.DriftVerifying:
+			state = st.Accent.Render("verifying: re-probe on its way")
 		}
 		served := "-"
-		if d.ServedSerial != "" {
-			served = model.ShortSerial(d.ServedSerial)
+		if dr.ServedSerial != "" {
+			served = serialLabel(dr.ServedSerial, b.digits)
 		}
-		l = append(l, fmt.Sprintf("%-20s %s %s", fit(clean(d.Endpoint), 20), st.Muted.Render("serves "+served), state))
+		d.add(fmt.Sprintf("%s %s %s", fit(clean(dr.Endpoint), 20), st.Muted.Render("serves "+served), state), 21)
 	}
-
-	l = append(l, "", st.Title.Render("Recent events"))
-	evs := m.ring.LastFor(b.Name, detailEvents)
-	if len(evs) == 0 {
-		l = append(l, st.Muted.Render("none"))
-	}
-	for _, c := range evs {
-		l = append(l, st.Muted.Render(c.Time.Format(time.TimeOnly))+" "+st.Accent.Render(string(c.Kind))+" "+clean(c.Message))
-	}
-	return l
+	d.events(b.ctx.Events, bd.Name)
+	return d.lines
 }
 
 // fileMode is "link" for a symlink (its own mode means nothing),

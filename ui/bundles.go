@@ -1,195 +1,229 @@
 package ui
 
 import (
-	"fmt"
+	"slices"
 	"strings"
 
 	"certdeck/model"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
-// bundlesTable is the Bundles section: certificate bundles on local disk,
-// worst first. Like the fleet table, the cursor is a bundle name so it
-// stays on its bundle when rows re-sort after a change on disk.
-type bundlesTable struct {
-	cursorWindow
-	nameW int
-	// title carries the worst status so the tab bar says "look here"
-	// from the first screen.
-	title string
+// bundlesSection is the Bundles tab: certificate bundles on local disk,
+// worst first, with the drift of the endpoints that serve them. Publish
+// and rollback (p, b) start here; bundle_actions.go runs them.
+type bundlesSection struct {
+	table[*model.BundleState]
+	con console
+
+	// digits tells apart every serial the tab may show: the bundles' own
+	// and the ones their endpoints serve (the drift detail).
+	digits    int
+	hex       []string
+	seen      map[tailKey]string
+	colSerial int
 }
 
-func newBundlesTable(bundles []model.Bundle) *bundlesTable {
-	w := 4
-	for _, b := range bundles {
-		w = max(w, width(b.Name))
+// newBundlesSection is the Bundles tab, or nil when no bundle is
+// configured: a tab over an empty section would be noise.
+func newBundlesSection(ctx *Context, con console) Section {
+	bundles := ctx.State.Bundles()
+	if len(bundles) == 0 {
+		return nil
 	}
-	return &bundlesTable{nameW: min(w, 24), title: "Bundles"}
+	b := &bundlesSection{con: con, digits: minSerialDigits, seen: map[tailKey]string{}}
+	cols := b.columns(bundles)
+	b.table = newTable(ctx, tableSpec[*model.BundleState]{
+		items: ctx.State.Bundles,
+		rank:  (*model.BundleState).Rank,
+		group: func(bs *model.BundleState) string { return bs.Bundle.Group },
+		match: matchBundleFilter,
+		empty: func(filtered bool) string {
+			if filtered {
+				return "no bundle matches the filter (esc clears it)"
+			}
+			return "no bundles configured"
+		},
+	}, cols)
+	b.colSerial = slices.IndexFunc(cols, func(c bundleCol) bool { return c.title == "SERIAL" })
+	b.Refresh()
+	return b
 }
 
-func (t *bundlesTable) Title() string { return t.title }
+func (b *bundlesSection) Name() string  { return "Bundles" }
+func (b *bundlesSection) Title() string { return tabTitle(b.Name(), b.Len(), b.Counts()) }
 
-// Refresh re-sorts worst first and keeps the cursor on its bundle.
-func (t *bundlesTable) Refresh(m *Model) {
-	selected := t.Selected()
-	now := m.ctx.Now()
-	t.order = t.order[:0]
-	bad := map[model.Status]int{}
-	for _, bs := range m.state.BundlesWorstFirst(now) {
-		if bs.Verdict.Status != model.OK {
-			bad[bs.Verdict.Status]++
+func (b *bundlesSection) Refresh() {
+	b.hex = b.hex[:0]
+	for _, bs := range b.ctx.State.Bundles() {
+		if s := bs.Serial(); s != "" {
+			b.hex = append(b.hex, s)
 		}
-		// The same filter as the fleet: one `/` narrows both tabs.
-		if matchBundleFilter(bs, m.fleet.filter) {
-			t.order = append(t.order, bs.Bundle.Name)
+		for _, d := range bs.Drift {
+			if d.ServedSerial != "" {
+				b.hex = append(b.hex, d.ServedSerial)
+			}
 		}
 	}
-	t.follow(selected)
-	t.title = fmt.Sprintf("Bundles %d", len(m.state.Bundles()))
-	for _, s := range model.AllStatuses {
-		if n := bad[s]; n > 0 {
-			t.title += fmt.Sprintf(" %s%d %s", s.Glyph(), n, s)
-		}
+	b.digits = uniqueTails(b.hex, minSerialDigits, b.seen)
+	b.cols[b.colSerial].width = b.digits + 1
+	b.relayout()
+	b.refresh()
+}
+
+func (b *bundlesSection) Selection() any {
+	if bs, ok := b.selection(); ok {
+		return bs
+	}
+	return nil
+}
+
+// HandleKey: movement, sort and grouping; r re-reads the bundle and
+// re-probes what it serves; c/C copy its certificate's serial or
+// fingerprint; p/b publish and roll back (read-only mode stops them
+// earlier, at the root's one dispatch point).
+func (b *bundlesSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if b.handleTableKey(msg) {
+		return nil, true
+	}
+	k := b.ctx.Keys
+	bs, ok := b.selection()
+	switch {
+	case key.Matches(msg, k.Publish):
+		return b.con.startAction("publish"), true
+	case key.Matches(msg, k.Rollback):
+		return b.con.startAction("rollback"), true
+	case !ok && (key.Matches(msg, k.Reread) || key.Matches(msg, k.Copy) || key.Matches(msg, k.CopyFingerprint)):
+		b.con.setFlash("no bundle selected")
+		return nil, true
+	case key.Matches(msg, k.Reread):
+		b.con.setFlash("re-reading " + clean(bs.Bundle.Name) + " and probing the endpoints it serves")
+		return b.con.recheckBundle(bs.Bundle, 0), true
+	case key.Matches(msg, k.Copy), key.Matches(msg, k.CopyFingerprint):
+		return copyCert(b.con, bs.Leaf(), key.Matches(msg, k.CopyFingerprint), bs.Bundle.Name), true
+	}
+	return nil, false
+}
+
+// ShortHelp puts the actions first: they live on this tab. Disabled
+// bindings (read-only mode) are not shown.
+func (b *bundlesSection) ShortHelp() []key.Binding {
+	k := b.ctx.Keys
+	return []key.Binding{k.Publish, k.Rollback, k.Reread, k.Sort, k.Copy}
+}
+
+func (b *bundlesSection) FullHelp() [][]key.Binding {
+	k := b.ctx.Keys
+	return [][]key.Binding{
+		{k.Publish, k.Rollback},
+		{k.Reread, k.Copy, k.CopyFingerprint, k.Sort, k.SortReverse, k.Group},
 	}
 }
 
-// HandleKey moves the cursor; p and b (publish, rollback) are handled by
-// the root dispatch so read-only mode is enforced in one place.
-func (t *bundlesTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	return nil, t.navigate(m.ctx.Keys, msg)
-}
+type bundleCol = column[*model.BundleState]
 
-// bundleCol is one column of the bundles table; the last one (path)
-// takes what width is left.
-type bundleCol struct {
-	title string
-	width int
-	right bool
-	cell  func(m *Model, bs *model.BundleState) (string, *lipgloss.Style)
-}
-
-func (t *bundlesTable) columns() []bundleCol {
+// columns of the bundles table; PATH takes what width is left and is cut
+// in the middle, keeping the end that tells bundles apart.
+func (b *bundlesSection) columns(bundles []*model.BundleState) []bundleCol {
+	nameW, layoutW := 4, 6
+	for _, bs := range bundles {
+		nameW = max(nameW, width(bs.Bundle.Name))
+		layoutW = max(layoutW, width(bs.Bundle.Layout))
+	}
 	return []bundleCol{
-		{"STATUS", 9, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			return statusLabel(bs.Verdict.Status), statusStyle(m.ctx.Styles, bs.Verdict.Status)
-		}},
-		{"NAME", t.nameW, false, func(_ *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			return clean(bs.Bundle.Name), nil
-		}},
-		{"LAYOUT", 11, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			if bs.Facts == nil || bs.Facts.Layout == "" {
-				return clean(bs.Bundle.Layout), &m.ctx.Styles.Muted
-			}
-			return clean(bs.Facts.Layout), nil
-		}},
-		{"SERIAL", 8, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			if s := bs.Serial(); s != "" {
-				return model.ShortSerial(s), nil
-			}
-			return "-", &m.ctx.Styles.Muted
-		}},
-		{"LEFT", 6, true, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			l := bs.Leaf()
-			if l == nil {
-				return "-", &m.ctx.Styles.Muted
-			}
-			now := m.ctx.Now()
-			st := model.ClassifyCert(l, bs.Bundle.Thresholds, now).Status
-			if st == model.OK {
-				return formatLeft(l.NotAfter, now), nil
-			}
-			return formatLeft(l.NotAfter, now), statusStyle(m.ctx.Styles, st)
-		}},
-		{"KEY", 8, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			match, known := bs.KeyMatch()
-			switch {
-			case !known:
-				return "-", &m.ctx.Styles.Muted
-			case match:
-				return "matches", nil
-			}
-			return "MISMATCH", &m.ctx.Styles.Crit
-		}},
-		{"DRIFT", 12, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			s := bs.DriftSummary()
-			if s == "" {
-				return "-", &m.ctx.Styles.Muted
-			}
-			for _, d := range bs.Drift {
-				if d.State == model.Drifted {
-					return s, &m.ctx.Styles.Warn
+		{title: "STATUS", width: 9, priority: 0, worst: true, descending: true,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				return statusLabel(bs.Verdict.Status), statusStyle(r.styles, bs.Verdict.Status)
+			}},
+		{title: "NAME", width: min(nameW, 24), priority: 1,
+			compare: func(x, y *model.BundleState) int { return strings.Compare(x.Bundle.Name, y.Bundle.Name) },
+			cell: func(_ *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				return clean(bs.Bundle.Name), nil
+			}},
+		{title: "LAYOUT", width: max(11, min(layoutW, 16)), priority: 6,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				if bs.Facts == nil || bs.Facts.Layout == "" {
+					return clean(bs.Bundle.Layout), &r.styles.Muted
 				}
-			}
-			return s, nil
-		}},
-		{"PATH", 0, false, func(m *Model, bs *model.BundleState) (string, *lipgloss.Style) {
-			return clean(bs.Bundle.Path), &m.ctx.Styles.Muted
-		}},
+				return clean(bs.Facts.Layout), nil
+			}},
+		{title: "SERIAL", width: minSerialDigits + 1, priority: 4,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				if s := bs.Serial(); s != "" {
+					return serialLabel(s, b.digits), nil
+				}
+				return "-", &r.styles.Muted
+			}},
+		{title: "LEFT", width: 6, priority: 2, right: true, compare: bundleByNotAfter,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				l := bs.Leaf()
+				if l == nil {
+					return "-", &r.styles.Muted
+				}
+				st := model.ClassifyCert(l, bs.Bundle.Thresholds, r.now).Status
+				if st == model.OK {
+					return formatLeft(l.NotAfter, r.now), nil
+				}
+				return formatLeft(l.NotAfter, r.now), statusStyle(r.styles, st)
+			}},
+		{title: "KEY", width: 8, priority: 5,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				match, known := bs.KeyMatch()
+				switch {
+				case !known:
+					return "-", &r.styles.Muted
+				case match:
+					return "matches", nil
+				}
+				return "MISMATCH", &r.styles.Crit
+			}},
+		{title: "DRIFT", width: 12, priority: 3, compare: byDrift, descending: true,
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				s := bs.DriftSummary()
+				if s == "" {
+					return "-", &r.styles.Muted
+				}
+				switch {
+				case drifted(bs) > 0:
+					return s, &r.styles.Warn
+				case s == string(model.DriftVerifying):
+					return s, &r.styles.Accent
+				}
+				return s, nil
+			}},
+		{title: "PATH", width: 12, flex: true, middle: true, priority: 7,
+			compare: func(x, y *model.BundleState) int { return strings.Compare(x.Bundle.Path, y.Bundle.Path) },
+			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				return clean(bs.Bundle.Path), &r.styles.Muted
+			}},
 	}
 }
 
-// View renders the heading and the visible window of rows only.
-func (t *bundlesTable) View(m *Model, w, h int) []string {
-	st := m.ctx.Styles
-	cols := t.columns()
-	widths := make([]int, len(cols))
-	used := 0
-	for i, c := range cols {
-		widths[i] = c.width
-		used += c.width + 1
+// drifted counts the endpoints that serve another certificate.
+func drifted(bs *model.BundleState) int {
+	n := 0
+	for _, d := range bs.Drift {
+		if d.State == model.Drifted {
+			n++
+		}
 	}
-	widths[len(cols)-1] = max(0, w-used+1)
-	cell := func(i int, s string) string {
-		if cols[i].right {
-			return fitRight(s, widths[i])
-		}
-		return fit(s, widths[i])
+	return n
+}
+
+// byDrift puts the bundles with the most drifting endpoints first.
+func byDrift(x, y *model.BundleState) int { return drifted(y) - drifted(x) }
+
+func bundleByNotAfter(x, y *model.BundleState) int {
+	lx, ly := x.Leaf(), y.Leaf()
+	switch {
+	case lx != nil && ly != nil:
+		return lx.NotAfter.Compare(ly.NotAfter)
+	case lx != nil:
+		return -1
+	case ly != nil:
+		return 1
 	}
-	var head strings.Builder
-	for i, c := range cols {
-		if i > 0 {
-			head.WriteByte(' ')
-		}
-		head.WriteString(cell(i, c.title))
-	}
-	lines := make([]string, 0, h)
-	lines = append(lines, st.Header.Render(fit(head.String(), w)))
-	t.rows = h - 1
-	t.keepVisible()
-	if len(t.order) == 0 {
-		msg := "no bundles configured: add `bundles:` to config.yaml"
-		if len(m.fleet.filter) > 0 {
-			msg = "no bundle matches the filter (esc clears it)"
-		}
-		lines = append(lines, st.Muted.Render(fit(msg, w)))
-		return padLines(lines, w, h)
-	}
-	end := min(len(t.order), t.offset+h-1)
-	for i := t.offset; i < end; i++ {
-		bs := m.state.Bundle(t.order[i])
-		if bs == nil {
-			continue
-		}
-		selected := i == t.cursor
-		var b strings.Builder
-		for j, c := range cols {
-			if j > 0 {
-				b.WriteByte(' ')
-			}
-			text, style := c.cell(m, bs)
-			text = cell(j, text)
-			if style != nil && !selected {
-				text = m.paints.of(style).apply(text)
-			}
-			b.WriteString(text)
-		}
-		row := fit(b.String(), w)
-		if selected {
-			row = m.paints.of(&st.Selected).apply(row)
-		}
-		lines = append(lines, row)
-	}
-	return padLines(lines, w, h)
+	return 0
 }

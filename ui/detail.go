@@ -6,80 +6,56 @@ import (
 	"time"
 
 	"certdeck/model"
-
-	"github.com/charmbracelet/x/ansi"
+	"certdeck/themes"
 )
 
-// detailEvents is how many recent events the detail pane lists.
-const detailEvents = 8
-
-// renderDetail is the detail pane for the selected endpoint: every probe
-// field, the whole chain, tickets and recent events, scrolled by
-// detailScroll and cut to exactly w x h.
-func (m *Model) renderDetail(w, h int) []string {
-	var content []string
-	if es := m.selected(); es != nil {
-		content = m.detailLines(es)
-	} else if bs := m.selectedBundle(); bs != nil {
-		content = m.bundleDetailLines(bs)
-	} else {
-		return padLines([]string{m.ctx.Styles.Muted.Render("nothing selected")}, w, h)
+// Detail is the endpoint's detail pane: every probe field, the whole
+// chain with full serials, OCSP, client certificates, tickets and recent
+// events.
+func (f *fleetSection) Detail() []detailLine {
+	es, ok := f.selection()
+	if !ok {
+		return nil
 	}
-	var lines []string
-	for _, l := range content {
-		// Long values (fingerprints, errors) wrap rather than vanish.
-		lines = append(lines, wrapIndented(l, max(1, w-1), detailIndent)...)
-	}
-	scroll := min(m.detailScroll, max(0, len(lines)-h))
-	lines = lines[scroll:]
-	out := make([]string, 0, h)
-	for _, l := range lines {
-		out = append(out, " "+l)
-	}
-	return padLines(out, w, h)
-}
-
-func (m *Model) detailLines(es *model.EndpointState) []string {
-	st := m.ctx.Styles
-	now := m.ctx.Now()
+	st := f.ctx.Styles
+	now := f.ctx.Now()
 	ep := es.Endpoint
-	label := func(k string) string { return st.Muted.Render(fmt.Sprintf("%-10s", k)) }
-	var l []string
-	add := func(k, v string) { l = append(l, label(k)+" "+v) }
+	d := &details{st: st}
+	status := statusStyle(st, es.Verdict.Status)
 
-	l = append(l, st.Title.Render(clean(ep.Name))+"  "+statusStyle(st, es.Verdict.Status).Render(statusLabel(es.Verdict.Status)))
+	d.add(st.Title.Render(clean(ep.Name))+"  "+status.Render(statusLabel(es.Verdict.Status)), 0)
 	for _, r := range es.Verdict.Reasons {
-		l = append(l, "  "+statusStyle(st, es.Verdict.Status).Render("• "+clean(r)))
+		d.bullet(status.Render(clean(r)))
 	}
-	add("address", clean(ep.Target.String()))
+	d.kv("address", clean(ep.Target.String()))
 	if ep.SNI != "" {
-		add("SNI", clean(ep.SNI))
+		d.kv("SNI", clean(ep.SNI))
 	}
 	if ep.Group != "" {
-		add("group", clean(ep.Group))
+		d.kv("group", clean(ep.Group))
 	}
 	o := es.Last
 	if o == nil {
 		if es.InFlight {
-			add("probe", "in flight")
+			d.kv("probe", "in flight")
 		} else {
-			add("probe", "not probed yet")
+			d.kv("probe", "not probed yet")
 		}
-		return l
+		return d.lines
 	}
-	add("probed", fmt.Sprintf("%s (%s ago) · latency %s", o.Time.Format(time.TimeOnly), formatAge(now.Sub(o.Time)), formatLatency(o.Latency)))
+	d.kv("probed", fmt.Sprintf("%s (%s ago) · latency %s", o.Time.Format(time.TimeOnly), formatAge(now.Sub(o.Time)), formatLatency(o.Latency)))
 	if o.IP != "" {
-		add("IP", clean(o.IP))
+		d.kv("IP", clean(o.IP))
 	}
 	if o.Failed() {
-		add("error", st.Error.Render(string(o.ErrKind)+": "+clean(o.Error)))
+		d.kv("error", st.Error.Render(string(o.ErrKind)+": "+clean(o.Error)))
 	}
 	if o.TLSVersion != "" {
 		proto := o.TLSVersion + " · " + o.Cipher
 		if o.ALPN != "" {
 			proto += " · ALPN " + clean(o.ALPN)
 		}
-		add("TLS", proto)
+		d.kv("TLS", proto)
 	}
 	if !o.Failed() {
 		verify := st.OK.Render("chain verifies")
@@ -90,18 +66,21 @@ func (m *Model) detailLines(es *model.EndpointState) []string {
 		if !o.HostnameOK {
 			host = st.Crit.Render("host name does not match")
 		}
-		add("verify", verify+" · "+host)
+		d.kv("verify", verify+" · "+host)
 		for _, p := range o.ChainProblems {
-			add("", st.Warn.Render("chain order: "+clean(p)))
+			d.kv("", st.Warn.Render("chain order: "+clean(p)))
 		}
-		add("OCSP", ocspLabel(o.OCSP))
+		f.ocspLines(d, o.OCSP, now)
+	}
+	if o.ClientCert != (model.ClientCertInfo{}) || !o.Failed() {
+		d.kv("client cert", clientCertLabel(st, o.ClientCert))
 	}
 	chain := o.Chain
 	if len(chain) == 0 && es.LastGood != nil {
 		chain = es.LastGood.Chain
-		l = append(l, "", st.Title.Render("Last certificate seen")+st.Muted.Render(fmt.Sprintf(" (%s ago)", formatAge(now.Sub(es.LastGood.Time)))))
+		d.heading("Last certificate seen" + st.Muted.Render(fmt.Sprintf(" (%s ago)", formatAge(now.Sub(es.LastGood.Time)))))
 	} else if len(chain) > 0 {
-		l = append(l, "", st.Title.Render(fmt.Sprintf("Chain (%d)", len(chain))))
+		d.heading(fmt.Sprintf("Chain (%d)", len(chain)))
 	}
 	for i, c := range chain {
 		role := "leaf"
@@ -111,88 +90,121 @@ func (m *Model) detailLines(es *model.EndpointState) []string {
 				role = "cert"
 			}
 		}
-		l = append(l, st.Accent.Render(fmt.Sprintf("%d %s", i, role))+" "+clean(c.Subject))
-		add("  serial", c.Serial)
-		add("  SHA-256", c.SHA256)
-		add("  issuer", clean(c.Issuer))
-		add("  valid", fmt.Sprintf("%s → %s (%s left)", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), formatLeft(c.NotAfter, now)))
-		add("  key", c.Key+" · "+c.SigAlg)
+		d.add(st.Accent.Render(fmt.Sprintf("%d %s", i, role))+" "+clean(c.Subject), 2)
+		d.kv("  serial", c.Serial)
+		d.kv("  SHA-256", c.SHA256)
+		d.kv("  issuer", clean(c.Issuer))
+		d.kv("  valid", fmt.Sprintf("%s → %s (%s left)", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), formatLeft(c.NotAfter, now)))
+		d.kv("  key", c.Key+" · "+c.SigAlg)
 		if len(c.SANs) > 0 {
-			add("  SANs", clean(strings.Join(c.SANs, ", ")))
+			d.kv("  SANs", clean(strings.Join(c.SANs, ", ")))
 		}
 	}
-	l = append(l, "", st.Title.Render("Session tickets"))
-	l = append(l, m.ticketLines(es, label)...)
-	l = append(l, "", st.Title.Render("Recent events"))
-	evs := m.ring.LastFor(ep.Name, detailEvents)
-	if len(evs) == 0 {
-		l = append(l, st.Muted.Render("none"))
-	}
-	for _, c := range evs {
-		l = append(l, st.Muted.Render(c.Time.Format(time.TimeOnly))+" "+st.Accent.Render(string(c.Kind))+" "+clean(c.Message))
-	}
-	return l
+	d.heading("Session tickets")
+	f.ticketLines(d, es, now)
+	d.events(f.ctx.Events, ep.Name)
+	return d.lines
 }
 
-func (m *Model) ticketLines(es *model.EndpointState, label func(string) string) []string {
-	st := m.ctx.Styles
-	now := m.ctx.Now()
-	o := es.Last
-	var l []string
-	t := o.Ticket
+// ocspLines says what a stapled OCSP response says, and when.
+func (f *fleetSection) ocspLines(d *details, o model.OCSPInfo, now time.Time) {
+	st := d.st
+	when := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+	var s string
 	switch {
+	case !o.Stapled:
+		d.kv("OCSP", st.Muted.Render("not stapled"))
+		return
+	case o.Error != "":
+		s = st.Warn.Render("stapled, not trusted: " + clean(o.Error))
+	case o.Status == model.OCSPGood:
+		s = st.OK.Render("good")
+	case o.Status == model.OCSPRevoked:
+		s = "REVOKED"
+		if !o.RevokedAt.IsZero() {
+			s += " " + when(o.RevokedAt)
+		}
+		if o.Reason != "" {
+			s += " (" + clean(o.Reason) + ")"
+		}
+		s = st.Crit.Render(s)
+	case o.Status == model.OCSPUnknown:
+		s = st.Warn.Render("unknown: the responder does not know this certificate")
+	default:
+		s = clean(o.Status)
+	}
+	d.kv("OCSP", s+st.Muted.Render(" (stapled)"))
+	if !o.ThisUpdate.IsZero() {
+		d.kv("  updated", when(o.ThisUpdate))
+	}
+	if !o.NextUpdate.IsZero() {
+		next := when(o.NextUpdate)
+		if now.After(o.NextUpdate) {
+			next = st.Warn.Render(next + ": passed, the staple is stale")
+		}
+		d.kv("  next", next)
+	}
+}
+
+// clientCertLabel says whether the server asked for a client
+// certificate, insisted on one, and whether the probe sent one.
+func clientCertLabel(st *themes.Styles, c model.ClientCertInfo) string {
+	switch {
+	case !c.Requested && !c.Required:
+		return st.Muted.Render("not requested")
+	case c.Sent && c.Required:
+		return st.Warn.Render("required; the configured client_cert was sent and refused")
+	case c.Sent:
+		return st.OK.Render("requested; the configured client_cert was sent")
+	case c.Required:
+		return st.Warn.Render("required; none configured (the server refuses connections without one)")
+	}
+	return "requested (optional); none sent"
+}
+
+// ticketLines lists the session-ticket kind, resumption and the key names
+// seen, each with the digits that tell them apart.
+func (f *fleetSection) ticketLines(d *details, es *model.EndpointState, now time.Time) {
+	st := d.st
+	o := es.Last
+	t := o.Ticket
+	switch kind := ticketKind(t); {
 	case o.Failed():
-		l = append(l, st.Muted.Render("unknown (probe failed)"))
-	case !t.Issued:
-		l = append(l, "no ticket issued")
-	case t.Opaque:
-		l = append(l, "opaque tickets (no key name: a Go server or similar)")
+		d.add(st.Muted.Render("unknown (probe failed)"), 0)
+	case kind == model.TicketNone:
+		d.kv("kind", "none: no ticket issued")
+	case kind == model.TicketNamed:
+		d.kv("kind", "named: the ticket names its encrypting key (OpenSSL-style)")
+	case kind == model.TicketOpaque:
+		d.kv("kind", "opaque: encrypted tickets that name no key (a Go server or similar)")
+	case kind == model.TicketStateful:
+		d.kv("kind", "stateful: short handles into the server's session cache")
+	case kind == model.TicketSessionID:
+		d.kv("kind", "session-id: no ticket; resumption by TLS 1.2 session ID")
+	default:
+		d.kv("kind", clean(string(kind)))
 	}
 	if t.ResumeChecked {
 		res := st.OK.Render("resumes")
 		if !t.Resumed {
 			res = st.Warn.Render("does not resume")
 		}
-		l = append(l, label("resumption")+" "+res)
-	} else if t.Issued {
-		l = append(l, label("resumption")+" "+st.Muted.Render("not checked"))
+		d.kv("resumption", res)
+	} else if !o.Failed() && ticketKind(t) != model.TicketNone {
+		d.kv("resumption", st.Muted.Render("not checked"))
 	}
+	names := make([]string, 0, len(es.Tickets))
+	for _, s := range es.Tickets {
+		names = append(names, s.KeyName)
+	}
+	digits := uniqueTails(names, f.keyDigits, nil)
 	for i := len(es.Tickets) - 1; i >= 0; i-- {
 		s := es.Tickets[i]
 		cur := ""
 		if s.KeyName == t.KeyName {
 			cur = st.Accent.Render(" current")
 		}
-		l = append(l, fmt.Sprintf("%s %s first %s · last %s (age %s)%s", label("key"), model.ShortSerial(s.KeyName),
+		d.kv("key", fmt.Sprintf("%s first %s · last %s (age %s)%s", serialLabel(s.KeyName, digits),
 			s.FirstSeen.Format(time.TimeOnly), s.LastSeen.Format(time.TimeOnly), formatAge(now.Sub(s.FirstSeen)), cur))
 	}
-	return l
-}
-
-func ocspLabel(o model.OCSPInfo) string {
-	if !o.Stapled {
-		return "not stapled"
-	}
-	s := "stapled, " + clean(o.Status)
-	if !o.NextUpdate.IsZero() {
-		s += ", next update " + o.NextUpdate.Format(time.DateOnly)
-	}
-	return s
-}
-
-// detailIndent lines continuation of a wrapped value up under the value.
-const detailIndent = 11
-
-// wrapIndented hard-wraps a line to w cells, indenting continuations.
-func wrapIndented(l string, w, indent int) []string {
-	if ansi.StringWidth(l) <= w || w <= indent+8 {
-		return strings.Split(ansi.Hardwrap(l, w, true), "\n")
-	}
-	first := ansi.Truncate(l, w, "")
-	rest := ansi.TruncateLeft(l, w, "")
-	out := []string{first}
-	for _, r := range strings.Split(ansi.Hardwrap(rest, w-indent, true), "\n") {
-		out = append(out, strings.Repeat(" ", indent)+r)
-	}
-	return out
 }

@@ -4,13 +4,18 @@
 // changes only through State.Apply, fed by one batching relay from the
 // probe engine's event channel.
 //
-// Layout of the package: model.go is the root model and routes by mode
-// (normal, filter, help, detail, events, confirm) to one small handler per mode in
-// keys_dispatch.go; the fleet table (fleet.go), the Bundles tab
-// (bundles.go, shown when bundles are configured), header, detail pane and
-// event pane each render themselves from the shared Context. Publish and
-// rollback of store bundles (bundle_actions.go) go through a "(y/N)"
-// dialog; --read-only stops them in handleKey, the one dispatch point. Update never blocks and never
-// does I/O: probes run in the probe package's goroutines, and actions that
-// touch the outside world run in tea.Cmds.
+// Layout of the package: model.go is the root model; keys_dispatch.go
+// routes by mode (normal, filter, help, detail, events, confirm) to one
+// small handler per mode. Each tab is a Section (section.go) that owns its
+// keys, size, filter, sort, detail and help; the Fleet tab (fleet.go,
+// fleet_columns.go, detail.go) and the Bundles tab (bundles.go,
+// bundle_detail.go, shown when bundles are configured) share one table
+// (table.go, table_view.go), and a new tab is one line in New. The root
+// draws the chrome: header, tabs, footer and help (help.go), the detail
+// pane around a section's lines (detail_pane.go) and the event log.
+// Publish and rollback of store bundles (bundle_actions.go) go through a
+// "(y/N)" dialog; --read-only stops them in handleKey, the one dispatch
+// point. Update never blocks and never does I/O: probes run in the probe
+// package's goroutines, and actions that touch the outside world run in
+// tea.Cmds. View reads and never writes.
 package ui

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"time"
+
+	"certdeck/model"
 )
 
 // renderEvents is the event log pane: newest at the bottom, scrolled up
@@ -23,11 +25,11 @@ func (m *Model) renderEvents(w, h int) []string {
 		c := m.ring.At(i)
 		kind := st.Accent
 		switch c.Kind {
-		case "error":
+		case model.ChangeError:
 			kind = st.Error
-		case "recovered":
+		case model.ChangeRecovered:
 			kind = st.OK
-		case "serial", "ticket-key":
+		case model.ChangeSerial, model.ChangeTicketKey:
 			kind = st.Changed
 		}
 		lines = append(lines, st.Muted.Render(c.Time.Format(time.TimeOnly))+" "+

@@ -153,10 +153,37 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	case "ctrl+d":
 		return tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	if r >= 'A' && r <= 'Z' {
 		return tea.KeyPressMsg{Code: r + ('a' - 'A'), ShiftedCode: r, Mod: tea.ModShift, Text: k}
 	}
 	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// names is the table's rows in display order (test access).
+func (t *table[T]) names() []string {
+	out := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		out[i] = r.rank.Name
+	}
+	return out
+}
+
+// rowNames is the active tab's rows in display order.
+func rowNames(m *Model) []string {
+	return m.section().(interface{ names() []string }).names()
+}
+
+// selectedName names the item under the active tab's cursor ("" when none).
+func selectedName(m *Model) string {
+	switch it := m.section().Selection().(type) {
+	case *model.EndpointState:
+		return it.Endpoint.Name
+	case *model.BundleState:
+		return it.Bundle.Name
+	}
+	return ""
 }

@@ -1,8 +1,8 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
-	"strings"
 
 	"certdeck/model"
 
@@ -10,175 +10,172 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// fleetTable is the Fleet section. Rows are endpoint names: the visible
-// order is a slice of names rebuilt after each batch, and the cursor is a
-// name, so it stays on the same endpoint when rows re-sort under it.
-type fleetTable struct {
-	cursorWindow
-	sortBy  sortKey
-	reverse bool
-	grouped bool
-	filter  []string
-	nameW   int
-	addrW   int
-	// widthsFor is the fleet size the column widths were measured for.
-	widthsFor int
+// fleetSection is the Fleet tab: every endpoint, worst first.
+type fleetSection struct {
+	table[*model.EndpointState]
+	con console
+	// source is the config path, "" when the fleet came from arguments:
+	// the empty table says where to add endpoints.
+	source string
+
+	// digits and keyDigits are how many trailing hex digits tell every
+	// served serial (ticket key name) apart; see serials.go.
+	digits, keyDigits int
+	// hex and keys are the values measured now, lastHex and lastKeys the
+	// ones the digits were counted for.
+	hex, keys, lastHex, lastKeys []string
+	seen                         map[tailKey]string
+	// measuredFor is the fleet size NAME and ADDRESS were measured for:
+	// configured endpoints do not change while the console runs.
+	measuredFor int
+
+	// Indexes of the columns measure sizes.
+	colName, colAddress, colSerial, colIssuer, colTicket, colOCSP int
 }
 
-func newFleetTable() *fleetTable { return &fleetTable{nameW: 12, addrW: 10} }
+func newFleetSection(ctx *Context, con console) Section {
+	f := &fleetSection{con: con, source: ctx.State.Fleet.Source, digits: minSerialDigits, keyDigits: minSerialDigits,
+		seen: map[tailKey]string{}, measuredFor: -1}
+	cols := f.columns()
+	f.table = newTable(ctx, tableSpec[*model.EndpointState]{
+		items: ctx.State.Endpoints,
+		rank:  (*model.EndpointState).Rank,
+		group: func(es *model.EndpointState) string { return es.Endpoint.Group },
+		match: matchFilter,
+		empty: f.emptyText,
+	}, cols)
+	title := func(s string) int { return slices.IndexFunc(cols, func(c endpointCol) bool { return c.title == s }) }
+	f.colName, f.colAddress, f.colSerial, f.colIssuer = title("NAME"), title("ADDRESS"), title("SERIAL"), title("ISSUER")
+	f.colTicket, f.colOCSP = title("TICKET"), title("OCSP")
+	f.Refresh()
+	return f
+}
 
-func (t *fleetTable) Title() string { return "Fleet" }
+func (f *fleetSection) Name() string  { return "Fleet" }
+func (f *fleetSection) Title() string { return tabTitle(f.Name(), f.Len(), f.Counts()) }
 
-// Refresh re-filters and re-sorts, keeping the cursor on its endpoint.
-// Sort keys are computed once per row, not once per comparison: with
-// 10,000 endpoints the comparisons dominate a batch.
-func (t *fleetTable) Refresh(m *Model) {
-	selected := t.Selected()
-	now := m.ctx.Now()
-	all := m.state.Endpoints()
-	if t.widthsFor != len(all) {
-		t.measure(all)
-	}
-	rows := make([]rowKey, 0, len(all))
-	for _, es := range all {
-		if matchFilter(es, t.filter) {
-			rows = append(rows, newRowKey(es, now))
+// Refresh measures the columns that depend on what is served, then
+// re-ranks, re-filters and re-sorts.
+func (f *fleetSection) Refresh() {
+	f.measure()
+	f.refresh()
+}
+
+// measure sizes the columns from the whole fleet (not the filtered rows,
+// so columns do not jump while typing a filter) and counts the serial
+// digits that tell every served certificate apart.
+func (f *fleetSection) measure() {
+	all := f.ctx.State.Endpoints()
+	cols := f.cols
+	if f.measuredFor != len(all) {
+		nameW, addrW := 4, 7
+		for _, es := range all {
+			nameW = max(nameW, width(es.Endpoint.Name))
+			addrW = max(addrW, width(addressLabel(es.Endpoint)))
 		}
+		// Each gets a share when admitted and grows to its longest value
+		// (up to 48 cells) when the terminal has room.
+		cols[f.colName].width, cols[f.colName].grow = min(nameW, 28), max(0, min(nameW, 48)-28)
+		cols[f.colAddress].width, cols[f.colAddress].grow = min(addrW, 24), max(0, min(addrW, 48)-24)
+		f.measuredFor = len(all)
 	}
-	slices.SortStableFunc(rows, func(a, b rowKey) int {
-		if t.grouped {
-			if c := strings.Compare(a.es.Endpoint.Group, b.es.Endpoint.Group); c != 0 {
-				return c
+	issuerW, stapled := 0, false
+	f.hex, f.keys = f.hex[:0], f.keys[:0]
+	for _, es := range all {
+		if leaf := servedLeaf(es); leaf != nil {
+			f.hex = append(f.hex, leaf.Serial)
+			issuerW = max(issuerW, width(leaf.IssuerCN))
+		}
+		if o := es.Last; o != nil {
+			stapled = stapled || o.OCSP.Stapled
+			if ticketKind(o.Ticket) == model.TicketNamed {
+				f.keys = append(f.keys, o.Ticket.KeyName)
 			}
 		}
-		c := t.sortBy.compare(&a, &b)
-		if t.reverse {
-			c = -c
-		}
-		return c
-	})
-	t.order = t.order[:0]
-	for _, r := range rows {
-		t.order = append(t.order, r.es.Endpoint.Name)
 	}
-	t.follow(selected)
+	// The digits depend only on the values: most batches change none, and
+	// comparing strings that share their bytes costs next to nothing.
+	if !slices.Equal(f.hex, f.lastHex) {
+		f.digits = uniqueTails(f.hex, minSerialDigits, f.seen)
+		f.hex, f.lastHex = f.lastHex, f.hex
+	}
+	if !slices.Equal(f.keys, f.lastKeys) {
+		f.keyDigits = uniqueTails(f.keys, minSerialDigits, f.seen)
+		f.keys, f.lastKeys = f.lastKeys, f.keys
+	}
+	cols[f.colSerial].width = f.digits + 1
+	cols[f.colOCSP].hidden = !stapled
+	cols[f.colTicket].width = f.keyDigits + 5
+	// ISSUER takes 16 cells when admitted and grows to the longest issuer
+	// (up to 40) when the terminal has room, before REASON takes the rest.
+	cols[f.colIssuer].grow = max(0, min(issuerW, 40)-cols[f.colIssuer].width)
+	f.relayout()
 }
 
-// measure sizes the name and address columns over the whole fleet (not
-// the filtered rows), so columns do not jump while typing a filter. The
-// configured endpoints do not change while the console runs.
-func (t *fleetTable) measure(all []*model.EndpointState) {
-	nameW, addrW := 4, 7
-	for _, es := range all {
-		nameW = max(nameW, width(es.Endpoint.Name))
-		addrW = max(addrW, width(addressLabel(es.Endpoint)))
+func (f *fleetSection) emptyText(filtered bool) string {
+	switch {
+	case filtered:
+		return "no endpoint matches the filter (esc clears it)"
+	case f.source != "":
+		return "no endpoints configured: add some under endpoints: in " + clean(f.source)
 	}
-	t.nameW, t.addrW = min(nameW, 28), min(addrW, 28)
-	t.widthsFor = len(all)
+	return "no endpoints configured: pass them as arguments (certdeck example.com:443) or a config with --config FILE"
 }
 
-// HandleKey moves the cursor and changes order; anything else is global.
-func (t *fleetTable) HandleKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := m.ctx.Keys
-	if t.navigate(k, msg) {
+func (f *fleetSection) Selection() any {
+	if es, ok := f.selection(); ok {
+		return es
+	}
+	return nil
+}
+
+// HandleKey: movement, sort and grouping, then re-probe and copy of the
+// selected endpoint.
+func (f *fleetSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if f.handleTableKey(msg) {
 		return nil, true
 	}
+	k := f.ctx.Keys
+	es, ok := f.selection()
 	switch {
-	case key.Matches(msg, k.Sort):
-		t.sortBy = (t.sortBy + 1) % numSortKeys
-		t.reverse = false
-		t.Refresh(m)
-	case key.Matches(msg, k.SortReverse):
-		t.reverse = !t.reverse
-		t.Refresh(m)
-	case key.Matches(msg, k.Group):
-		t.grouped = !t.grouped
-		t.Refresh(m)
-	default:
-		return nil, false
+	case key.Matches(msg, k.Probe):
+		if !ok {
+			f.con.setFlash("no endpoint selected to re-probe")
+			return nil, true
+		}
+		return f.con.trigger(es.Endpoint.Name), true
+	case key.Matches(msg, k.Copy), key.Matches(msg, k.CopyFingerprint):
+		if !ok {
+			f.con.setFlash("no endpoint selected to copy from")
+			return nil, true
+		}
+		return copyCert(f.con, servedLeaf(es), key.Matches(msg, k.CopyFingerprint), es.Endpoint.Name), true
 	}
-	return nil, true
+	return nil, false
 }
 
-// sortLabel is the active sort for the header.
-func (t *fleetTable) sortLabel() string {
-	arrow := "↓"
-	if t.reverse {
-		arrow = "↑"
-	}
-	s := "sort: " + t.sortBy.String() + " " + arrow
-	if t.grouped {
-		s += " · by group"
-	}
-	return s
+func (f *fleetSection) ShortHelp() []key.Binding {
+	k := f.ctx.Keys
+	return []key.Binding{k.Probe, k.Sort, k.Copy, k.Group}
 }
 
-// View renders the column heading and the visible window of rows only:
-// the cost is the screen's, not the fleet's.
-func (t *fleetTable) View(m *Model, w, h int) []string {
-	st := m.ctx.Styles
-	lay := layoutColumns(fleetColumns(t.nameW, t.addrW), w, t.grouped)
-	lines := make([]string, 0, h)
-	var head strings.Builder
-	for i, c := range lay.cols {
-		if i > 0 {
-			head.WriteByte(' ')
-		}
-		if c.right {
-			head.WriteString(fitRight(c.title, lay.widths[i]))
-		} else {
-			head.WriteString(fit(c.title, lay.widths[i]))
-		}
-	}
-	lines = append(lines, st.Header.Render(head.String()))
-	t.rows = h - 1
-	if len(t.order) == 0 {
-		msg := "no endpoints configured: add some to config.yaml, or run `certdeck demo`"
-		if len(t.filter) > 0 {
-			msg = "no endpoint matches the filter (esc clears it)"
-		}
-		lines = append(lines, st.Muted.Render(fit(msg, w)))
-		return padLines(lines, w, h)
-	}
-	rc := &rowCtx{now: m.ctx.Now(), styles: st, changedAt: m.changedAt, paints: m.paints}
-	end := min(len(t.order), t.offset+h-1)
-	for i := t.offset; i < end; i++ {
-		es := m.state.Endpoint(t.order[i])
-		if es == nil {
-			continue
-		}
-		lines = append(lines, renderRow(rc, lay, es, i == t.cursor))
-	}
-	// Rows are exactly w wide already; only blank lines are missing.
-	blank := strings.Repeat(" ", w)
-	for len(lines) < h {
-		lines = append(lines, blank)
-	}
-	return lines
+func (f *fleetSection) FullHelp() [][]key.Binding {
+	k := f.ctx.Keys
+	return [][]key.Binding{{k.Probe, k.Copy, k.CopyFingerprint, k.Sort, k.SortReverse, k.Group}}
 }
 
-// renderRow draws one endpoint. The selected row is drawn in the
-// selection style as a whole: per-cell colours inside it would reset the
-// selection background at each cell boundary.
-func renderRow(rc *rowCtx, lay layout, es *model.EndpointState, selected bool) string {
-	var b strings.Builder
-	for i, c := range lay.cols {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		text, style := c.cell(rc, es)
-		if c.right {
-			text = fitRight(text, lay.widths[i])
-		} else {
-			text = fit(text, lay.widths[i])
-		}
-		if style != nil && !selected {
-			text = rc.paints.of(style).apply(text)
-		}
-		b.WriteString(text)
+// copyCert puts a certificate's serial (or SHA-256 fingerprint) on the
+// clipboard with OSC 52, which works over SSH. The flash shows the whole
+// value first, so a cut line still shows what was copied.
+func copyCert(con console, leaf *model.CertInfo, fingerprint bool, of string) tea.Cmd {
+	if leaf == nil {
+		con.setFlash("nothing to copy: no certificate known for " + clean(of))
+		return nil
 	}
-	if selected {
-		return rc.paints.of(&rc.styles.Selected).apply(b.String())
+	what, val := "serial", leaf.Serial
+	if fingerprint {
+		what, val = "SHA-256", leaf.SHA256
 	}
-	return b.String()
+	con.setFlash(fmt.Sprintf("copied %s (%s of %s, OSC 52)", val, what, clean(of)))
+	return tea.SetClipboard(val)
 }

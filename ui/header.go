@@ -9,9 +9,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// renderHeader is two lines: who and how bad (fleet, counts per status,
-// [RO]); then how fresh (probed ago, next round, probes in flight,
-// staleness in words) and how the table is cut (filter, sort).
+// renderHeader is two lines: who and how bad (fleet, [RO], the active
+// tab's counts per status: each tab counts its own rows); then how fresh
+// (probed ago, next round, probes in flight, staleness in words) and
+// where the table stands (filter, row position, a sort whose column is
+// not on screen).
 func (m *Model) renderHeader(w int) []string {
 	st := m.ctx.Styles
 	now := m.ctx.Now()
@@ -24,7 +26,7 @@ func (m *Model) renderHeader(w int) []string {
 	}
 	left.WriteString(" ")
 	left.WriteString(st.Text.Render(m.fleetLabel()))
-	counts := m.counts
+	counts := m.section().Counts()
 	for _, s := range model.AllStatuses {
 		n := counts[s]
 		if n == 0 && s != model.OK {
@@ -55,11 +57,17 @@ func (m *Model) renderHeader(w int) []string {
 	if m.inFlight > 0 {
 		line2 += "  " + st.Accent.Render(fmt.Sprintf("%s probing %d", m.spinner.View(), m.inFlight))
 	}
+	sum := m.section().Summary()
 	var cut []string
 	if m.filterText != "" {
-		cut = append(cut, st.Accent.Render("filter: "+clean(m.filterText))+st.Muted.Render(fmt.Sprintf(" (%d of %d)", len(m.fleet.order), len(m.state.Endpoints()))))
+		cut = append(cut, st.Accent.Render("filter: "+clean(m.filterText))+st.Muted.Render(fmt.Sprintf(" (%d of %d)", sum.shown, sum.total)))
 	}
-	cut = append(cut, st.Muted.Render(m.fleet.sortLabel()))
+	if sum.offScreen != "" {
+		cut = append(cut, st.Muted.Render(sum.offScreen))
+	}
+	if sum.position > 0 {
+		cut = append(cut, st.Muted.Render(fmt.Sprintf("%d/%d", sum.position, sum.shown)))
+	}
 	return []string{fit(line1, w), fit(joinEnds(line2, strings.Join(cut, "  "), w), w)}
 }
 

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -14,6 +16,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
+	if next, ok := escThen(msg); ok {
+		first := m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
+		return tea.Batch(first, m.handleKey(next))
+	}
 	if m.tooSmall() {
 		if key.Matches(msg, k.Quit) {
 			return tea.Quit
@@ -22,8 +28,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	// The one place read-only mode stops actions that change the world
 	// (the bindings are also disabled, which hides them from help).
-	if m.ctx.ReadOnly && m.mode != modeFilter && m.mode != modeConfirm && matchesAny(msg, k.Mutating) {
-		return nil
+	if m.ctx.ReadOnly && m.mode != modeFilter && m.mode != modeConfirm {
+		if b := matchesAny(msg, k.Mutating); b != nil {
+			m.setFlash(fmt.Sprintf("read-only console: %s (%s) is disabled", msg.String(), b.Help().Desc))
+			return nil
+		}
 	}
 	if m.flashErr && m.mode != modeConfirm && key.Matches(msg, k.Back) {
 		m.flash, m.flashErr = "", false
@@ -45,64 +54,108 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 }
 
-// keyNormal: the active section first, then global keys.
+// escThen splits a key read with alt held into esc and the key. A
+// terminal sends alt+X as ESC X, so ESC and a key arriving in one read
+// parse as alt+X: tmux forwards a quick "esc esc" or "esc tab" in one
+// write, and both keys must act. The console binds no alt key, so
+// nothing is lost.
+func escThen(msg tea.KeyPressMsg) (next tea.KeyPressMsg, ok bool) {
+	if msg.Mod&tea.ModAlt == 0 {
+		return msg, false
+	}
+	next = msg
+	next.Mod &^= tea.ModAlt
+	if next.Mod&^tea.ModShift == 0 && next.Text == "" {
+		// Alt dropped the text; a printable key types it again (the filter).
+		r := next.Code
+		if next.ShiftedCode != 0 {
+			r = next.ShiftedCode
+		}
+		if r >= 0x20 && r != 0x7f && r < tea.KeyExtended {
+			next.Text = string(r)
+		}
+	}
+	return next, true
+}
+
+// keyNormal: the active section first, then the keys every screen
+// shares; a key neither knows says so in a flash.
 func (m *Model) keyNormal(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.ctx.Keys
-	if cmd, ok := m.sections[m.active].HandleKey(m, msg); ok {
+	if cmd, ok := m.section().HandleKey(msg); ok {
 		return cmd
 	}
+	if cmd, ok := m.keyShared(msg); ok {
+		return cmd
+	}
+	m.unbound(msg)
+	return nil
+}
+
+// keyShared holds the keys of the root: they work on every tab, with or
+// without the detail pane or the event log open.
+func (m *Model) keyShared(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := m.ctx.Keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return tea.Quit, true
 	case key.Matches(msg, k.Help):
-		m.mode = modeHelp
+		m.back, m.mode = m.mode, modeHelp
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		m.relayout()
 	case key.Matches(msg, k.Back):
+		// In normal mode esc clears the filter; elsewhere the mode's own
+		// handler has closed its pane before this.
 		m.setFilter("")
 	case key.Matches(msg, k.Detail):
-		if m.sections[m.active].Selected() != "" {
-			m.mode = modeDetail
-			m.detailScroll = 0
-			m.relayout()
+		if m.section().Selection() == nil {
+			m.setFlash("nothing selected")
+			break
 		}
+		m.mode = modeDetail
+		m.detailScroll = 0
+		m.relayout()
 	case key.Matches(msg, k.Events):
 		m.mode = modeEvents
 		m.eventScroll = 0
 		m.relayout()
 	case key.Matches(msg, k.NextSection):
+		if len(m.sections) == 1 {
+			m.setFlash("tab: there is only the " + m.section().Name() + " tab")
+			break
+		}
 		m.active = (m.active + 1) % len(m.sections)
+		m.detailScroll = 0
+	case key.Matches(msg, k.ProbeAll):
+		return m.trigger(), true
 	default:
-		return m.keyCommon(msg)
+		return nil, false
 	}
-	return nil
+	return nil, true
 }
 
-// keyCommon holds keys that work in normal, detail and event modes.
-func (m *Model) keyCommon(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.ctx.Keys
-	switch {
-	case key.Matches(msg, k.Probe):
-		if es := m.selected(); es != nil {
-			return m.trigger(es.Endpoint.Name)
-		}
-		if bs := m.selectedBundle(); bs != nil {
-			m.setFlash("re-reading " + clean(bs.Bundle.Name) + " and probing the endpoints it serves")
-			return m.recheckBundle(bs.Bundle, 0)
-		}
-	case key.Matches(msg, k.ProbeAll):
-		return m.trigger()
-	case key.Matches(msg, k.Copy):
-		return m.copySelected(false)
-	case key.Matches(msg, k.CopyFingerprint):
-		return m.copySelected(true)
-	case key.Matches(msg, k.Publish):
-		return m.startAction("publish")
-	case key.Matches(msg, k.Rollback):
-		return m.startAction("rollback")
+// unbound answers a key that means nothing here: where it works, if on
+// another tab, else that it does nothing. An error flash waiting for esc
+// is not replaced.
+func (m *Model) unbound(msg tea.KeyPressMsg) {
+	if m.flashErr {
+		return
 	}
-	return nil
+	name := msg.String()
+	for i, s := range m.sections {
+		if i == m.active {
+			continue
+		}
+		for _, col := range s.FullHelp() {
+			for _, b := range col {
+				if b.Enabled() && slices.Contains(b.Keys(), name) {
+					m.setFlash(fmt.Sprintf("%s (%s) works on the %s tab: tab switches to it", b.Help().Key, b.Help().Desc, s.Name()))
+					return
+				}
+			}
+		}
+	}
+	m.setFlash(name + " does nothing here (? lists the keys)")
 }
 
 // keyFilter edits the filter; every printable key is text here (so `q`
@@ -134,89 +187,86 @@ func (m *Model) keyFilter(msg tea.KeyPressMsg) tea.Cmd {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
+// setFilter narrows every section: one `/` filters all tabs.
 func (m *Model) setFilter(s string) {
 	m.filterText = s
-	m.fleet.filter = filterWords(s)
-	m.fleet.Refresh(m)
-	if m.bundles != nil {
-		m.bundles.Refresh(m)
+	words := filterWords(s)
+	for _, sec := range m.sections {
+		sec.SetFilter(words)
 	}
 }
 
+// keyHelp: ? or esc go back to where help was opened, q quits.
 func (m *Model) keyHelp(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.Keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
-		m.mode = modeNormal
+		m.mode = m.back
+		m.relayout()
+	default:
+		m.setFlash("? or esc closes help")
 	}
 	return nil
 }
 
-// keyDetail: the cursor still moves (the pane follows it), ctrl+d/u
-// scroll the pane, esc or enter closes it.
+// keyDetail: esc or enter close the pane and ctrl+d/u scroll it; every
+// other key works as without the pane (j/k and g/G move the cursor, and
+// the pane follows it).
 func (m *Model) keyDetail(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.Keys
 	switch {
-	case key.Matches(msg, k.Quit):
-		return tea.Quit
 	case key.Matches(msg, k.Back), key.Matches(msg, k.Detail):
 		m.mode = modeNormal
 		m.relayout()
-	case key.Matches(msg, k.Up):
-		m.moveCursor(-1)
-		m.detailScroll = 0
-	case key.Matches(msg, k.Down):
-		m.moveCursor(1)
-		m.detailScroll = 0
-	case key.Matches(msg, k.PageDown):
+		return nil
+	case key.Matches(msg, k.ScrollDown):
 		m.detailScroll += 5
-	case key.Matches(msg, k.PageUp):
+		return nil
+	case key.Matches(msg, k.ScrollUp):
 		m.detailScroll = max(0, m.detailScroll-5)
-	case key.Matches(msg, k.Help):
-		m.mode = modeHelp
-	default:
-		return m.keyCommon(msg)
+		return nil
 	}
-	return nil
+	before := m.section().Selection()
+	cmd := m.keyNormal(msg)
+	if m.section().Selection() != before {
+		m.detailScroll = 0
+	}
+	return cmd
 }
 
-// keyEvents: j/k scroll the log, esc or l closes it.
+// keyEvents: j/k scroll the log, g/G go to its oldest and newest, esc or
+// l close it; every other key works as without the log.
 func (m *Model) keyEvents(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.Keys
+	oldest := max(0, m.ring.Len()-1)
 	switch {
-	case key.Matches(msg, k.Quit):
-		return tea.Quit
 	case key.Matches(msg, k.Back), key.Matches(msg, k.Events):
 		m.mode = modeNormal
 		m.relayout()
 	case key.Matches(msg, k.Up):
-		m.eventScroll = min(m.eventScroll+1, max(0, m.ring.Len()-1))
+		m.eventScroll = min(m.eventScroll+1, oldest)
 	case key.Matches(msg, k.Down):
 		m.eventScroll = max(0, m.eventScroll-1)
+	case key.Matches(msg, k.Top):
+		m.eventScroll = oldest
 	case key.Matches(msg, k.Bottom):
 		m.eventScroll = 0
-	case key.Matches(msg, k.Help):
-		m.mode = modeHelp
 	default:
-		if cmd, ok := m.sections[m.active].HandleKey(m, msg); ok {
-			return cmd
-		}
-		return m.keyCommon(msg)
+		return m.keyNormal(msg)
 	}
 	return nil
 }
 
 // matchesAny is key.Matches over pointers, ignoring whether a binding is
-// enabled: read-only must hold even if a binding was re-enabled.
-func matchesAny(msg tea.KeyPressMsg, bindings []*key.Binding) bool {
+// enabled: read-only must hold even if a binding was re-enabled. It
+// returns the binding msg matches, or nil.
+func matchesAny(msg tea.KeyPressMsg, bindings []*key.Binding) *key.Binding {
 	for _, b := range bindings {
-		for _, k := range b.Keys() {
-			if msg.String() == k {
-				return true
-			}
+		if slices.Contains(b.Keys(), msg.String()) {
+			return b
 		}
 	}
-	return false
+	return nil
 }

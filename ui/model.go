@@ -58,10 +58,11 @@ type Model struct {
 
 	sections []Section
 	active   int
-	fleet    *fleetTable
-	bundles  *bundlesTable // nil when the fleet has no bundles
 
-	mode         mode
+	mode mode
+	// back is the mode help returns to (help opens from the detail pane
+	// and the event log as well).
+	back         mode
 	filterText   string
 	ring         *eventRing
 	changedAt    map[string]time.Time
@@ -75,8 +76,6 @@ type Model struct {
 	confirm  *confirmDialog
 
 	inFlight int
-	counts   map[model.Status]int // per status, kept in Update for the header
-	paints   paints               // escape sequences of the current styles
 	spinner  spinner.Model
 	spinning bool
 	help     help.Model
@@ -90,12 +89,6 @@ func New(opts Options) *Model {
 	keys := DefaultKeys()
 	keys.SetReadOnly(opts.ReadOnly)
 	m := &Model{
-		ctx: &Context{
-			Styles:   themes.NewStyles(opts.Theme),
-			Keys:     keys,
-			ReadOnly: opts.ReadOnly,
-			Now:      opts.Clock,
-		},
 		opts:      opts,
 		state:     model.NewState(opts.Fleet),
 		ring:      newEventRing(eventRingSize),
@@ -103,16 +96,30 @@ func New(opts Options) *Model {
 		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
 		help:      help.New(),
 	}
-	m.fleet = newFleetTable()
-	m.sections = []Section{m.fleet}
-	// The Bundles tab exists only when bundles are configured: a tab bar
-	// over an empty section would be noise.
-	if opts.Fleet != nil && len(opts.Fleet.Bundles) > 0 {
-		m.bundles = newBundlesTable(opts.Fleet.Bundles)
-		m.sections = append(m.sections, m.bundles)
+	styles := themes.NewStyles(opts.Theme)
+	m.ctx = &Context{
+		Styles: styles, Paints: newPaints(styles), Keys: keys, ReadOnly: opts.ReadOnly, Now: opts.Clock,
+		State: m.state, Events: m.ring, ChangedAt: m.changedAt,
 	}
-	m.help.Styles = m.ctx.Styles.Help
-	m.paints = newPaints(m.ctx.Styles)
+	m.help.Styles = styles.Help
+	// The tabs, in order: a new section is one more line here. A
+	// constructor returns nil when it has nothing configured to show.
+	for _, s := range []Section{
+		newFleetSection(m.ctx, m),
+		newBundlesSection(m.ctx, m),
+	} {
+		if s != nil {
+			m.sections = append(m.sections, s)
+		}
+	}
+	// Open on the first tab with rows: a bundles-only console starts on
+	// its bundles, not on an empty fleet.
+	for i, s := range m.sections {
+		if s.Len() > 0 {
+			m.active = i
+			break
+		}
+	}
 	m.refresh()
 	return m
 }
@@ -214,16 +221,15 @@ func (m *Model) countInFlight() {
 }
 
 func (m *Model) refresh() {
-	m.counts = m.state.Counts()
 	for _, s := range m.sections {
-		s.Refresh(m)
+		s.Refresh()
 	}
 }
 
 func (m *Model) setTheme(t themes.Theme) {
 	m.ctx.Styles = themes.NewStyles(t)
+	m.ctx.Paints = newPaints(m.ctx.Styles)
 	m.help.Styles = m.ctx.Styles.Help
-	m.paints = newPaints(m.ctx.Styles)
 }
 
 // setFlash shows an info line that clears by itself.
@@ -243,29 +249,13 @@ func (m *Model) tooSmall() bool {
 	return m.ctx.Width < minWidth || m.ctx.Height < minHeight
 }
 
-// selected is the state of the endpoint under the cursor, or nil (also
-// when another section is active: a bundle may share an endpoint's name).
-func (m *Model) selected() *model.EndpointState {
-	if m.sections[m.active] != Section(m.fleet) {
-		return nil
-	}
-	return m.state.Endpoint(m.fleet.Selected())
-}
+// active is the section on screen.
+func (m *Model) section() Section { return m.sections[m.active] }
 
-// selectedBundle is the bundle under the cursor of the Bundles section
-// when it is active, or nil.
+// selectedBundle is the bundle under the active section's cursor, or nil:
+// publish and rollback act on it. The root asks the section for its
+// selection and keeps what is a bundle; it knows no section by type.
 func (m *Model) selectedBundle() *model.BundleState {
-	if m.bundles == nil || m.sections[m.active] != Section(m.bundles) {
-		return nil
-	}
-	return m.state.Bundle(m.bundles.Selected())
-}
-
-// moveCursor moves the active section's cursor (the detail pane follows).
-func (m *Model) moveCursor(delta int) {
-	if m.selectedBundle() != nil {
-		m.bundles.step(delta)
-		return
-	}
-	m.fleet.step(delta)
+	bs, _ := m.section().Selection().(*model.BundleState)
+	return bs
 }

@@ -10,6 +10,7 @@ import (
 
 	"certdeck/model"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -62,27 +63,27 @@ func TestFilterTreatsQAsText(t *testing.T) {
 func TestCursorStaysOnEndpointWhenRowsResort(t *testing.T) {
 	m, _ := newTestModel(t, 100, 30, false)
 	// Walk down to "www" (an OK row near the bottom).
-	for i := 0; i < 20 && m.fleet.Selected() != "www"; i++ {
+	for i := 0; i < 20 && selectedName(m) != "www"; i++ {
 		press(m, "j")
 	}
-	if m.fleet.Selected() != "www" {
-		t.Fatalf("could not select www; order %v", m.fleet.order)
+	if selectedName(m) != "www" {
+		t.Fatalf("could not select www; order %v", rowNames(m))
 	}
-	before := slices.Index(m.fleet.order, "www")
+	before := slices.Index(rowNames(m), "www")
 	// www now serves an expired certificate: it jumps to the CRIT rows.
 	m.Update(eventsMsg{events: []model.Event{obs("www", cert("www.example.com", "99", -time.Hour))}})
-	after := slices.Index(m.fleet.order, "www")
+	after := slices.Index(rowNames(m), "www")
 	if after >= before {
 		t.Fatalf("www did not move up (row %d -> %d); the test proves nothing", before, after)
 	}
-	if got := m.fleet.Selected(); got != "www" {
+	if got := selectedName(m); got != "www" {
 		t.Fatalf("cursor on %q after re-sort, want www", got)
 	}
 }
 
 func TestCursorStartsOnWorstRowBeforeUserMoves(t *testing.T) {
 	m, _ := newTestModel(t, 100, 30, false)
-	if got := m.fleet.Selected(); got != "stall" {
+	if got := selectedName(m); got != "stall" {
 		t.Fatalf("initial selection %q, want the worst row (stall)", got)
 	}
 }
@@ -113,7 +114,7 @@ func TestFilterMatchesEveryField(t *testing.T) {
 				}
 			}
 			press(m, "enter")
-			got := append([]string(nil), m.fleet.order...)
+			got := append([]string(nil), rowNames(m)...)
 			slices.Sort(got)
 			if tt.want == nil {
 				if len(got) != 9 { // every endpoint that served a certificate
@@ -125,50 +126,88 @@ func TestFilterMatchesEveryField(t *testing.T) {
 				t.Fatalf("filter %q kept %v, want %v", tt.filter, got, tt.want)
 			}
 			press(m, "esc")
-			if len(m.fleet.order) != 11 || m.filterText != "" {
-				t.Fatalf("esc left %d rows and filter %q", len(m.fleet.order), m.filterText)
+			if len(rowNames(m)) != 11 || m.filterText != "" {
+				t.Fatalf("esc left %d rows and filter %q", len(rowNames(m)), m.filterText)
 			}
 		})
 	}
 }
 
-func TestSortCyclesColumnsAndReverses(t *testing.T) {
+// headingLine is the table's column heading on screen.
+func headingLine(t *testing.T, m *Model) string {
+	t.Helper()
+	for _, l := range strings.Split(screen(m), "\n") {
+		if strings.HasPrefix(l, "STATUS") {
+			return l
+		}
+	}
+	t.Fatalf("no column heading on screen:\n%s", screen(m))
+	return ""
+}
+
+func TestSortCyclesColumnsOnScreenAndShowsArrow(t *testing.T) {
 	m, _ := newTestModel(t, 100, 30, false)
-	press(m, "s") // left
-	if m.fleet.order[0] != "old-vpn" {
-		t.Fatalf("sort by left: first %q, want old-vpn (expired)", m.fleet.order[0])
+	if h := headingLine(t, m); !strings.Contains(h, "STATUS ▼") {
+		t.Fatalf("default sort not marked in the heading: %q", h)
 	}
 	press(m, "s") // name
-	if m.fleet.order[0] != "api" || m.fleet.order[len(m.fleet.order)-1] != "www" {
-		t.Fatalf("sort by name: %v", m.fleet.order)
+	if rowNames(m)[0] != "api" || rowNames(m)[len(rowNames(m))-1] != "www" || !strings.Contains(headingLine(t, m), "NAME ▲") {
+		t.Fatalf("sort by name: %v, heading %q", rowNames(m), headingLine(t, m))
 	}
 	press(m, "S")
-	if m.fleet.order[0] != "www" {
-		t.Fatalf("reversed name sort starts with %q", m.fleet.order[0])
+	if rowNames(m)[0] != "www" || !strings.Contains(headingLine(t, m), "NAME ▼") {
+		t.Fatalf("reversed name sort: %v, heading %q", rowNames(m), headingLine(t, m))
 	}
-	if !strings.Contains(screen(m), "sort: name ↑") {
-		t.Fatal("header does not show the active sort")
+	press(m, "s") // left
+	if rowNames(m)[0] != "old-vpn" || !strings.Contains(headingLine(t, m), "LEFT ▲") {
+		t.Fatalf("sort by left: first %q, heading %q; want old-vpn (expired), LEFT ▲", rowNames(m)[0], headingLine(t, m))
+	}
+	// At 100 columns ADDRESS, ISSUER and LATENCY are off screen: the next
+	// s goes back to status instead of sorting by an invisible column.
+	press(m, "s")
+	if h := headingLine(t, m); !strings.Contains(h, "STATUS ▼") || strings.Contains(screen(m), "sort:") {
+		t.Fatalf("after the last column on screen: heading %q\n%s", h, screen(m))
+	}
+	// A sort whose column left the screen (the terminal narrowed) is named
+	// in the header.
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	press(m, "s", "s")
+	if h := headingLine(t, m); !strings.Contains(h, "ADDRESS ▲") {
+		t.Fatalf("at 200 columns the second s sorts by address: %q", h)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if s := screen(m); !strings.Contains(strings.Split(s, "\n")[1], "sort: address ▲") {
+		t.Fatalf("sort by an off-screen column not named in the header:\n%s", s)
 	}
 }
 
-func TestGroupKeyOrdersByGroupAndShowsColumn(t *testing.T) {
+func TestGroupKeyOrdersByGroupUnderHeadingsWithCounts(t *testing.T) {
 	m, _ := newTestModel(t, 160, 30, false)
 	press(m, "o")
 	var groups []string
-	for _, n := range m.fleet.order {
+	for _, n := range rowNames(m) {
 		groups = append(groups, m.state.Endpoint(n).Endpoint.Group)
 	}
 	if !slices.IsSorted(groups) {
 		t.Fatalf("rows not grouped: %v", groups)
 	}
-	if !strings.Contains(screen(m), "GROUP") {
-		t.Fatal("no GROUP column while grouped")
+	s := screen(m)
+	for _, want := range []string{"▾ edge · 4  ! 1 ERROR  ✗ 3 CRIT", "▾ pay · 2  ✗ 1 CRIT  ✓ 1 OK", "▾ web · 4  ▲ 1 WARN  ? 1 UNKNOWN  ✓ 2 OK"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("no group heading %q:\n%s", want, s)
+		}
+	}
+	// The cursor moves over rows, never onto a heading: the row position
+	// counts endpoints.
+	press(m, "G")
+	if got := selectedName(m); got != "api" || !strings.Contains(strings.Split(screen(m), "\n")[1], "11/11") {
+		t.Fatalf("G in grouped rows selected %q:\n%s", got, screen(m))
 	}
 }
 
 func TestReprobeKeysTriggerScheduler(t *testing.T) {
 	m, p := newTestModel(t, 100, 30, false)
-	sel := m.fleet.Selected()
+	sel := selectedName(m)
 	if cmd := press(m, "r"); cmd != nil {
 		cmd()
 	}
@@ -182,7 +221,7 @@ func TestReprobeKeysTriggerScheduler(t *testing.T) {
 
 func TestCopyPutsSerialOnClipboard(t *testing.T) {
 	m, _ := newTestModel(t, 100, 30, false)
-	for m.fleet.Selected() != "api" {
+	for selectedName(m) != "api" {
 		press(m, "j")
 	}
 	for _, tc := range []struct{ key, want string }{
@@ -300,19 +339,27 @@ func TestResizeAdaptsLayout(t *testing.T) {
 }
 
 func TestColumnsDropByPriority(t *testing.T) {
+	m, _ := newTestModel(t, 100, 30, false)
+	f := m.sections[0].(*fleetSection)
 	titles := func(w int) []string {
 		var out []string
-		for _, c := range layoutColumns(fleetColumns(12, 20), w, false).cols {
-			out = append(out, c.title)
+		for _, i := range layoutColumns(f.cols, w).cols {
+			out = append(out, f.cols[i].title)
 		}
 		return out
 	}
 	if got := titles(80); !slices.Contains(got, "STATUS") || !slices.Contains(got, "NAME") ||
-		!slices.Contains(got, "LEFT") || !slices.Contains(got, "ERROR") || slices.Contains(got, "ADDRESS") {
+		!slices.Contains(got, "LEFT") || !slices.Contains(got, "REASON") || slices.Contains(got, "ADDRESS") {
 		t.Fatalf("at 80 columns: %v", got)
 	}
-	if got := titles(250); len(got) != 11 {
-		t.Fatalf("at 250 columns want all 11 columns, got %v", got)
+	shown := 0
+	for _, c := range f.cols {
+		if !c.hidden {
+			shown++
+		}
+	}
+	if got := titles(250); len(got) != shown {
+		t.Fatalf("at 250 columns want all %d columns (OCSP hidden: nothing stapled), got %v", shown, got)
 	}
 	if got := titles(80); len(got) >= len(titles(120)) {
 		t.Fatal("narrower terminal does not drop columns")
@@ -335,34 +382,79 @@ func TestDetailBesideFrom120BelowAt80(t *testing.T) {
 	}
 }
 
-// stubSection stands in for a later section (Bundles) to prove the root
-// model routes to sections without knowing them.
-type stubSection struct{ keys []string }
+// stubSection is a third tab (ticket keys, to come) built from nothing
+// but the Section contract, to prove the root model knows no section by
+// type: added as one entry, it gets its tab, its keys, its counts in the
+// header, the filter, the detail pane and its help.
+type stubSection struct {
+	keys   []string
+	filter []string
+	w, h   int
+}
 
-func (s *stubSection) Title() string  { return "Bundles" }
-func (s *stubSection) Refresh(*Model) {}
-func (s *stubSection) HandleKey(_ *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+func (s *stubSection) Name() string  { return "Keys" }
+func (s *stubSection) Title() string { return "Keys 2 ▲1 WARN" }
+func (s *stubSection) Counts() statusCounts {
+	var c statusCounts
+	c[model.Warn], c[model.OK] = 1, 1
+	return c
+}
+func (s *stubSection) Len() int              { return 2 }
+func (s *stubSection) Summary() tableSummary { return tableSummary{shown: 2, total: 2, position: 1} }
+func (s *stubSection) SetSize(w, h int)      { s.w, s.h = w, h }
+func (s *stubSection) SetFilter(w []string)  { s.filter = w }
+func (s *stubSection) Refresh()              {}
+func (s *stubSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	s.keys = append(s.keys, msg.String())
-	return nil, msg.String() == "j"
+	return nil, msg.String() == "j" || msg.String() == "x"
 }
-func (s *stubSection) View(_ *Model, w, h int) []string {
-	return padLines([]string{"bundle rows"}, w, h)
+func (s *stubSection) View(w, h int) []string { return padLines([]string{"ticket key rows"}, w, h) }
+func (s *stubSection) Selection() any         { return "key-1" }
+func (s *stubSection) Detail() []detailLine   { return []detailLine{{text: "ticket key key-1 detail"}} }
+func (s *stubSection) ShortHelp() []key.Binding {
+	return []key.Binding{key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "rotate key"))}
 }
-func (s *stubSection) Selected() string { return "" }
+func (s *stubSection) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
 
-func TestTabSwitchesSectionsAndRoutesKeys(t *testing.T) {
-	m, _ := newTestModel(t, 100, 30, false)
+func TestANewSectionNeedsOnlyItsEntry(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, false)
 	stub := &stubSection{}
-	m.sections = append(m.sections, stub)
+	m.sections = append(m.sections, stub) // what one more entry in New does
 	m.relayout()
-	if s := screen(m); !strings.Contains(s, "[Fleet]") || !strings.Contains(s, "Bundles") {
-		t.Fatalf("no section tabs:\n%s", s)
+	if s := screen(m); !strings.Contains(s, "[Fleet 11") || !strings.Contains(s, "Keys 2 ▲1 WARN") {
+		t.Fatalf("no tab for the new section:\n%s", s)
 	}
-	press(m, "tab", "j")
-	if !slices.Equal(stub.keys, []string{"j"}) {
-		t.Fatalf("active section got keys %v, want [j]", stub.keys)
+	press(m, "x")
+	if !strings.Contains(m.flash, "x (rotate key) works on the Keys tab") {
+		t.Fatalf("its key pressed on another tab: flash %q", m.flash)
 	}
-	if s := screen(m); !strings.Contains(s, "bundle rows") || strings.Count(s, "\n")+1 != 30 {
-		t.Fatalf("active section not shown or screen not 30 lines:\n%s", s)
+	m.flash = ""
+	press(m, "tab", "j", "x")
+	if !slices.Equal(stub.keys, []string{"j", "x"}) {
+		t.Fatalf("the new section got keys %v, want [j x]", stub.keys)
+	}
+	if stub.w != 120 || stub.h == 0 {
+		t.Fatalf("the new section was not sized: %dx%d", stub.w, stub.h)
+	}
+	s := screen(m)
+	header := strings.Split(s, "\n")[0]
+	if !strings.Contains(s, "ticket key rows") || strings.Count(s, "\n")+1 != 30 || !strings.Contains(header, "▲ 1 WARN  ✓ 1 OK") ||
+		strings.Contains(header, "CRIT") {
+		t.Fatalf("the new section's rows or counts not shown:\n%s", s)
+	}
+	if footer := strings.Split(s, "\n")[29]; !strings.Contains(footer, "x rotate key") {
+		t.Fatalf("footer does not offer the section's key: %q", footer)
+	}
+	press(m, "/", "a", "enter")
+	if !slices.Equal(stub.filter, []string{"a"}) {
+		t.Fatalf("filter not passed to the new section: %v", stub.filter)
+	}
+	press(m, "enter")
+	if !strings.Contains(screen(m), "ticket key key-1 detail") {
+		t.Fatalf("detail pane of the new section not shown:\n%s", screen(m))
+	}
+	press(m, "esc", "?")
+	if !strings.Contains(screen(m), "rotate key") {
+		t.Fatalf("help does not list the new section's keys:\n%s", screen(m))
 	}
 }

@@ -1,23 +1,59 @@
 package ui
 
 import (
+	"fmt"
+
+	"certdeck/model"
+
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 )
 
-// Section is one tab of the console body. The fleet table is the first;
-// later issues add Bundles and ticket keys as further sections without
-// touching the root model: it keeps a slice of sections, `tab` moves
-// between them, and normal-mode keys it does not handle itself go to the
-// active section.
+// Section is one tab of the console body (soft-serve's Component, gh-dash's
+// Section): it owns its keymap, size, filter, sort, detail and help. The
+// root model keeps a slice of sections, lays them out, routes keys to the
+// active one and draws the chrome around it; it knows no section by type,
+// so a new tab is one line in New.
 type Section interface {
+	// ShortHelp lists the section's own keys for the footer, most useful
+	// first; FullHelp its columns on the ? screen. The root adds the keys
+	// every screen shares.
+	help.KeyMap
+	// Name is the section's name ("Bundles"), for messages.
+	Name() string
+	// Title is the tab label: the name, how many rows, and the non-OK
+	// counts, so an inactive tab still says "look here".
 	Title() string
-	// Refresh rebuilds derived view state after model.State changed.
-	Refresh(m *Model)
-	// HandleKey handles a normal-mode key; handled=false lets the root
-	// model try its global keys.
-	HandleKey(m *Model, msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool)
-	// View renders exactly w x h cells (only visible rows).
-	View(m *Model, w, h int) []string
-	// Selected names the selected item ("" when none), for the detail pane.
-	Selected() string
+	// Counts, Len and Summary feed the header: each tab counts its own rows.
+	Counts() statusCounts
+	Len() int
+	Summary() tableSummary
+	// SetSize, SetFilter and Refresh run in Update; View only reads.
+	SetSize(w, h int)
+	SetFilter(words []string)
+	// Refresh rebuilds the rows after the state changed.
+	Refresh()
+	// HandleKey handles a key meant for the section; handled=false lets
+	// the root try the keys every screen shares.
+	HandleKey(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool)
+	// View renders exactly w x h cells (only the rows on screen).
+	View(w, h int) []string
+	// Selection is the item under the cursor (*model.EndpointState,
+	// *model.BundleState, …), nil when there is none: an action that
+	// applies to one kind of item asserts its type.
+	Selection() any
+	// Detail is the detail pane of the selection, unwrapped (the root
+	// wraps, scrolls and cuts it); nil when nothing is selected.
+	Detail() []detailLine
+}
+
+// tabTitle is "Bundles 3 ▲1 WARN": name, rows, and each non-OK count.
+func tabTitle(name string, total int, c statusCounts) string {
+	s := fmt.Sprintf("%s %d", name, total)
+	for _, st := range model.AllStatuses {
+		if n := c[st]; n > 0 && st != model.OK {
+			s += fmt.Sprintf(" %s%d %s", st.Glyph(), n, st)
+		}
+	}
+	return s
 }

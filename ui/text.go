@@ -3,36 +3,17 @@ package ui
 import (
 	"strings"
 
+	"certdeck/model"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
-// clean makes text from the network or config safe to print: control
-// characters (ESC above all) are replaced, so a hostile server error or
-// certificate subject cannot move the cursor or restyle the terminal.
-func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t' || r == '\r':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteRune('�')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// clean makes text from the network, the disk or the config safe to
+// print: it is model.Sanitize, the one sanitiser (controls, ESC above
+// all, and bidi overrides are shown escaped), so a hostile server error
+// or certificate subject cannot move the cursor, restyle the terminal or
+// reorder what the operator reads.
+func clean(s string) string { return model.Sanitize(s) }
 
 // fit truncates plain text to w cells (with an ellipsis) and pads it to
 // exactly w cells, so columns line up whatever the content.
@@ -49,6 +30,19 @@ func fit(s string, w int) string {
 		s += strings.Repeat(" ", w-sw)
 	}
 	return s
+}
+
+// fitMiddle is fit that cuts an over-long value in the middle, keeping
+// both ends: paths start alike and differ at the end.
+func fitMiddle(s string, w int) string {
+	sw := width(s)
+	if sw <= w || w < 5 {
+		return fit(s, w)
+	}
+	// Two thirds for the end, which tells paths apart.
+	right := (w - 1) * 2 / 3
+	left := w - 1 - right
+	return fit(ansi.Truncate(s, left, "")+"…"+ansi.TruncateLeft(s, sw-right, ""), w)
 }
 
 // fitRight is fit with the text aligned to the right edge (numbers).

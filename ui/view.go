@@ -54,14 +54,12 @@ func (m *Model) geometry() geometry {
 	return g
 }
 
-// relayout sizes the table window after a resize or a mode change.
+// relayout sizes every section's table after a resize or a mode change;
+// View lays out from the same geometry.
 func (m *Model) relayout() {
 	g := m.geometry()
-	m.fleet.rows = max(0, g.tableH-1)
-	m.fleet.keepVisible()
-	if m.bundles != nil {
-		m.bundles.rows = max(0, g.tableH-1)
-		m.bundles.keepVisible()
+	for _, s := range m.sections {
+		s.SetSize(g.tableW, g.tableH)
 	}
 }
 
@@ -87,39 +85,42 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderTabs(w))
 	}
 	g := m.geometry()
+	scrollable := false // the detail pane has more than it shows
 	switch m.mode {
 	case modeHelp:
 		lines = append(lines, m.renderHelp(w, g.bodyH)...)
 	case modeDetail:
-		lines = append(lines, m.renderDetailBody(g)...)
+		var body []string
+		body, scrollable = m.renderDetailBody(g)
+		lines = append(lines, body...)
 	case modeConfirm:
-		lines = append(lines, m.renderConfirm(m.sections[m.active].View(m, g.tableW, g.tableH), w)...)
+		lines = append(lines, m.renderConfirm(m.section().View(g.tableW, g.tableH), w)...)
 	default:
-		lines = append(lines, m.sections[m.active].View(m, g.tableW, g.tableH)...)
+		lines = append(lines, m.section().View(g.tableW, g.tableH)...)
 		if g.eventsH > 0 {
 			lines = append(lines, m.renderEvents(w, g.eventsH)...)
 		}
 	}
-	lines = append(lines, m.renderFooter(w))
+	lines = append(lines, m.renderFooter(w, scrollable))
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) renderDetailBody(g geometry) []string {
-	detail := m.renderDetail(g.detailW, g.detailH)
+func (m *Model) renderDetailBody(g geometry) (body []string, scrollable bool) {
+	detail, scrollable := m.renderDetail(g.detailW, g.detailH)
 	if g.detailBeside {
-		table := m.sections[m.active].View(m, g.tableW, g.tableH)
+		table := m.section().View(g.tableW, g.tableH)
 		rule := m.ctx.Styles.Border.Render("│")
 		out := make([]string, g.bodyH)
 		for i := range out {
 			out[i] = table[i] + rule + detail[i]
 		}
-		return out
+		return out, scrollable
 	}
 	var out []string
 	if g.tableH > 0 {
-		out = append(out, m.sections[m.active].View(m, g.tableW, g.tableH)...)
+		out = append(out, m.section().View(g.tableW, g.tableH)...)
 	}
-	return append(out, detail...)
+	return append(out, detail...), scrollable
 }
 
 func (m *Model) renderTooSmall() string {
@@ -127,42 +128,6 @@ func (m *Model) renderTooSmall() string {
 	msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)", minWidth, minHeight, w, h)
 	lines := []string{ansi.Hardwrap(msg, max(1, w), true), m.ctx.Styles.Muted.Render("q quits")}
 	return strings.Join(lines, "\n")
-}
-
-func (m *Model) renderFooter(w int) string {
-	st := m.ctx.Styles
-	switch {
-	case m.mode == modeFilter:
-		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
-	case m.mode == modeConfirm:
-		return fit(st.Accent.Render("y confirms · any other key cancels"), w)
-	case m.flashErr:
-		return fit(st.Error.Render(clean(m.flash))+st.Muted.Render("  (esc dismisses)"), w)
-	case m.flash != "":
-		return fit(st.Accent.Render(m.flash), w)
-	}
-	hm := m.help // a copy: View changes nothing
-	hm.SetWidth(w)
-	bindings := m.ctx.Keys.ShortHelp()
-	if m.bundles != nil && m.sections[m.active] == Section(m.bundles) {
-		bindings = m.ctx.Keys.BundleHelp()
-	}
-	switch m.mode {
-	case modeDetail:
-		bindings = m.ctx.Keys.ModeHelp(true)
-	case modeEvents:
-		bindings = m.ctx.Keys.ModeHelp(false)
-	}
-	return fit(hm.ShortHelpView(bindings), w)
-}
-
-func (m *Model) renderHelp(w, h int) []string {
-	hm := m.help
-	hm.SetWidth(w)
-	title := m.ctx.Styles.Title.Render("Keys") + m.ctx.Styles.Muted.Render("  (? or esc closes)")
-	body := hm.FullHelpView(m.ctx.Keys.FullHelp())
-	lines := append([]string{title, ""}, strings.Split(body, "\n")...)
-	return padLines(lines, w, h)
 }
 
 // tabLines is 1 when there is more than one section to switch between.

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"cmp"
+	"strings"
+	"time"
+
+	"certdeck/model"
+
+	"charm.land/lipgloss/v2"
+)
+
+// changedFor is how long a changed serial stays highlighted.
+const changedFor = 2 * time.Minute
+
+type endpointCol = column[*model.EndpointState]
+
+// columns are the fleet table's columns. At 80 columns status, name,
+// days left, serial, expiry and the reason remain; ADDRESS, ISSUER,
+// TICKET and OCSP come in as the terminal widens.
+func (f *fleetSection) columns() []endpointCol {
+	return []endpointCol{
+		{title: "STATUS", width: 9, priority: 0, worst: true, descending: true,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return statusLabel(es.Verdict.Status), statusStyle(r.styles, es.Verdict.Status)
+			}},
+		{title: "NAME", width: 12, priority: 1, compare: byName,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return clean(es.Endpoint.Name), nil
+			}},
+		{title: "ADDRESS", width: 10, priority: 9,
+			compare: func(a, b *model.EndpointState) int { return strings.Compare(a.Endpoint.Address, b.Endpoint.Address) },
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return addressLabel(es.Endpoint), &r.styles.Muted
+			}},
+		{title: "LEFT", width: 6, priority: 2, right: true, compare: byNotAfter,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				leaf := es.Last.Leaf()
+				if leaf == nil {
+					return "-", &r.styles.Muted
+				}
+				st := model.ClassifyCert(leaf, es.Endpoint.Thresholds, r.now).Status
+				if st == model.OK {
+					return formatLeft(leaf.NotAfter, r.now), nil
+				}
+				return formatLeft(leaf.NotAfter, r.now), statusStyle(r.styles, st)
+			}},
+		{title: "EXPIRES", width: 10, priority: 5,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				if leaf := es.Last.Leaf(); leaf != nil {
+					return leaf.NotAfter.Format(time.DateOnly), nil
+				}
+				return "", nil
+			}},
+		{title: "SERIAL", width: minSerialDigits + 1, priority: 4,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				leaf := servedLeaf(es)
+				if leaf == nil {
+					return "", nil
+				}
+				if at, ok := r.changedAt[es.Endpoint.Name]; ok && r.now.Sub(at) < changedFor {
+					return serialLabel(leaf.Serial, f.digits), &r.styles.Changed
+				}
+				return serialLabel(leaf.Serial, f.digits), nil
+			}},
+		{title: "ISSUER", width: 16, priority: 8,
+			compare: func(a, b *model.EndpointState) int { return strings.Compare(issuerOf(a), issuerOf(b)) },
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return clean(issuerOf(es)), &r.styles.Muted
+			}},
+		{title: "TLS", width: 7, priority: 10,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				if es.Last == nil {
+					return "", nil
+				}
+				return es.Last.TLSVersion, nil
+			}},
+		{title: "TICKET", width: minSerialDigits + 5, priority: 6,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return ticketLabel(es, r.now, f.keyDigits), &r.styles.Muted
+			}},
+		{title: "OCSP", width: 7, priority: 7,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				if es.Last == nil || es.Last.Failed() {
+					return "", nil
+				}
+				return ocspCell(r, es.Last.OCSP)
+			}},
+		{title: "LATENCY", width: 7, priority: 11, right: true,
+			compare: func(a, b *model.EndpointState) int { return cmp.Compare(latencyOf(a), latencyOf(b)) },
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				if es.Last == nil {
+					return "", nil
+				}
+				return formatLatency(es.Last.Latency), &r.styles.Muted
+			}},
+		{title: "REASON", width: 30, flex: true, priority: 3,
+			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+				return reasonCell(r, es)
+			}},
+	}
+}
+
+// reasonCell is why a row has its status: the probe error, or the
+// verdict's first reason, on any row that has one (an OK row may carry a
+// note, such as a client certificate the server asks for).
+func reasonCell(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+	switch {
+	case es.Last == nil && es.InFlight:
+		return "probing…", &r.styles.Muted
+	case es.Last.Failed():
+		return clean(es.Last.Error), &r.styles.Error
+	case len(es.Verdict.Reasons) == 0:
+		return "", nil
+	case es.Verdict.Status == model.OK || es.Verdict.Status == model.Unknown:
+		return clean(es.Verdict.Reasons[0]), &r.styles.Muted
+	}
+	return clean(es.Verdict.Reasons[0]), statusStyle(r.styles, es.Verdict.Status)
+}
+
+// ocspCell marks what a staple says: REVOKED stands out, good is quiet,
+// and a staple that cannot be trusted or is past its next update warns.
+func ocspCell(r *rowCtx, o model.OCSPInfo) (string, *lipgloss.Style) {
+	switch {
+	case !o.Stapled:
+		return "", nil
+	case o.Error != "":
+		return "invalid", &r.styles.Warn
+	case o.Status == model.OCSPRevoked:
+		return "REVOKED", &r.styles.Crit
+	case !o.NextUpdate.IsZero() && r.now.After(o.NextUpdate):
+		return "stale", &r.styles.Warn
+	case o.Status == model.OCSPGood:
+		return "good", &r.styles.Muted
+	case o.Status == model.OCSPUnknown:
+		return "unknown", &r.styles.Warn
+	}
+	return clean(o.Status), &r.styles.Muted
+}
+
+func byName(a, b *model.EndpointState) int { return strings.Compare(a.Endpoint.Name, b.Endpoint.Name) }
+
+// byNotAfter sorts by the exact expiry, endpoints with no certificate last.
+func byNotAfter(a, b *model.EndpointState) int {
+	la, lb := a.Last.Leaf(), b.Last.Leaf()
+	switch {
+	case la != nil && lb != nil:
+		return la.NotAfter.Compare(lb.NotAfter)
+	case la != nil:
+		return -1
+	case lb != nil:
+		return 1
+	}
+	return 0
+}
+
+// latencyOf sorts endpoints with no measurement last.
+func latencyOf(es *model.EndpointState) time.Duration {
+	if es.Last == nil || es.Last.Latency <= 0 {
+		return 1<<63 - 1
+	}
+	return es.Last.Latency
+}
+
+// issuerOf is the served leaf's issuer CN ("" when none is known).
+func issuerOf(es *model.EndpointState) string {
+	if leaf := servedLeaf(es); leaf != nil {
+		return leaf.IssuerCN
+	}
+	return ""
+}
+
+// servedLeaf is the leaf of the latest probe, or of the last good one
+// while the endpoint fails (the serial stays known).
+func servedLeaf(es *model.EndpointState) *model.CertInfo {
+	if l := es.Last.Leaf(); l != nil {
+		return l
+	}
+	return es.LastGood.Leaf()
+}
+
+// addressLabel is the address, with the SNI when it differs from the host.
+func addressLabel(ep model.Endpoint) string {
+	a := ep.Target.String()
+	if a == ":" || a == "" {
+		a = ep.Address
+	}
+	if ep.SNI != "" && ep.SNI != ep.Target.Host {
+		a += " (" + ep.SNI + ")"
+	}
+	return clean(a)
+}
+
+// ticketKind is the kind of resumption the server offers; observations
+// from before probes set Kind fall back to the Opaque flag and key name.
+func ticketKind(t model.TicketInfo) model.TicketKind {
+	switch {
+	case t.Kind != model.TicketNone:
+		return t.Kind
+	case !t.Issued:
+		return model.TicketNone
+	case t.Opaque:
+		return model.TicketOpaque
+	case t.KeyName != "":
+		return model.TicketNamed
+	}
+	return model.TicketNone
+}
+
+// ticketLabel is the key name and its observed age for named tickets,
+// else the kind ("opaque", "stateful", "session-id"), or "none".
+func ticketLabel(es *model.EndpointState, now time.Time, digits int) string {
+	if es.Last == nil || es.Last.Failed() {
+		return ""
+	}
+	switch kind := ticketKind(es.Last.Ticket); kind {
+	case model.TicketNone:
+		return "none"
+	case model.TicketNamed:
+		if name, age, ok := es.TicketAge(now); ok {
+			return serialLabel(name, digits) + " " + formatAge(age)
+		}
+		return serialLabel(es.Last.Ticket.KeyName, digits)
+	default:
+		return string(kind)
+	}
+}

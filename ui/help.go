@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
+
+// Footers and the ? screen are generated from the keymap: the root's own
+// keys around the active section's (Section.ShortHelp, FullHelp).
+
+// hint is a footer item for keys that share one line ("j/k move").
+func hint(keys, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+}
+
+// footerBindings is what the footer offers in the current mode: the first
+// and last (help or back, and quit) always fit; the middle is in order
+// of use and is cut from its end when the terminal is narrow.
+func (m *Model) footerBindings(scrollable bool) []key.Binding {
+	k := m.ctx.Keys
+	sec := m.section().ShortHelp()
+	switch m.mode {
+	case modeDetail:
+		head := []key.Binding{hint("esc", "back"), hint("j/k", "move")}
+		if scrollable {
+			head = append(head, hint("ctrl+d/u", "scroll"))
+		}
+		return concat(head, sec, []key.Binding{k.Help, k.Quit})
+	case modeEvents:
+		return []key.Binding{hint("esc", "back"), hint("j/k", "scroll"), hint("g/G", "oldest/newest"), k.Help, k.Quit}
+	}
+	tail := []key.Binding{k.Events}
+	if len(m.sections) > 1 {
+		tail = append(tail, k.NextSection)
+	}
+	tail = append(tail, k.ProbeAll, k.Quit)
+	return concat([]key.Binding{k.Help, k.Filter, k.Detail}, sec, tail)
+}
+
+func concat(parts ...[]key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, p := range parts {
+		for _, b := range p {
+			if b.Enabled() {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// renderFooter is the flash line, the filter prompt, the dialog's hint,
+// or the key hints fitted to w (never cut with "…": the last hint, quit,
+// always shows). scrollable says the detail pane has more to scroll to.
+func (m *Model) renderFooter(w int, scrollable bool) string {
+	st := m.ctx.Styles
+	switch {
+	case m.mode == modeFilter:
+		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
+	case m.mode == modeConfirm:
+		return fit(st.Accent.Render("y confirms · any other key cancels (q too; ctrl+c quits)"), w)
+	case m.flashErr:
+		return fit(st.Error.Render(clean(m.flash))+st.Muted.Render("  (esc dismisses)"), w)
+	case m.flash != "":
+		return fit(st.Accent.Render(m.flash), w)
+	}
+	items := m.footerBindings(scrollable)
+	line := m.help.ShortHelpView(items)
+	for len(items) > 2 && lipgloss.Width(line) > w {
+		items = append(items[:len(items)-2], items[len(items)-1])
+		line = m.help.ShortHelpView(items)
+	}
+	return fit(line, w)
+}
+
+// fullHelp is the ? screen's columns: moving, the views and keys every
+// tab shares, then the active section's own.
+func (m *Model) fullHelp() [][]key.Binding {
+	k := m.ctx.Keys
+	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Back}
+	if len(m.sections) > 1 {
+		shared = append(shared, k.NextSection)
+	}
+	shared = append(shared, k.ProbeAll, k.Help, k.Quit)
+	cols := [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, shared}
+	for _, c := range m.section().FullHelp() {
+		if c = concat(c); len(c) > 0 {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// renderHelp lays the help columns side by side, in as many bands as the
+// width needs: at 80 columns no key falls off the right edge.
+func (m *Model) renderHelp(w, h int) []string {
+	st := m.ctx.Styles
+	title := st.Title.Render("Keys · "+m.section().Name()+" tab") + st.Muted.Render("  (? or esc closes)")
+	lines := []string{title}
+	const gap = 4
+	var band [][]key.Binding
+	used := 0
+	flush := func() {
+		if len(band) > 0 {
+			lines = append(lines, "")
+			lines = append(lines, strings.Split(m.help.FullHelpView(band), "\n")...)
+		}
+		band, used = nil, 0
+	}
+	for _, col := range m.fullHelp() {
+		cw := lipgloss.Width(m.help.FullHelpView([][]key.Binding{col}))
+		if used > 0 && used+gap+cw > w {
+			flush()
+		}
+		if used > 0 {
+			used += gap
+		}
+		band, used = append(band, col), used+cw
+	}
+	flush()
+	return padLines(lines, w, h)
+}
