@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"certdeck/model"
 	"certdeck/probe"
@@ -83,9 +81,9 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 		return usage(err)
 	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	state, now := probe.Check(ctx, fleet, probe.CheckOptions{})
+	// ^C or SIGTERM (main's context) ends the round early; what was
+	// learned so far is still printed.
+	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{})
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {

@@ -111,10 +111,7 @@ func startTmuxConsole(t *testing.T, env []string, args ...string) *tmuxConsole {
 		t.Skip("tmux not installed; set CERTDECK_INTEGRATION=1 to require it")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "certdeck")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	sock := filepath.Join(dir, "tmux.sock")
 	c := &tmuxConsole{t: t, exitFile: filepath.Join(dir, "exit")}
 	c.tm = func(args ...string) (string, error) {

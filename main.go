@@ -9,10 +9,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"certdeck/model"
 
@@ -51,7 +54,24 @@ type globalFlags struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := interruptContext()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, so a
+// command waiting on something (rotate's 30 s wait for the store's lock, a
+// probe round, a reload) ends through its normal path and says why. That
+// first signal also restores the default action: a second ^C kills at
+// once, whatever is not listening.
+func interruptContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 // run executes the command line and returns the exit status. Every error
@@ -60,12 +80,12 @@ func main() {
 // of which may carry escape sequences meant for the terminal. cobra's own
 // errors (unknown flag, bad argument) come back here too, as SilenceErrors
 // is set on the root.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -79,8 +80,8 @@ func TestCheckExitCodes(t *testing.T) {
 			if code != tc.want {
 				t.Fatalf("exit %d, want %d; output:\n%s", code, tc.want, out)
 			}
-			if !strings.Contains(out, serial[:8]) {
-				t.Fatalf("table lacks the served serial %s:\n%s", serial[:8], out)
+			if tail := serial[len(serial)-8:]; !strings.Contains(out, tail) {
+				t.Fatalf("table lacks the served serial ending %s:\n%s", tail, out)
 			}
 		})
 	}
@@ -191,7 +192,7 @@ func TestCheckBundleFlagReadsDiskOnly(t *testing.T) {
 func runMain(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
+	code = run(context.Background(), args, &out, &errb)
 	return out.String(), errb.String(), code
 }
 

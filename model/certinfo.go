@@ -74,9 +74,12 @@ func SerialHex(n *big.Int) string {
 	return s
 }
 
-// ShortSerial is the first 8 hex digits, enough to tell versions apart on
-// a row; the detail pane shows the whole serial.
-func ShortSerial(s string) string {
+// ShortKeyName is the first 8 hex digits of a ticket key name, for event
+// lines. Key names are 16 random bytes (OpenSSL and certdeck make them
+// with a CSPRNG), so 32 bits tell the few a server uses apart; serials are
+// not random (CAs issue them in sequence) and are always shown whole or by
+// their distinguishing end (SerialTail).
+func ShortKeyName(s string) string {
 	if len(s) <= 8 {
 		return s
 	}

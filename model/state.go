@@ -151,18 +151,6 @@ func (s *State) Reclassify(now time.Time) {
 	s.reclassifyBundles(now)
 }
 
-// Counts returns how many endpoints and bundles have each status.
-func (s *State) Counts() map[Status]int {
-	c := map[Status]int{}
-	for _, es := range s.endpoints {
-		c[es.Verdict.Status]++
-	}
-	for _, bs := range s.bundles {
-		c[bs.Verdict.Status]++
-	}
-	return c
-}
-
 // Worst is the most severe endpoint or bundle status (OK for an empty fleet).
 func (s *State) Worst() Status {
 	w := OK
@@ -221,7 +209,7 @@ func (es *EndpointState) observe(o *Observation, now time.Time) []Change {
 		es.sightTicket(k, o.Time, func(old string) {
 			// Key names are 16 random bytes: 8 hex digits cannot collide in
 			// practice (unlike serials, which CAs may issue in sequence).
-			add(ChangeTicketKey, "ticket key %s replaces %s", ShortSerial(k), ShortSerial(old))
+			add(ChangeTicketKey, "ticket key %s replaces %s", ShortKeyName(k), ShortKeyName(old))
 		})
 	}
 	es.Last = o

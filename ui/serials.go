@@ -1,57 +1,16 @@
 package ui
 
-// Serials and ticket key names are long hex strings; a cell shows their
-// end. A fixed prefix collapses the serials a CA issues in sequence
-// (openssl -CAcreateserial: …6e, …6f, …70), and the end tells random
-// serials apart as well as the start. How many digits a section shows is
-// computed over every value it may put on screen, so two different
-// values never look the same.
+import "certdeck/model"
 
-// minSerialDigits is the least a cell shows: 32 bits tell thousands of
-// random serials apart, and more digits are added when they do not.
-const minSerialDigits = 8
+// The console shows serials and ticket key names by their distinguishing
+// end; the rule is model's (model/serial_tail.go), shared with `check`.
 
-// serialLabel is the last n characters of s after "…", or s when it is
-// that short.
-func serialLabel(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}
+const minSerialDigits = model.MinSerialDigits
 
-// tailKey is a label without its allocation: the tail and whether it was cut.
-type tailKey struct {
-	tail string
-	cut  bool
-}
+type tailKey = model.TailKey
 
-// uniqueTails finds the fewest trailing digits, at least atLeast, whose
-// labels tell every distinct value apart. seen is scratch space the
-// caller may keep between calls (refreshes run after every batch).
+func serialLabel(s string, n int) string { return model.SerialTail(s, n) }
+
 func uniqueTails(values []string, atLeast int, seen map[tailKey]string) int {
-	if seen == nil {
-		seen = map[tailKey]string{}
-	}
-	// Two values whose labels collide at n are not both shorter than n
-	// (then each label is the value itself), so n grows to at most the
-	// longest value.
-	for n := atLeast; ; n++ {
-		clear(seen)
-		unique := true
-		for _, v := range values {
-			k := tailKey{tail: v, cut: len(v) > n}
-			if k.cut {
-				k.tail = v[len(v)-n:]
-			}
-			if prev, dup := seen[k]; dup && prev != v {
-				unique = false
-				break
-			}
-			seen[k] = v
-		}
-		if unique {
-			return n
-		}
-	}
+	return model.DistinctTailLength(values, atLeast, seen)
 }

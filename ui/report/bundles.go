@@ -16,7 +16,7 @@ import (
 // and the main reason. It writes nothing when the fleet has no bundles, so
 // endpoint-only output is unchanged; after sections before it, a blank
 // line separates them.
-func bundleTable(w io.Writer, state *model.State, now time.Time, opt TableOptions, after bool) error {
+func bundleTable(w io.Writer, state *model.State, now time.Time, opt TableOptions, after bool, digits int) error {
 	bundles := state.BundlesWorstFirst(now)
 	if len(bundles) == 0 {
 		return nil
@@ -29,7 +29,7 @@ func bundleTable(w io.Writer, state *model.State, now time.Time, opt TableOption
 		if leaf := b.Leaf(); leaf != nil {
 			days = strconv.Itoa(model.DaysLeft(leaf.NotAfter, now))
 			notAfter = leaf.NotAfter.UTC().Format(time.DateOnly)
-			serial = model.ShortSerial(leaf.Serial)
+			serial = model.SerialTail(leaf.Serial, digits)
 		}
 		key := "-"
 		if match, known := b.KeyMatch(); known {
@@ -40,7 +40,7 @@ func bundleTable(w io.Writer, state *model.State, now time.Time, opt TableOption
 			layout = b.Facts.Layout
 		}
 		reason := ""
-		if b.Verdict.Status != model.OK && len(b.Verdict.Reasons) > 0 {
+		if len(b.Verdict.Reasons) > 0 {
 			reason = b.Verdict.Reasons[0]
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",

@@ -328,3 +328,37 @@ func TestHostileCertificateFieldsAreEscapedInTableAndExactInJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestTableTellsSequentialSerialsApartAndShowsOKNotes(t *testing.T) {
+	f, err := (&model.Config{}).Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		target, _ := model.ParseTarget(n + ":443")
+		f.Endpoints = append(f.Endpoints, model.Endpoint{Name: n, Address: n + ":443", Target: target, SNI: n, Thresholds: f.Thresholds})
+	}
+	s := model.NewState(f)
+	// openssl -CAcreateserial issues serials that differ in their last digits.
+	a := good("a", "3218fde1a7c46b6e", now.AddDate(0, 0, 80))
+	b := good("b", "3218fde1a7c46b6f", now.AddDate(0, 0, 80))
+	c := good("c", "3218fde1a7c46c70", now.AddDate(0, 0, 80))
+	c.ClientCert = model.ClientCertInfo{Requested: true, Required: true}
+	s.Apply(now, []model.Event{a, b, c})
+	var buf bytes.Buffer
+	if err := Table(&buf, s, now, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, tail := range []string{"…a7c46b6e", "…a7c46b6f", "…a7c46c70"} {
+		if strings.Count(out, tail) != 1 {
+			t.Errorf("serial label %s appears %d times, want once:\n%s", tail, strings.Count(out, tail), out)
+		}
+	}
+	if v := s.Endpoint("c").Verdict; v.Status != model.OK || len(v.Reasons) == 0 {
+		t.Fatalf("fixture: c should be OK with a note, is %v %q", v.Status, v.Reasons)
+	}
+	if !strings.Contains(out, s.Endpoint("c").Verdict.Reasons[0]) {
+		t.Errorf("the OK row's note %q is missing:\n%s", s.Endpoint("c").Verdict.Reasons[0], out)
+	}
+}

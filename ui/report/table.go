@@ -24,25 +24,45 @@ type TableOptions struct {
 
 // Table writes one line per endpoint, worst first: status word, name,
 // address (omitted when every name is its address, as for targets given on
-// the command line), days left, not-after date, serial (first 8 hex
-// digits), issuer, TLS version, and the error or the main reason for a
-// non-OK status; then, after a blank line, one line per bundle (see
+// the command line), days left, not-after date, serial (its distinguishing
+// end, see serialDigits), issuer, TLS version, and the error or the main
+// reason (an OK row may carry a note); then, after a blank line, one line per bundle (see
 // bundleTable). Sections with no rows are left out. Every cell goes
 // through model.Sanitize: certificate fields and server messages are
 // attacker-chosen. state must be classified at now (State.Apply or
 // State.Reclassify).
 func Table(w io.Writer, state *model.State, now time.Time, opt TableOptions) error {
 	rows := state.WorstFirst(now)
+	digits := serialDigits(state)
 	wroteEndpoints := len(rows) > 0
 	if wroteEndpoints {
-		if err := endpointTable(w, rows, now, opt); err != nil {
+		if err := endpointTable(w, rows, now, opt, digits); err != nil {
 			return err
 		}
 	}
-	return bundleTable(w, state, now, opt, wroteEndpoints)
+	return bundleTable(w, state, now, opt, wroteEndpoints, digits)
 }
 
-func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt TableOptions) error {
+// serialDigits is how many trailing serial digits both tables show: enough
+// to tell apart every serial served or on disk, so sequential serials
+// (…6e, …6f) never print alike and a bundle's serial can be matched by eye
+// against what its endpoints serve.
+func serialDigits(state *model.State) int {
+	var serials []string
+	for _, es := range state.Endpoints() {
+		if leaf := es.Last.Leaf(); leaf != nil {
+			serials = append(serials, leaf.Serial)
+		}
+	}
+	for _, b := range state.Bundles() {
+		if leaf := b.Leaf(); leaf != nil {
+			serials = append(serials, leaf.Serial)
+		}
+	}
+	return model.DistinctTailLength(serials, model.MinSerialDigits, nil)
+}
+
+func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt TableOptions, digits int) error {
 	showAddress := false
 	for _, es := range rows {
 		showAddress = showAddress || es.Endpoint.Name != es.Endpoint.Target.String()
@@ -60,7 +80,7 @@ func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt 
 			if leaf := o.Leaf(); leaf != nil {
 				days = strconv.Itoa(model.DaysLeft(leaf.NotAfter, now))
 				notAfter = leaf.NotAfter.UTC().Format(time.DateOnly)
-				serial = model.ShortSerial(leaf.Serial)
+				serial = model.SerialTail(leaf.Serial, digits)
 				issuer = orDash(leaf.IssuerCN)
 			}
 			if o.TLSVersion != "" {
@@ -105,12 +125,13 @@ func writeTrimmed(w io.Writer, text string, width int) error {
 }
 
 // reason is the text of the last column: the probe error with its kind,
-// or the worst finding for a WARN/CRIT row, or nothing for OK.
+// or the worst finding, or a note an OK row carries ("requires a client
+// certificate; none configured").
 func reason(es *model.EndpointState) string {
 	if o := es.Last; o != nil && o.Failed() {
 		return string(o.ErrKind) + ": " + o.Error
 	}
-	if es.Verdict.Status == model.OK || len(es.Verdict.Reasons) == 0 {
+	if len(es.Verdict.Reasons) == 0 {
 		return ""
 	}
 	return es.Verdict.Reasons[0]
