@@ -5,9 +5,9 @@ import "strings"
 // remoteCommand is the line an ssh reload sends: sshd hands it to the
 // user's login shell as `shell -c LINE`, so argv must survive one round of
 // POSIX shell parsing unchanged. Every word is single-quoted, and a single
-// quote inside a word is written '\'' (close, an escaped quote, reopen):
+// quote inside a word is written '\” (close, an escaped quote, reopen):
 // inside single quotes a POSIX shell gives no character a meaning, not $,
-// `, \, ;, a newline nor a glob. An empty word is ''. This holds for sh,
+// `, \, ;, a newline nor a glob. An empty word is ”. This holds for sh,
 // dash, bash, ksh and zsh; csh and fish login shells parse differently
 // and are not supported.
 func remoteCommand(argv []string) string {
