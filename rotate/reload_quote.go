@@ -5,11 +5,14 @@ import "strings"
 // remoteCommand is the line an ssh reload sends: sshd hands it to the
 // user's login shell as `shell -c LINE`, so argv must survive one round of
 // POSIX shell parsing unchanged. Every word is single-quoted, and a single
-// quote inside a word is written '\” (close, an escaped quote, reopen):
-// inside single quotes a POSIX shell gives no character a meaning, not $,
-// `, \, ;, a newline nor a glob. An empty word is ”. This holds for sh,
-// dash, bash, ksh and zsh; csh and fish login shells parse differently
-// and are not supported.
+// quote inside a word is closed, escaped and reopened; an empty word is a
+// pair of quotes:
+//
+//	["sudo", "it's", ""]  ->  'sudo' 'it'\''s' ''
+//
+// Inside single quotes a POSIX shell gives no character a meaning, not $,
+// `, \, ;, a newline nor a glob. This holds for sh, dash, bash, ksh and
+// zsh; csh and fish login shells parse differently and are not supported.
 func remoteCommand(argv []string) string {
 	words := make([]string, len(argv))
 	for i, w := range argv {
