@@ -136,6 +136,30 @@ sleep 30
 	waitGone(t, pid)
 }
 
+func TestExecReloadDoesNotWaitForADaemonItStarted(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "daemon.pid")
+	// `service x restart` style: the command exits 0 and leaves a child
+	// that still holds its stderr.
+	script := writeScript(t, dir, "start.sh", `sleep 20 &
+echo $! > "$PIDFILE"
+echo "started" >&2
+`)
+	rl := mustReload(t, model.Reload{Name: "x", Kind: model.ReloadExec, Exec: []string{script}, Env: map[string]string{"PIDFILE": pidFile}, Timeout: 10 * time.Second}, ReloadEnv{Getenv: mapEnv(nil)})
+	res := rl.Run(context.Background())
+	if data, err := os.ReadFile(pidFile); err == nil {
+		if pid, _ := strconv.Atoi(strings.TrimSpace(string(data))); pid > 1 {
+			defer syscall.Kill(pid, syscall.SIGKILL) // the test's own daemon
+		}
+	}
+	if !res.OK() || res.Output != "started" {
+		t.Fatalf("err %v, output %q: want success with the stderr it wrote", res.Err, res.Output)
+	}
+	if res.Duration > execWaitDelay+time.Second {
+		t.Errorf("Run took %v: it waited for the daemon, not for the command", res.Duration)
+	}
+}
+
 // waitGone fails unless pid ends (or is a zombie) within 2 s.
 func waitGone(t testing.TB, pid int) {
 	t.Helper()
@@ -159,6 +183,7 @@ func TestExecReloadGetsAMinimalEnvironment(t *testing.T) {
 		"PATH": "/usr/bin:/bin", "HOME": "/home/op", "LANG": "C.UTF-8",
 		"LB_TOKEN": "secret-of-another-reload", "SSH_AUTH_SOCK": "/tmp/agent.1", "AWS_SECRET_ACCESS_KEY": "x",
 	})
+	t.Setenv("CERTDECK_TEST_SECRET", "in certdeck's own environment")
 	rl := mustReload(t, model.Reload{Name: "x", Kind: model.ReloadExec, Exec: []string{script}, Env: map[string]string{"OUT": out, "LANG": "de_DE.UTF-8"}}, ReloadEnv{Getenv: env})
 	if res := rl.Run(context.Background()); !res.OK() {
 		t.Fatal(res.Err)
@@ -173,7 +198,7 @@ func TestExecReloadGetsAMinimalEnvironment(t *testing.T) {
 			t.Errorf("the command's environment lacks %q:\n%s", want, got)
 		}
 	}
-	for _, leak := range []string{"LB_TOKEN", "SSH_AUTH_SOCK", "AWS_SECRET_ACCESS_KEY"} {
+	for _, leak := range []string{"LB_TOKEN", "SSH_AUTH_SOCK", "AWS_SECRET_ACCESS_KEY", "CERTDECK_TEST_SECRET"} {
 		if strings.Contains(got, leak) {
 			t.Errorf("the command inherited %s from certdeck's environment", leak)
 		}

@@ -198,6 +198,15 @@ func TestHTTPReloadTrustsTheConfiguredCA(t *testing.T) {
 	if res.OK() || !strings.Contains(res.Err.Error(), "certificate") {
 		t.Errorf("an untrusted server certificate: %v", res.Err)
 	}
+	// ca: replaces the roots: a server it did not sign is refused too.
+	otherCA := filepath.Join(t.TempDir(), "other-ca.pem")
+	if err := os.WriteFile(otherCA, fixtures.root.RootPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = httpReloadFor(t, model.HTTPConfig{URL: e.URL + "/reload", BearerEnv: "LB_TOKEN", CA: otherCA}, env, 5*time.Second).Run(context.Background())
+	if res.OK() || !strings.Contains(res.Err.Error(), "certificate") {
+		t.Errorf("a server the ca: did not sign: %v", res.Err)
+	}
 	if e.reloads.Load() != 1 {
 		t.Errorf("reloads %d, want 1: the token went to an unverified server", e.reloads.Load())
 	}

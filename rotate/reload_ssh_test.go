@@ -184,6 +184,23 @@ func TestSSHReloadEndsWithinItsTimeout(t *testing.T) {
 	}
 }
 
+func TestSSHReloadStopsWhenTheCallerCancels(t *testing.T) {
+	f := newSSHFixture(t)
+	silent := probetest.Silent(t)
+	rl := mustReload(t, model.Reload{Name: "e", Kind: model.ReloadSSH, Timeout: time.Minute, Command: []string{"true"},
+		SSH: model.SSHConfig{Host: "127.0.0.1", Port: portOf(t, silent.Addr), User: "u", Identity: f.identity, KnownHosts: f.knownHosts}}, ReloadEnv{})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel) // the console quitting
+	start := time.Now()
+	res := rl.Run(ctx)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v after a cancel at 200ms", took)
+	}
+	if res.OK() || !strings.Contains(res.Err.Error(), "cancelled") {
+		t.Errorf("error %v, want it cancelled", res.Err)
+	}
+}
+
 func TestSSHReloadSaysWhenAnOverrunCommandMayStillRun(t *testing.T) {
 	f := newSSHFixture(t)
 	f.srv.ignoreSignals = true
