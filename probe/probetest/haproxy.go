@@ -177,6 +177,20 @@ func (h *HAProxy) waitListening(limit time.Duration) error {
 	}
 }
 
+// PID is the process id of the haproxy this test started: a runtime-API
+// swap must leave it the same (no restart).
+func (h *HAProxy) PID() int { return h.cmd.Process.Pid }
+
+// Running reports whether that process has not exited.
+func (h *HAProxy) Running() bool {
+	select {
+	case <-h.exited:
+		return false
+	default:
+		return true
+	}
+}
+
 // Stop ends the haproxy this test started, by its PID: SIGTERM (haproxy's
 // immediate stop), then SIGKILL if it has not exited after 5 seconds.
 // Idempotent.
