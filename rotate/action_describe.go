@@ -117,6 +117,10 @@ func (o *Outcome) Lines() []string {
 		lines = append(lines, "automatic rollback (on_verify_fail: rollback):")
 		lines = append(lines, legLines(*o.Back, "  ")...)
 	}
+	// A plain publish or prune that worked has said it all already.
+	if o.OK() && len(lines) > 0 && len(o.Forward.Reloads) == 0 && len(o.Forward.Verify) == 0 {
+		return lines
+	}
 	return append(lines, o.Summary())
 }
 
@@ -140,10 +144,14 @@ func legLines(l Leg, indent string) []string {
 	return lines
 }
 
-// Summary is the outcome in one line, for the console's flash and the
-// last line of the CLI: what happened and what is served now.
-func (o *Outcome) Summary() string {
-	subject := o.Kind + " " + o.Subject
+// Summary is the outcome in one line, for the CLI's last line: the
+// action, what happened and what is served now.
+func (o *Outcome) Summary() string { return o.Kind + " " + o.Subject + ": " + o.Result() }
+
+// Result is Summary without the action's name, for a flash that names
+// it already: "verified: 2/2 endpoints serve 03a4…", "NOT VERIFIED (1/2):
+// …", "ROLLED BACK: …", "ROLLBACK FAILED — …".
+func (o *Outcome) Result() string {
 	verified, total := 0, len(o.Forward.Verify)
 	for _, v := range o.Forward.Verify {
 		if v.State == EndpointVerified {
@@ -152,19 +160,18 @@ func (o *Outcome) Summary() string {
 	}
 	switch o.State {
 	case OutcomeOK:
-		s := subject + ": done"
 		if total > 0 {
-			s = fmt.Sprintf("%s: verified: %d/%d %s %s", subject, verified, total, plural(total, "endpoint"), serveVerb(total, o.Forward.Want))
+			return fmt.Sprintf("verified: %d/%d %s %s", verified, total, plural(total, "endpoint"), serveVerb(total, o.Forward.Want))
 		}
-		return s
+		return "done"
 	case OutcomeRolledBack:
-		return subject + ": ROLLED BACK: " + o.Error
+		return "ROLLED BACK: " + o.Error
 	case OutcomeRollbackFailed:
-		return subject + ": ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
+		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
 	case OutcomeUnverified:
-		return fmt.Sprintf("%s: NOT VERIFIED (%d/%d): %s", subject, verified, total, o.Error)
+		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, o.Error)
 	}
-	return fmt.Sprintf("%s: %s: %s", subject, o.State, o.Error)
+	return o.State + ": " + o.Error
 }
 
 func serveVerb(n int, serial string) string {

@@ -83,8 +83,14 @@ func (e *Engine) audit(r *run) error {
 		return err
 	}
 	o := r.out
+	// The stores' clock stamps the line, as it stamps the store's own
+	// lines and meta.json (the engine's clock measures durations).
+	stamp := o.Started
+	if e.opt.Store.Clock != nil {
+		stamp = e.opt.Store.Clock()
+	}
 	ent := AuditEntry{
-		Time: o.Started.UTC(), User: o.User, Action: o.Kind, Bundle: o.Bundle, State: o.State,
+		Time: stamp.UTC(), User: o.User, Action: o.Kind, Bundle: o.Bundle, State: o.State,
 		DurationMS: o.Duration.Milliseconds(), Steps: r.steps, Reloads: auditReloads(o.Forward.Reloads),
 		Verify: o.Forward.Verify, Result: "ok",
 	}

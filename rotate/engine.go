@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -162,7 +163,11 @@ func (e *Engine) execute(ctx context.Context, a *action, progress func(Progress)
 	if runErr == nil {
 		runErr = errors.New(out.Error)
 	}
-	return out, fmt.Errorf("%s %s: %s: %w", a.kind, a.subject, out.State, runErr)
+	// The store's own errors already say "publish web: …".
+	if prefix := a.kind + " " + a.subject + ":"; strings.HasPrefix(runErr.Error(), prefix) {
+		return out, runErr
+	}
+	return out, fmt.Errorf("%s %s: %w", a.kind, a.subject, runErr)
 }
 
 // storeFor opens the store behind a store-layout bundle with the
