@@ -208,6 +208,9 @@ func configuredFleet(g *globalFlags, verb string) (*model.Fleet, error) {
 	if fleet == nil {
 		return nil, usageError(fmt.Errorf("%s needs a config naming bundles, endpoints and reloads (no %s; pass --config FILE)", verb, orDefault(path)))
 	}
+	if err := rotate.CheckReloads(fleet); err != nil {
+		return nil, usageError(fmt.Errorf("%s: %w", path, err))
+	}
 	return fleet, nil
 }
 

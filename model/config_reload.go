@@ -22,8 +22,10 @@ const MaxActionTimeout = time.Hour
 // known_hosts is not set; `~/` is $HOME (see Fleet.resolvePaths).
 const DefaultKnownHosts = "~/.ssh/known_hosts"
 
-// reloadSignals are the signals a signal reload may send, without "SIG".
-var reloadSignals = []string{"HUP", "USR1", "USR2", "WINCH", "TERM", "INT", "QUIT"}
+// reloadSignals are the signals a signal reload may send, without "SIG"
+// (the same list as rotate's signal reload: servers reload, re-open logs,
+// stop gracefully or pause listeners on them).
+var reloadSignals = []string{"HUP", "USR1", "USR2", "WINCH", "TERM", "INT", "QUIT", "ALRM", "CONT", "TTIN", "TTOU"}
 
 var (
 	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -253,7 +255,12 @@ func (r *Reload) resolveHAProxy(rc ReloadConfig) error {
 	}
 	if host, port, err := net.SplitHostPort(h.Socket); err == nil && !strings.Contains(h.Socket, "/") {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" {
-			return keyErr("haproxy.socket", fmt.Errorf("haproxy: socket %q: want a unix socket path or host:port", h.Socket))
+			return keyErr("haproxy.socket", fmt.Errorf("haproxy: socket %q: want a unix socket path or 127.0.0.1:port", h.Socket))
+		}
+		// The payload holds the private key and the runtime API has no
+		// encryption: it never leaves the machine.
+		if !isLoopback(host) {
+			return keyErr("haproxy.socket", fmt.Errorf("haproxy: socket %s is not on this machine: the runtime API is unencrypted and the payload holds the private key (use a unix socket or a loopback address)", h.Socket))
 		}
 	}
 	if h.Crt == "" {

@@ -120,6 +120,7 @@ func TestReloadConfigErrorsNameTheKeyAndLine(t *testing.T) {
 		{"bearer over plain http", "reloads:\n  - name: a\n    http: {url: 'http://lb.example/r', bearer_env: T}\n", []string{"in the clear", "use https"}},
 		{"bearer_env holding a token", "reloads:\n  - name: a\n    http: {url: 'https://h/r', bearer_env: 'abc-123'}\n", []string{`bearer_env "abc-123" is not a variable name`}},
 		{"haproxy without crt", "reloads:\n  - name: a\n    haproxy: {socket: /run/h.sock}\n", []string{"crt is required"}},
+		{"haproxy over the network", "reloads:\n  - name: a\n    haproxy: {socket: '10.0.0.7:9999', crt: /c.pem}\n", []string{"not on this machine", "private key"}},
 		{"bad timeout", "reloads:\n  - name: a\n    exec: [x]\n    timeout: 2h\n", []string{"line 4", "at most 1h"}},
 		{"bad on_verify_fail", "bundles:\n  - path: /s/web\n    layout: store\n    on_verify_fail: undo\n", []string{"line 4", `on_verify_fail "undo"`}},
 		{"rollback needs a store", "bundles:\n  - path: /etc/letsencrypt/live/web\n    on_verify_fail: rollback\n", []string{"line 3", "needs layout: store"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -53,12 +54,42 @@ func (e *Engine) groupReloads(b model.Bundle, endpoints []string) (groups []relo
 	return groups, without, nil
 }
 
-// newReload builds the runnable reload of g.
+// newReload builds the runnable reload of g: the configured kind
+// (NewReload), or what EngineOptions.MakeReload makes of it.
 func (e *Engine) newReload(g reloadGroup) (Reload, error) {
-	if e.opt.MakeReload == nil {
-		return nil, fmt.Errorf("reload %s: no reload kinds available in this build", g.reload.Name)
+	if e.opt.MakeReload != nil {
+		return e.opt.MakeReload(g.reload, bundlePayload(g.bundle))
 	}
-	return e.opt.MakeReload(g.reload, bundlePayload(g.bundle))
+	return NewReload(g.reload, ReloadEnv{Payload: bundlePayload(g.bundle), LocalCrtWrite: localHAProxy(g.reload)})
+}
+
+// localHAProxy reports whether a haproxy reload talks to an HAProxy on
+// this machine (a unix socket, or a loopback address), whose crt file
+// certdeck then also replaces on disk so that a restart keeps the swap.
+func localHAProxy(r model.Reload) bool {
+	if r.Kind != model.ReloadHAProxy {
+		return false
+	}
+	if !r.HAProxy.IsTCPSocket() {
+		return true
+	}
+	host, _, _ := net.SplitHostPort(r.HAProxy.Socket)
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// CheckReloads builds every configured reload of f once, so what the
+// reload kinds refuse without touching a server (a relative pidfile, an
+// argv the remote shell cannot be given safely, an unreadable https ca:)
+// is a configuration error naming the reload and its line, before any
+// action runs.
+func CheckReloads(f *model.Fleet) error {
+	for _, r := range f.Reloads {
+		if _, err := NewReload(r, ReloadEnv{Payload: func(context.Context) ([]byte, error) { return nil, errors.New("not applying") }}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reloadSteps is what the groups' reloads would run, for plans.

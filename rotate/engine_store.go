@@ -420,7 +420,7 @@ func (e *Engine) Prune(req PruneRequest) (Action, error) {
 		if err != nil {
 			return p, err
 		}
-		p.Prune, p.OldVersion = pp, pp.Current
+		p.Prune = pp
 		detail := "nothing to remove"
 		if len(pp.Remove) > 0 {
 			detail = "remove " + strings.Join(pp.Remove, " ")
