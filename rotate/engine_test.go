@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -392,26 +393,50 @@ func TestVerifyServedBacksOffUntilTheTimeout(t *testing.T) {
 	if r := res[0]; r.State != EndpointStillServing || r.Serial != "01" || r.Attempts != 8 || r.Elapsed != 5*time.Second {
 		t.Errorf("result %+v", r)
 	}
+	// Served from the third probe on: verified after three confirmations
+	// (50, 100, 100 ms), six probes in all.
 	sleeps = nil
-	srv2 := &convergingServer{after: 3, serial: "02"}
+	srv2 := &scriptedServer{script: []string{"old", "old", "02"}}
 	res = VerifyServed(t.Context(), srv2, []VerifyTarget{{Endpoint: "e", Want: "02"}}, opt, nil)
-	if r := res[0]; r.State != EndpointVerified || r.Attempts != 3 || len(sleeps) != 2 {
+	if r := res[0]; r.State != EndpointVerified || r.Attempts != 6 || fmt.Sprint(sleeps) != "[50ms 100ms 50ms 100ms 100ms]" {
 		t.Errorf("converging: %+v after sleeps %v", r, sleeps)
 	}
 }
 
-// convergingServer serves "old" until its after-th probe.
-type convergingServer struct {
-	n, after int
-	serial   string
+// One probe showing the new serial proves nothing while the old one can
+// still be reached (nginx's old worker accepts for a while after a
+// reload): a confirmation that sees the old serial starts over, and the
+// endpoint is verified only once the new serial holds through every
+// confirmation.
+func TestVerifyServedWaitsUntilTheOldCertificateIsGone(t *testing.T) {
+	clock := &fakeClock{now: time.Now()}
+	srv := &scriptedServer{script: []string{"old", "new", "new", "old", "new", "new", "new", "new"}}
+	res := VerifyServed(t.Context(), srv, []VerifyTarget{{Endpoint: "e", Want: "new"}}, VerifyOptions{Timeout: 5 * time.Second, Clock: clock.Now, Sleep: clock.Sleep}, nil)
+	if r := res[0]; r.State != EndpointVerified || r.Attempts != 8 {
+		t.Fatalf("result %+v, want verified on the 8th probe (the 4th still reached the old certificate)", r)
+	}
+	flapping := &scriptedServer{script: []string{"new", "old"}, repeat: true}
+	res = VerifyServed(t.Context(), flapping, []VerifyTarget{{Endpoint: "e", Want: "new"}}, VerifyOptions{Timeout: 2 * time.Second, Clock: clock.Now, Sleep: clock.Sleep}, nil)
+	if r := res[0]; r.State != EndpointStillServing || r.Serial != "old" {
+		t.Fatalf("an endpoint serving old and new in turn: %+v, want still serving old", r)
+	}
 }
 
-func (c *convergingServer) ServedSerial(context.Context, string) (string, error) {
-	c.n++
-	if c.n >= c.after {
-		return c.serial, nil
+// scriptedServer answers with its script, one serial per probe, then
+// keeps the last (or starts over, with repeat).
+type scriptedServer struct {
+	n      int
+	script []string
+	repeat bool
+}
+
+func (s *scriptedServer) ServedSerial(context.Context, string) (string, error) {
+	i := s.n
+	s.n++
+	if s.repeat {
+		return s.script[i%len(s.script)], nil
 	}
-	return "old", nil
+	return s.script[min(i, len(s.script)-1)], nil
 }
 
 // Names resolve as an operator types them: a bare name is the bundle or
