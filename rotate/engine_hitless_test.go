@@ -176,7 +176,7 @@ func TestHitlessRotationThroughNginxAndAGoReloader(t *testing.T) {
 		t.Fatal(err)
 	}
 	goSrv := &http.Server{
-		Handler:   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") }),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") }),
 		// Generous timeouts: on two shared cores a starved client must not
 		// look like a dropped connection.
 		TLSConfig: &tls.Config{GetCertificate: rl.GetCertificate}, ReadHeaderTimeout: 30 * time.Second,
@@ -210,7 +210,9 @@ bundles:
 	for i := 1; i <= hitlessCycles; i++ {
 		leaf := leaves[i]
 		a, err := engine.Publish(rotate.PublishRequest{Bundle: "web", Reload: true, Verify: true,
-			Inputs: func() (rotate.Inputs, error) { return rotate.Inputs{Fullchain: leaf.FullchainPEM(), Key: leaf.KeyPEM()}, nil }})
+			Inputs: func() (rotate.Inputs, error) {
+				return rotate.Inputs{Fullchain: leaf.FullchainPEM(), Key: leaf.KeyPEM()}, nil
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
