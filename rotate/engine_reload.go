@@ -216,7 +216,7 @@ func (e *Engine) bundleSerial(b model.Bundle) (string, error) {
 	return cur.meta.Serial, nil
 }
 
-// ReloadSubject resolves a name the CLI or the console's command line was
+// Reload resolves a name the CLI or the console's command line was
 // given: "bundle/NAME" or "endpoint/NAME" say which; a bare NAME is the
 // bundle or the endpoint of that name. When both exist the bundle wins if
 // it serves the endpoint (reloading the bundle covers it); otherwise the
