@@ -1,4 +1,5 @@
 // The store commands: rotate (publish), rollback, store ls, store prune.
+// Every one that changes something runs as a rotate.Action (cli_reload.go).
 
 package main
 
@@ -24,16 +25,18 @@ const (
 )
 
 // newRotateCmd is `certdeck rotate`: publish a bundle into the atomic store,
-// from named files or (as a certbot --deploy-hook) from a lineage dir.
+// from named files or (as a certbot --deploy-hook) from a lineage dir;
+// with --reload, then run the bundle's reloads and verify.
 func newRotateCmd(g *globalFlags) *cobra.Command {
 	var (
 		storeDir, cert, key, chain, fullchain, ca, fromCertbot string
 		keep                                                   int
 		alsoWrite                                              []string
-		allowNameChange, allowShorter                          bool
+		allowNameChange, allowShorter, reload                  bool
+		af                                                     actionFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "rotate NAME --store DIR (--cert F --key F [--chain F | --fullchain F] | --from-certbot [LINEAGE])",
+		Use:   "rotate NAME [--store DIR] (--cert F --key F [--chain F | --fullchain F] | --from-certbot [LINEAGE]) [--reload] [--dry-run]",
 		Short: "Validate a certificate and publish it atomically into the bundle store",
 		Long: `rotate validates the key, chain, validity window and names, then publishes
 a new version of bundle NAME under <store>/NAME and swaps <store>/NAME/current
@@ -41,17 +44,25 @@ with one rename. A certificate that expires sooner than the current one is
 refused without --allow-shorter; one identical to the current version makes
 no new version ("already current vNNNN").
 
-Exit status: 0 published (or already current); 1 refused or failed, nothing
-changed; 2 published, but an --also-write output could not be replaced (it
-still holds the previous certificate); 3 usage error.
+--reload (needs the config: --config, $CERTDECK_CONFIG or the default) then
+runs the reloads of the endpoints the bundle serves and verifies by handshake
+that each serves the new serial; with on_verify_fail: rollback a publish that
+is not served is rolled back, reloaded and verified again. --store may be
+left out when the config names the bundle. --dry-run prints what would run.
+
+Exit status: 0 published (or already current) and, with --reload, verified;
+1 refused or failed, nothing changed; 2 published, but an --also-write output
+could not be replaced (it still holds the previous certificate); 3 usage
+error; 4 published but not verified; 5 not verified and rolled back (the
+previous certificate is served again); 6 the rollback failed too.
 
 As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 (reads $RENEWED_LINEAGE when no LINEAGE is given).`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if storeDir == "" {
-				return usageError(errors.New("rotate: --store is required"))
+			if err := af.check("rotate"); err != nil {
+				return err
 			}
 			var in rotate.Inputs
 			var err error
@@ -81,18 +92,26 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 			default:
 				in, err = rotate.LoadFiles(cert, key, chain, fullchain, ca)
 			}
+			fleet, ferr := storeFleet(cmd, g, "rotate", storeDir, reload)
+			if ferr != nil {
+				return ferr
+			}
 			if err != nil {
 				return storeError(storeRefused, err)
 			}
 			in.AllowNameChange, in.AllowShorter = allowNameChange, allowShorter
 			in.AlsoWrite = alsoWrite
-			s := rotate.NewStore(storeDir, g.readOnly, rotate.StoreOptions{Keep: keep})
-			res, err := s.Publish(cmd.Context(), name, in)
-			return printResult(cmd, res, err)
+			e := newEngine(g, fleet, af, rotate.StoreOptions{Keep: keep})
+			a, err := e.Publish(rotate.PublishRequest{Bundle: name, Store: storeDir, Reload: reload, Verify: reload,
+				Inputs: func() (rotate.Inputs, error) { return in, nil }})
+			if err != nil {
+				return usageError(err)
+			}
+			return runAction(cmd, a, af)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&storeDir, "store", "", "bundle store directory (holds one directory per bundle)")
+	f.StringVar(&storeDir, "store", "", "bundle store directory (holds one directory per bundle); default: the configured bundle's")
 	f.StringVar(&cert, "cert", "", "leaf certificate PEM (may include the chain)")
 	f.StringVar(&key, "key", "", "private key PEM")
 	f.StringVar(&chain, "chain", "", "intermediates PEM")
@@ -104,30 +123,38 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.BoolVar(&allowShorter, "allow-shorter", false, "publish even if the certificate expires sooner than the current version")
 	f.StringVar(&fromCertbot, "from-certbot", "", "read cert.pem/chain.pem/fullchain.pem/privkey.pem from a certbot lineage dir ($RENEWED_LINEAGE if none)")
 	f.Lookup("from-certbot").NoOptDefVal = certbotEnvDefault
+	f.BoolVar(&reload, "reload", false, "then run the bundle's configured reloads and verify every endpoint it serves (needs the config)")
+	af.register(cmd, true)
 	return cmd
 }
 
-// printResult reports a publish or rollback: the outcome on stdout,
-// warnings on stderr, exit status 1 with the reason on refusal, and 2 when
-// the publish went through but an extra output did not. Everything is
-// sanitised: refusals quote certificate names, which are attacker-chosen.
-func printResult(cmd *cobra.Command, res *rotate.Result, err error) error {
+// storeFleet is the fleet a store command resolves its bundle in: the
+// config when --reload needs it (it must exist) or when no --store says
+// where the bundle lives; nil for a plain `--store` command, which reads
+// no config (a deploy hook must not fail on an unrelated config error).
+func storeFleet(cmd *cobra.Command, g *globalFlags, verb, storeDir string, reload bool) (*model.Fleet, error) {
+	if reload {
+		return configuredFleet(g, verb+" --reload")
+	}
+	if storeDir != "" {
+		return nil, nil
+	}
+	fleet, err := configuredFleet(g, verb)
 	if err != nil {
-		return storeError(storeRefused, err)
+		return nil, usageError(fmt.Errorf("%s: --store is required (or a config naming the bundle): %w", verb, err))
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), model.Sanitize(res.Describe()))
-	for _, w := range res.Warnings {
-		fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", model.Sanitize(w))
+	return fleet, nil
+}
+
+// alsoFailedError names the --also-write outputs that still hold the
+// previous certificate.
+func alsoFailedError(res *rotate.Result) error {
+	var failed []string
+	for _, f := range res.AlsoFailed {
+		failed = append(failed, f.Error)
 	}
-	if len(res.AlsoFailed) > 0 {
-		var failed []string
-		for _, f := range res.AlsoFailed {
-			failed = append(failed, f.Error)
-		}
-		return storeError(storeOutputsStale, fmt.Errorf("%s %s is current, but %d --also-write output(s) still hold the previous certificate: %s",
-			res.Bundle, res.New.Name, len(res.AlsoFailed), strings.Join(failed, "; ")))
-	}
-	return nil
+	return fmt.Errorf("%s %s is current, but %d --also-write output(s) still hold the previous certificate: %s",
+		res.Bundle, res.New.Name, len(res.AlsoFailed), strings.Join(failed, "; "))
 }
 
 // certbotEnvDefault marks `--from-certbot` given without a directory.
@@ -136,28 +163,44 @@ const certbotEnvDefault = "$RENEWED_LINEAGE"
 // newRollbackCmd is `certdeck rollback`: swap current back to an older version.
 func newRollbackCmd(g *globalFlags) *cobra.Command {
 	var storeDir, to string
+	var reload bool
+	var af actionFlags
 	cmd := &cobra.Command{
-		Use:   "rollback NAME --store DIR [--to vNNNN]",
+		Use:   "rollback NAME [--store DIR] [--to vNNNN] [--reload] [--dry-run]",
 		Short: "Make an older version of a store bundle current again (one atomic rename)",
-		Args:  cobra.ExactArgs(1),
+		Long: `rollback makes an older version of bundle NAME current again (the one
+before current, or --to vNNNN) with one rename, after reading it back
+completely. --reload then runs the bundle's reloads and verifies the endpoints
+it serves (a failed verification is reported, never rolled back again).
+--dry-run prints what would run. Exit status as for rotate.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if storeDir == "" {
-				return usageError(errors.New("rollback: --store is required"))
+			if err := af.check("rollback"); err != nil {
+				return err
 			}
-			s := rotate.NewStore(storeDir, g.readOnly, rotate.StoreOptions{})
-			res, err := s.Rollback(cmd.Context(), args[0], to)
-			return printResult(cmd, res, err)
+			fleet, err := storeFleet(cmd, g, "rollback", storeDir, reload)
+			if err != nil {
+				return err
+			}
+			a, err := newEngine(g, fleet, af, rotate.StoreOptions{}).Rollback(rotate.RollbackRequest{
+				Bundle: args[0], Store: storeDir, Version: to, Reload: reload, Verify: reload})
+			if err != nil {
+				return usageError(err)
+			}
+			return runAction(cmd, a, af)
 		},
 	}
-	cmd.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
+	cmd.Flags().StringVar(&storeDir, "store", "", "bundle store directory; default: the configured bundle's")
 	cmd.Flags().StringVar(&to, "to", "", "version to make current (default: the one before current)")
+	cmd.Flags().BoolVar(&reload, "reload", false, "then run the bundle's configured reloads and verify every endpoint it serves (needs the config)")
+	af.register(cmd, true)
 	return cmd
 }
 
 // newStoreCmd is `certdeck store ls|prune`.
-func newStoreCmd() *cobra.Command {
+func newStoreCmd(g *globalFlags) *cobra.Command {
 	store := &cobra.Command{Use: "store", Short: "Inspect and prune the atomic bundle store"}
-	store.AddCommand(newStoreLsCmd(), newStorePruneCmd())
+	store.AddCommand(newStoreLsCmd(), newStorePruneCmd(g))
 	return store
 }
 
@@ -200,16 +243,18 @@ func newStoreLsCmd() *cobra.Command {
 
 // newStorePruneCmd is `certdeck store prune`: retention without a publish,
 // e.g. to make room on a full disk before the next renewal.
-func newStorePruneCmd() *cobra.Command {
+func newStorePruneCmd(g *globalFlags) *cobra.Command {
 	var storeDir string
 	var keep int
+	var af actionFlags
 	prune := &cobra.Command{
-		Use:   "prune NAME --store DIR [--keep N]",
+		Use:   "prune NAME --store DIR [--keep N] [--dry-run]",
 		Short: "Remove old versions of a store bundle (never current or the one before it)",
 		Long: `prune removes the versions of bundle NAME beyond the newest N (--keep),
 never the current version or the one before it (the rollback target), nor a
 version replaced less than a minute ago (a reader may still hold it). It
-appends one line to the audit log; --read-only refuses it.`,
+appends one line to the audit log; --read-only refuses it; --dry-run lists
+what it would remove.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
@@ -218,23 +263,16 @@ appends one line to the audit log; --read-only refuses it.`,
 			if keep < 1 {
 				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the one before it stay regardless)", keep))
 			}
-			// --read-only is the root's persistent flag; read it here
-			// rather than thread globalFlags through newStoreCmd.
-			readOnly, _ := cmd.Flags().GetBool("read-only")
-			s := rotate.NewStore(storeDir, readOnly, rotate.StoreOptions{Keep: keep})
-			res, err := s.Prune(cmd.Context(), args[0])
+			a, err := newEngine(g, nil, af, rotate.StoreOptions{Keep: keep}).Prune(rotate.PruneRequest{Bundle: args[0], Store: storeDir, Keep: keep})
 			if err != nil {
-				return storeError(storeRefused, err)
+				return usageError(err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), model.Sanitize(res.Describe()))
-			for _, w := range res.Warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", model.Sanitize(w))
-			}
-			return nil
+			return runAction(cmd, a, af)
 		},
 	}
 	prune.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
 	prune.Flags().IntVar(&keep, "keep", rotate.DefaultKeep, "versions to retain")
+	af.register(prune, false)
 	return prune
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestDemoPublishStaysInItsSandbox(t *testing.T) {
 	c.send("-l", "app")
 	c.send("Enter")
 	c.waitScreen("the app bundle alone", func(s string) bool {
-		return strings.Contains(s, "filter: app") && strings.Contains(s, "app  store")
+		return strings.Contains(s, "filter: app") && regexp.MustCompile(`app +store`).MatchString(s)
 	})
 	c.send("p")
 	c.waitScreen("the publish dialog", func(s string) bool { return strings.Contains(s, "(y/N)") })

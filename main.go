@@ -131,7 +131,7 @@ plus any TARGET given as an argument.`,
 	root.AddCommand(newDemoCmd(&g))
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newCheckCmd(&g))
-	root.AddCommand(newRotateCmd(&g), newRollbackCmd(&g), newStoreCmd())
+	root.AddCommand(newRotateCmd(&g), newRollbackCmd(&g), newStoreCmd(&g), newReloadCmd(&g))
 	return root
 }
 

@@ -32,6 +32,7 @@ func TestDemoBundlesShowDriftAndEachLayout(t *testing.T) {
 		{"web", "certbot", model.Warn, "1/2 in sync"},
 		{"app", "store", model.OK, "1/1 in sync"},
 		{"edge", "single-file", model.OK, "1/1 in sync"},
+		{"legacy", "store", model.OK, "1/1 in sync"},
 	}
 	for _, w := range want {
 		bs := state.Bundle(w.name)

@@ -35,9 +35,10 @@ type Builder struct {
 	Dir    string  // the demo's temp dir
 	opts   Options
 
-	cfg     model.Config
-	closers []func()
-	wg      sync.WaitGroup
+	cfg       model.Config
+	closers   []func()
+	wg        sync.WaitGroup
+	reloadHub *reloadHub // the reload endpoint, once a scenario needs it
 }
 
 // scenario adds endpoints to the fleet.

@@ -19,15 +19,19 @@ import (
 //   - web (certbot lineage): renewed to generation 2; web1 serves it, web2
 //     still serves generation 1, as a server nobody reloaded would: the
 //     bundle is WARN with "web2.demo.test serves an older certificate
-//     (serial …) than the bundle holds (serial …): reload needed".
+//     (serial …) than the bundle holds (serial …): reload needed". Its
+//     reload (http, on the demo's reload endpoint) makes both servers
+//     re-read the lineage: x turns web2 OK.
 //   - app (certdeck store, published with rotate): served through
 //     rotate.Reloader, so a publish from the console (p) is served by the
 //     next handshake without a restart. Its source: is a staging dir with
 //     a fresh certificate, so p has something to publish, and b has an
 //     older version to roll back to.
 //   - edge (single file, key and chain in one PEM as HAProxy reads it).
+//   - legacy (store, on_verify_fail: rollback): a reload without effect,
+//     so a publish is rolled back (scenario_reloads.go).
 func bundles(b *Builder) error {
-	for _, f := range []func(*Builder) error{certbotBundle, storeBundle, singleFileBundle} {
+	for _, f := range []func(*Builder) error{certbotBundle, storeBundle, singleFileBundle, legacyBundle} {
 		if err := f(b); err != nil {
 			return fmt.Errorf("demo bundles: %w", err)
 		}
@@ -55,15 +59,31 @@ func certbotBundle(b *Builder) error {
 	if err := lin.Point(2); err != nil {
 		return err
 	}
-	// web1 was reloaded after the renewal; web2 was not.
+	// web1 was reloaded after the renewal; web2 was not. Their reload
+	// re-reads the lineage's live files, as nginx would.
+	var servers []*liveCert
 	for i, l := range []*pki.Leaf{gen2, gen1} {
-		addr, err := b.serveTLS(staticCert(l.TLSCertificate()))
+		addr, lc, err := b.serveLive(l.TLSCertificate())
 		if err != nil {
 			return err
 		}
+		servers = append(servers, lc)
 		b.Endpoint(model.EndpointConfig{Name: names[i], Address: addr, SNI: names[i], Group: "bundles"})
 	}
-	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "web", Path: lin.LiveDir(), Layout: model.LayoutCertbot, CA: b.CAFile, Serves: names})
+	h, err := b.hub()
+	if err != nil {
+		return err
+	}
+	b.cfg.Reloads = append(b.cfg.Reloads, h.add("demo-web", func() error {
+		for _, lc := range servers {
+			if err := lc.loadFrom(lin.LiveDir())(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	b.cfg.Bundles = append(b.cfg.Bundles, model.BundleConfig{Name: "web", Path: lin.LiveDir(), Layout: model.LayoutCertbot, CA: b.CAFile,
+		Serves: names, Reload: "demo-web"})
 	return nil
 }
 

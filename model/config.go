@@ -23,6 +23,7 @@ type Config struct {
 	Defaults  DefaultsConfig   `yaml:"defaults"`
 	Endpoints []EndpointConfig `yaml:"endpoints"`
 	Bundles   []BundleConfig   `yaml:"bundles"`
+	Reloads   []ReloadConfig   `yaml:"reloads"`
 
 	// lines locates each item in the source document (ParseFleet sets it),
 	// so errors about an item point at its line; zero for a Config built
@@ -37,6 +38,9 @@ type DefaultsConfig struct {
 	Concurrency int        `yaml:"concurrency"`
 	Warn        *Threshold `yaml:"warn"`
 	Crit        *Threshold `yaml:"crit"`
+	// VerifyTimeout bounds the verification after an action, for every
+	// bundle that sets none (default DefaultVerifyTimeout).
+	VerifyTimeout *Duration `yaml:"verify_timeout"`
 }
 
 // EndpointConfig is one `endpoints:` entry.
@@ -50,6 +54,9 @@ type EndpointConfig struct {
 	Group      string     `yaml:"group"`
 	Warn       *Threshold `yaml:"warn"`
 	Crit       *Threshold `yaml:"crit"`
+	// Reload names the `reloads:` entry that makes this endpoint pick up
+	// a new certificate; it overrides the reload of its bundle.
+	Reload string `yaml:"reload"`
 }
 
 // BundleConfig is one `bundles:` entry: certificate files on local disk.
@@ -65,6 +72,13 @@ type BundleConfig struct {
 	Group  string     `yaml:"group"`
 	Warn   *Threshold `yaml:"warn"`
 	Crit   *Threshold `yaml:"crit"`
+	// Reload names the `reloads:` entry run for the endpoints it serves
+	// (an endpoint's own reload: wins).
+	Reload string `yaml:"reload"`
+	// OnVerifyFail is what happens when verification after a publish or
+	// reload fails: "" reports it, "rollback" rolls the store back.
+	OnVerifyFail  string    `yaml:"on_verify_fail"`
+	VerifyTimeout *Duration `yaml:"verify_timeout"`
 }
 
 // Defaults applied when the config says nothing.
@@ -94,6 +108,11 @@ type Fleet struct {
 	Thresholds  Thresholds
 	Endpoints   []Endpoint
 	Bundles     []Bundle
+	// Reloads are the configured `reloads:`, in config order.
+	Reloads []Reload
+	// VerifyTimeout is defaults.verify_timeout (DefaultVerifyTimeout when
+	// unset); every bundle carries its own resolved value.
+	VerifyTimeout time.Duration
 }
 
 // Endpoint is one TLS service to probe.
@@ -107,6 +126,7 @@ type Endpoint struct {
 	ClientKey  string
 	Group      string
 	Thresholds Thresholds
+	Reload     string // a Fleet.Reloads name; "" uses the bundle's
 }
 
 // Bundle is one certificate bundle on local disk.
@@ -121,6 +141,14 @@ type Bundle struct {
 	Source     string
 	Group      string
 	Thresholds Thresholds
+	// Reload is the Fleet.Reloads name run for the endpoints it serves
+	// that name none of their own ("": none).
+	Reload string
+	// OnVerifyFail is OnVerifyFailNothing or OnVerifyFailRollback (which
+	// needs layout store: certdeck rolls back only its own store).
+	OnVerifyFail string
+	// VerifyTimeout bounds verification after an action on this bundle.
+	VerifyTimeout time.Duration
 }
 
 // Bundle layouts: how a bundle's files are arranged on disk.
@@ -199,7 +227,10 @@ func (c *Config) resolveFrom(source string) (*Fleet, error) {
 	return fleet, nil
 }
 
-var unknownFieldRE = regexp.MustCompile(`line (\d+): field (\S+) not found in type model\.(\w+)`)
+var (
+	unknownFieldRE  = regexp.MustCompile(`line (\d+): field (\S+) not found in type model\.(\w+)`)
+	stringForListRE = regexp.MustCompile("line (\\d+): cannot unmarshal !!str `[^`]*` into \\[\\]string")
+)
 
 // explainYAMLError rewrites yaml.v3's Go-flavoured messages into the
 // config's own words: "line 7: unknown key "adress" in an endpoint".
@@ -212,12 +243,16 @@ func explainYAMLError(err error) string {
 		where := map[string]string{
 			"Config": "at the top level", "DefaultsConfig": "in defaults",
 			"EndpointConfig": "in an endpoint", "BundleConfig": "in a bundle",
+			"ReloadConfig": "in a reload", "SSHConfig": "in ssh", "HTTPConfig": "in http",
+			"HAProxyConfig": "in haproxy",
 		}[sub[3]]
 		if where == "" {
 			where = "here"
 		}
 		return fmt.Sprintf("line %s: unknown key %q %s", sub[1], sub[2], where)
 	})
+	// exec: "systemctl reload nginx" is the likely one: say why a list.
+	msg = stringForListRE.ReplaceAllString(msg, `line $1: want a list, not a string (exec and command take an argv list such as ["systemctl", "reload", "nginx"]: certdeck runs no shell)`)
 	lines := strings.Split(msg, "\n")
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
@@ -258,10 +293,23 @@ func (c *Config) Resolve() (*Fleet, error) {
 	if err := f.Thresholds.Validate(); err != nil {
 		return nil, def.at("crit", fmt.Errorf("defaults: %w", err))
 	}
+	f.VerifyTimeout = durOr(c.Defaults.VerifyTimeout, DefaultVerifyTimeout)
+	if err := ValidateVerifyTimeout(f.VerifyTimeout); err != nil {
+		return nil, def.at("verify_timeout", fmt.Errorf("defaults.%w", err))
+	}
+	// Reloads first: endpoints and bundles refer to them by name.
+	reloads, err := c.resolveReloads()
+	if err != nil {
+		return nil, err
+	}
+	f.Reloads = reloads
 	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
 		at := c.lines.endpoint(i)
 		ep, err := ec.resolve(f.Thresholds)
+		if err == nil {
+			err = f.checkReloadRef(ep.Reload)
+		}
 		if err != nil {
 			return nil, at.wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
@@ -275,7 +323,10 @@ func (c *Config) Resolve() (*Fleet, error) {
 	bundleSeen := map[string]int{}
 	for i, bc := range c.Bundles {
 		at := c.lines.bundle(i)
-		b, err := bc.resolve(f.Thresholds)
+		b, err := bc.resolve(f.Thresholds, f.VerifyTimeout)
+		if err == nil {
+			err = f.checkReloadRef(b.Reload)
+		}
 		if err != nil {
 			return nil, at.wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
 		}
@@ -386,6 +437,7 @@ func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 		CAFile: ec.CA, ClientCert: ec.ClientCert, ClientKey: ec.ClientKey,
 		Group:      ec.Group,
 		Thresholds: Thresholds{Warn: thresholdOr(ec.Warn, def.Warn), Crit: thresholdOr(ec.Crit, def.Crit)},
+		Reload:     ec.Reload,
 	}
 	if ep.Name == "" {
 		ep.Name = t.String()
@@ -402,14 +454,17 @@ func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 	return ep, nil
 }
 
-func (bc BundleConfig) resolve(def Thresholds) (Bundle, error) {
+func (bc BundleConfig) resolve(def Thresholds, verifyTimeout time.Duration) (Bundle, error) {
 	if bc.Path == "" {
 		return Bundle{}, keyErr("path", fmt.Errorf("path is required"))
 	}
 	b := Bundle{
 		Name: bc.Name, Path: bc.Path, Layout: bc.Layout, CertFile: bc.Cert, KeyFile: bc.Key,
 		CAFile: bc.CA, Serves: bc.Serves, Source: bc.Source, Group: bc.Group,
-		Thresholds: Thresholds{Warn: thresholdOr(bc.Warn, def.Warn), Crit: thresholdOr(bc.Crit, def.Crit)},
+		Thresholds:    Thresholds{Warn: thresholdOr(bc.Warn, def.Warn), Crit: thresholdOr(bc.Crit, def.Crit)},
+		Reload:        bc.Reload,
+		OnVerifyFail:  bc.OnVerifyFail,
+		VerifyTimeout: durOr(bc.VerifyTimeout, verifyTimeout),
 	}
 	if b.Name == "" {
 		b.Name = filepath.Base(filepath.Clean(b.Path))
@@ -425,6 +480,20 @@ func (bc BundleConfig) resolve(def Thresholds) (Bundle, error) {
 	}
 	if err := b.Thresholds.Validate(); err != nil {
 		return Bundle{}, keyErr("crit", fmt.Errorf("warn/crit: %w", err))
+	}
+	if err := ValidateVerifyTimeout(b.VerifyTimeout); err != nil {
+		return Bundle{}, keyErr("verify_timeout", err)
+	}
+	switch b.OnVerifyFail {
+	case OnVerifyFailNothing:
+	case OnVerifyFailRollback:
+		// Only certdeck's own store keeps the previous version to go back
+		// to; a certbot lineage or a single file has none it can restore.
+		if b.Layout != LayoutStore {
+			return Bundle{}, keyErr("on_verify_fail", fmt.Errorf("on_verify_fail: rollback needs layout: store (certdeck rolls back only its own store; this bundle has layout %s)", b.Layout))
+		}
+	default:
+		return Bundle{}, keyErr("on_verify_fail", fmt.Errorf("on_verify_fail %q: want rollback (or leave it out to report a failed verification and change nothing more)", b.OnVerifyFail))
 	}
 	return b, nil
 }
@@ -455,6 +524,18 @@ func (f *Fleet) resolvePaths(dir string) {
 		abs(&b.Path)
 		abs(&b.CAFile)
 		abs(&b.Source)
+	}
+	for i := range f.Reloads {
+		r := &f.Reloads[i]
+		abs(&r.Dir)
+		abs(&r.PIDFile)
+		abs(&r.SSH.Identity)
+		abs(&r.SSH.KnownHosts)
+		abs(&r.HTTP.CA)
+		if !r.HAProxy.IsTCPSocket() {
+			abs(&r.HAProxy.Socket)
+		}
+		// HAProxy.Crt stays exactly as written: it must match haproxy.cfg.
 	}
 }
 

@@ -27,7 +27,7 @@ func (c *Config) checkFiles(f *Fleet, source string) error {
 		if err := checkClientCert(ep.ClientCert); err != nil {
 			return fmt.Errorf("%s: %w", source, at.at("client_cert", fmt.Errorf("%s: %w", item, err)))
 		}
-		if err := checkKeyFile(ep.ClientKey); err != nil {
+		if err := checkKeyFile(ep.ClientKey, "client_key file"); err != nil {
 			return fmt.Errorf("%s: %w", source, at.at("client_key", fmt.Errorf("%s: %w", item, err)))
 		}
 	}
@@ -37,7 +37,39 @@ func (c *Config) checkFiles(f *Fleet, source string) error {
 			return fmt.Errorf("%s: %w", source, at.at("ca", fmt.Errorf("bundle %d (%s): %w", i+1, b.Name, err)))
 		}
 	}
+	for i, r := range f.Reloads {
+		if key, err := checkReloadFiles(r); err != nil {
+			at := c.lines.reload(i)
+			return fmt.Errorf("%s: %w", source, at.at(key, fmt.Errorf("reload %d (%s): %w", i+1, r.Name, err)))
+		}
+	}
 	return nil
+}
+
+// checkReloadFiles checks the files a reload needs before it can ever
+// run: an ssh identity and known_hosts (host keys are always checked, so
+// a missing known_hosts would refuse every connection), an https ca.
+// A signal's pidfile is not checked: it exists only while the server
+// runs, and certdeck must start while a server is down. Key bytes are
+// never read here (the identity is opened and closed).
+func checkReloadFiles(r Reload) (key string, err error) {
+	switch r.Kind {
+	case ReloadSSH:
+		if err := checkKeyFile(r.SSH.Identity, "ssh identity file"); err != nil {
+			return "ssh.identity", err
+		}
+		if r.SSH.KnownHosts != "" {
+			if _, err := ReadRegularFile(r.SSH.KnownHosts, "ssh known_hosts file", MaxTrustFile); err != nil {
+				return "ssh.known_hosts", fmt.Errorf("%w (host keys are always checked: add the host with ssh-keyscan, or set known_hosts:)",
+					explainMissing("ssh known_hosts file", r.SSH.KnownHosts, err))
+			}
+		}
+	case ReloadHTTP:
+		if err := CheckTrustFile(r.HTTP.CA); err != nil {
+			return "http.ca", err
+		}
+	}
+	return "", nil
 }
 
 // CheckTrustFile checks that path ("" is the system roots: fine) is a
@@ -74,13 +106,13 @@ func checkClientCert(path string) error {
 // checkKeyFile opens and closes a private key file: the probe reads it;
 // here only its existence and type are checked, so key bytes stay out of
 // model's reach.
-func checkKeyFile(path string) error {
+func checkKeyFile(path, what string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := OpenRegularFile(path, "client_key file")
+	f, err := OpenRegularFile(path, what)
 	if err != nil {
-		return explainMissing("client_key file", path, err)
+		return explainMissing(what, path, err)
 	}
 	return f.Close()
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -12,8 +13,8 @@ import (
 // at a line as decoding errors do. The strict decode goes into Config;
 // this second, tolerant pass over the same bytes only reads positions.
 type configLines struct {
-	top, defaults      itemLines
-	endpoints, bundles []itemLines
+	top, defaults               itemLines
+	endpoints, bundles, reloads []itemLines
 }
 
 // itemLines is one mapping: its own line and the line of each key's value.
@@ -36,7 +37,7 @@ func locateItems(data []byte) configLines {
 		switch k.Value {
 		case "defaults":
 			out.defaults = mappingLines(v)
-		case "endpoints", "bundles":
+		case "endpoints", "bundles", "reloads":
 			if v.Kind != yaml.SequenceNode {
 				return
 			}
@@ -44,19 +45,27 @@ func locateItems(data []byte) configLines {
 			for _, it := range v.Content {
 				items = append(items, mappingLines(it))
 			}
-			if k.Value == "endpoints" {
+			switch k.Value {
+			case "endpoints":
 				out.endpoints = items
-			} else {
+			case "bundles":
 				out.bundles = items
+			default:
+				out.reloads = items
 			}
 		}
 	})
 	return out
 }
 
+// mappingLines records the mapping's keys, and one level of nested keys
+// as "parent.key" (a reload's ssh.port, http.url).
 func mappingLines(n *yaml.Node) itemLines {
 	il := itemLines{line: n.Line, keys: map[string]int{}}
-	forEachPair(n, func(k, v *yaml.Node) { il.keys[k.Value] = v.Line })
+	forEachPair(n, func(k, v *yaml.Node) {
+		il.keys[k.Value] = v.Line
+		forEachPair(v, func(k2, v2 *yaml.Node) { il.keys[k.Value+"."+k2.Value] = v2.Line })
+	})
 	return il
 }
 
@@ -76,6 +85,13 @@ func (c configLines) endpoint(i int) itemLines {
 	return itemLines{}
 }
 
+func (c configLines) reload(i int) itemLines {
+	if i >= 0 && i < len(c.reloads) {
+		return c.reloads[i]
+	}
+	return itemLines{}
+}
+
 func (c configLines) bundle(i int) itemLines {
 	if i >= 0 && i < len(c.bundles) {
 		return c.bundles[i]
@@ -83,10 +99,14 @@ func (c configLines) bundle(i int) itemLines {
 	return itemLines{}
 }
 
-// lineOf is the line of key's value, else the item's line, else 0.
+// lineOf is the line of key's value, else (for "parent.key") the
+// parent's, else the item's line, else 0.
 func (il itemLines) lineOf(key string) int {
 	if n, ok := il.keys[key]; ok && key != "" {
 		return n
+	}
+	if parent, _, nested := strings.Cut(key, "."); nested {
+		return il.lineOf(parent)
 	}
 	return il.line
 }

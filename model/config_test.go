@@ -172,6 +172,9 @@ func FuzzParseFleet(f *testing.F) {
 	f.Add([]byte("endpoints:\n  - {name: a, address: 'smtp://[::1]:25', warn: 3d}\n"))
 	f.Add([]byte("defaults: {interval: 1d2h}\nbundles: [{path: /x, serves: []}]\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("reloads:\n  - {name: r, signal: usr2, pidfile: p}\n  - {name: s, exec: [a, '']}\nbundles: [{path: /s/b, layout: store, reload: r, on_verify_fail: rollback}]\n"))
+	f.Add([]byte("reloads: [{name: h, http: {url: 'http://[::1]:80/x', bearer_env: T, expect: 204}, timeout: 1d}]\n"))
+	f.Add([]byte("reloads: [{name: h, haproxy: {socket: 'localhost:0', crt: c}}]\nendpoints: [{address: x, reload: h}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fleet, err := ParseFleet(data, "fuzz.yaml")
 		if err != nil {
@@ -184,6 +187,31 @@ func FuzzParseFleet(f *testing.F) {
 				t.Fatalf("accepted unusable endpoint %+v", e)
 			}
 			seen[e.Name] = true
+			if _, ok := fleet.ReloadByName(e.Reload); e.Reload != "" && !ok {
+				t.Fatalf("accepted endpoint %s naming an unknown reload %q", e.Name, e.Reload)
+			}
+		}
+		// Reloads: unique names, exactly one usable kind, bounded timeout.
+		reloads := map[string]bool{}
+		for _, r := range fleet.Reloads {
+			if r.Name == "" || reloads[r.Name] || r.Timeout <= 0 || r.Timeout > MaxActionTimeout {
+				t.Fatalf("accepted unusable reload %+v", r)
+			}
+			reloads[r.Name] = true
+			usable := map[string]bool{
+				ReloadExec: len(r.Exec) > 0 && r.Exec[0] != "", ReloadSignal: r.Signal != "" && r.PIDFile != "",
+				ReloadSSH: r.SSH.Host != "" && len(r.Command) > 0, ReloadHTTP: r.HTTP.URL != "" && r.HTTP.Method != "",
+				ReloadHAProxy: r.HAProxy.Socket != "" && r.HAProxy.Crt != "",
+			}
+			if !usable[r.Kind] {
+				t.Fatalf("accepted reload %s of kind %q without what that kind needs: %+v", r.Name, r.Kind, r)
+			}
+		}
+		for _, b := range fleet.Bundles {
+			if b.Reload != "" && !reloads[b.Reload] || b.VerifyTimeout <= 0 ||
+				b.OnVerifyFail == OnVerifyFailRollback && b.Layout != LayoutStore {
+				t.Fatalf("accepted unusable bundle %+v", b)
+			}
 		}
 	})
 }

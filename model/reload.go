@@ -74,7 +74,7 @@ type Reload struct {
 	Exec    []string
 	Env     map[string]string
 	Dir     string
-	Signal  string
+	Signal  string // upper case without "SIG": HUP, USR1, USR2, WINCH, TERM, INT, QUIT, ALRM, CONT, TTIN, TTOU
 	PIDFile string
 	SSH     SSHConfig // Port defaulted; Identity and KnownHosts absolute
 	Command []string

@@ -15,6 +15,7 @@
 // (error kinds and messages), endpoint.go (ProbeEndpoint), options.go
 // (ProbeOptions), files.go (ca: and client certificate files, cached
 // while unchanged), round.go (one round over a fleet), scheduler.go
-// (periodic rounds, Trigger) and queue.go (the work queue behind the
-// scheduler). Test servers live in probe/probetest.
+// (periodic rounds, Trigger), queue.go (the work queue behind the
+// scheduler) and served.go (rotate.Verifier: verification probes through
+// the scheduler's queue, a plain prober for the CLI, BundleSerial). Test servers live in probe/probetest.
 package probe

@@ -42,6 +42,7 @@ type Scheduler struct {
 	all    []string
 	next   atomic.Int64 // NextRound as Unix nanoseconds; 0 before Run
 	once   sync.Once
+	served servedWaiters // verification probes waiting (served.go)
 }
 
 // NewScheduler checks the options and prepares a scheduler for f. Nothing
@@ -158,8 +159,10 @@ func (s *Scheduler) work(ctx context.Context) {
 		if !s.emit(ctx, model.ProbeStarted{Endpoint: name, Time: s.opt.Clock()}) {
 			return
 		}
+		n := s.served.start(name)
 		o := s.prober.probe(ctx, s.names[name])
 		s.q.done(name)
+		s.served.finish(name, n, o)
 		if ctx.Err() != nil {
 			return // a probe cut short by shutdown is not a finding
 		}

@@ -24,6 +24,35 @@ func (s *Store) prune(dir string) ([]string, error) {
 // pruneTo removes versions beyond the newest keep, oldest first, under the
 // same protections as prune, and stops early once enough() is true.
 func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, error) {
+	victims, err := s.pruneVictims(dir, keepN)
+	if err != nil {
+		return nil, err
+	}
+	var pruned []string
+	for _, v := range victims {
+		if enough() {
+			break
+		}
+		doomed := filepath.Join(dir, prunePrefix+v+"-"+randomSuffix())
+		if err := os.Rename(filepath.Join(dir, v), doomed); err != nil {
+			return pruned, fmt.Errorf("prune %s: %w", v, err)
+		}
+		if err := os.RemoveAll(doomed); err != nil {
+			return pruned, fmt.Errorf("prune %s: %w", v, err)
+		}
+		pruned = append(pruned, v)
+	}
+	// No directory fsync here: a prune that a crash undoes is harmless.
+	// The next writer removes .prune-* leftovers, and a version brought
+	// back incomplete is refused by Rollback (loadVersion checks every
+	// file against meta.json). Skipping it keeps a sync off the publish.
+	return pruned, nil
+}
+
+// pruneVictims lists, oldest first, the versions beyond the newest keepN
+// that retention may remove: never current or the one before it, nor one
+// whose successor is inside the prune grace. PlanPrune shows the same.
+func (s *Store) pruneVictims(dir string, keepN int) ([]string, error) {
 	vs, err := listVersions(dir)
 	if err != nil {
 		return nil, err
@@ -40,33 +69,19 @@ func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, er
 		}
 	}
 	grace := s.pruneGrace()
-	var pruned []string
+	var victims []string
 	for i, v := range vs {
 		if keep[v] {
 			continue
-		}
-		if enough() {
-			break
 		}
 		if grace > 0 && i+1 < len(vs) && recentlyReplaced(dir, vs[i+1], grace) {
 			// A reader that opened v just before its successor went live
 			// may still be reading it: give it the grace period.
 			continue
 		}
-		doomed := filepath.Join(dir, prunePrefix+v+"-"+randomSuffix())
-		if err := os.Rename(filepath.Join(dir, v), doomed); err != nil {
-			return pruned, fmt.Errorf("prune %s: %w", v, err)
-		}
-		if err := os.RemoveAll(doomed); err != nil {
-			return pruned, fmt.Errorf("prune %s: %w", v, err)
-		}
-		pruned = append(pruned, v)
+		victims = append(victims, v)
 	}
-	// No directory fsync here: a prune that a crash undoes is harmless.
-	// The next writer removes .prune-* leftovers, and a version brought
-	// back incomplete is refused by Rollback (loadVersion checks every
-	// file against meta.json). Skipping it keeps a sync off the publish.
-	return pruned, nil
+	return victims, nil
 }
 
 // recentlyReplaced reports whether successor (the version published after
@@ -129,4 +144,39 @@ func (s *Store) pruneBundle(ctx context.Context, name string, res *PruneResult) 
 	res.Current = currentName(dir)
 	res.Kept, _ = listVersions(dir)
 	return err
+}
+
+// PrunePlan is what Prune would remove, for `store prune --dry-run`.
+type PrunePlan struct {
+	Bundle  string   `json:"bundle"`
+	Current string   `json:"current,omitempty"`
+	Remove  []string `json:"remove"`
+	Keep    []string `json:"keep"`
+}
+
+// PlanPrune reports which versions Prune would remove now, without
+// locking or changing anything.
+func (s *Store) PlanPrune(ctx context.Context, name string) (*PrunePlan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errorf("plan prune", name, err)
+	}
+	if err := checkBundleName(name); err != nil {
+		return nil, errorf("plan prune", name, refuse(ReasonBadInput, "%v", err))
+	}
+	if err := s.checkDirsIfPresent(name); err != nil {
+		return nil, errorf("plan prune", name, err)
+	}
+	dir := s.BundleDir(name)
+	victims, err := s.pruneVictims(dir, s.keep())
+	if err != nil {
+		return nil, errorf("plan prune", name, err)
+	}
+	all, _ := listVersions(dir)
+	p := &PrunePlan{Bundle: name, Current: currentName(dir), Remove: victims}
+	for _, v := range all {
+		if !slices.Contains(victims, v) {
+			p.Keep = append(p.Keep, v)
+		}
+	}
+	return p, nil
 }

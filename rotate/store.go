@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
-
-	"certdeck/model"
 )
 
 // DefaultKeep is how many versions a bundle retains when Store.Keep is 0.
@@ -115,16 +113,7 @@ func (s *Store) pruneGrace() time.Duration {
 	return s.PruneGrace
 }
 
-func (s *Store) auditPath() (string, error) {
-	if s.AuditLog != "" {
-		return s.AuditLog, nil
-	}
-	dir, err := model.StateDir()
-	if err != nil {
-		return "", fmt.Errorf("audit log: %w", err)
-	}
-	return filepath.Join(dir, "audit.log"), nil
-}
+func (s *Store) auditPath() (string, error) { return auditLogPath(s.AuditLog) }
 
 // bundleNameRE keeps bundle names to one harmless path element: they become
 // directory names and appear in audit lines.

@@ -7,17 +7,22 @@ import (
 	"time"
 
 	"certdeck/model"
+	"certdeck/probe"
 	"certdeck/rotate"
 
 	tea "charm.land/bubbletea/v2"
 )
 
-// Publish (p) and rollback (b) of a store-layout bundle. Every step that
-// touches the disk runs in a tea.Cmd: key → plan Cmd → "(y/N)" dialog →
-// on y, the action Cmd → result message → flash, event, re-read and
-// re-probe. Key bytes live only inside those Cmds: the dialog holds the
-// plan's public summary, and the action re-reads the source. Every text
-// shown passes model.Sanitize: refusals quote certificate names.
+// Publish (p) and rollback (b) of a store-layout bundle, run as
+// rotate.Actions on the console's one engine (Options.Engine): read-only
+// refusal, the in-flight registry, verification and the audit line are
+// the engine's, the same code as the CLI's. Every step that touches the
+// disk runs in a tea.Cmd: key → plan Cmd → "(y/N)" dialog → on y, the
+// action Cmd (publish, then verification of the endpoints that need no
+// reload) → result message → flash, event, re-read. Key bytes live only
+// inside those Cmds: the dialog holds the plan's public summary, and the
+// action re-reads the source. Every text shown passes model.Sanitize:
+// refusals quote certificate names.
 
 // reprobeDelay lets hot-reloading servers (rotate.Reloader) swap before
 // the serving endpoints are probed again.
@@ -42,9 +47,37 @@ type planMsg struct {
 type actionDoneMsg struct {
 	action string
 	bundle model.Bundle
-	res    *rotate.Result
-	want   string // serial the dialog promised
+	out    *rotate.Outcome // nil only when no action could be built
+	want   string          // serial the dialog promised
 	err    error
+}
+
+// res is the store's result, nil when the store did not change.
+func (d actionDoneMsg) res() *rotate.Result {
+	if d.out == nil {
+		return nil
+	}
+	return d.out.Forward.Store
+}
+
+// newEngine is the console's engine when Options.Engine is nil: the
+// fleet, read-only mode and store options of the console, verification
+// through the scheduler (probe.Scheduler is a rotate.Verifier).
+func newEngine(opts Options) *rotate.Engine {
+	eo := rotate.EngineOptions{Fleet: opts.Fleet, ReadOnly: opts.ReadOnly, Store: opts.Store, BundleSerial: probe.BundleSerial}
+	if v, ok := opts.Prober.(rotate.Verifier); ok {
+		eo.Verifier = v
+	}
+	return rotate.NewEngine(eo)
+}
+
+// storeAction is the engine's publish or rollback of b; for a publish,
+// allowShorter says the dialog's y confirmed a sooner expiry.
+func storeAction(e *rotate.Engine, action string, b model.Bundle, version string, allowShorter bool) (rotate.Action, error) {
+	if action == "rollback" {
+		return e.Rollback(rotate.RollbackRequest{Bundle: b.Name, Version: version, Verify: true})
+	}
+	return e.Publish(rotate.PublishRequest{Bundle: b.Name, AllowShorter: allowShorter, Verify: true})
 }
 
 // confirmDialog is the pending "(y/N)" question; Cancel is the default.
@@ -70,18 +103,18 @@ func (m *Model) startAction(action string) tea.Cmd {
 		return nil
 	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
-	ro, opts, done := m.ctx.ReadOnly, m.opts.Store, m.opts.Done
+	e, done := m.opts.Engine, m.opts.Done
 	if action == "publish" {
 		return func() tea.Msg {
 			ctx, cancel := actionContext(done)
 			defer cancel()
-			return planPublish(ctx, b, ro, opts)
+			return planPublish(ctx, e, b)
 		}
 	}
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return planRollback(ctx, b, ro, opts)
+		return planRollback(ctx, e, b)
 	}
 }
 
@@ -113,27 +146,35 @@ func isStoreBundle(bs *model.BundleState) bool {
 // against current without writing anything. A certificate that expires
 // sooner than current is not refused here (the CLI's --allow-shorter has
 // no key): the dialog flags it, and y confirms it knowingly.
-func planPublish(ctx context.Context, b model.Bundle, readOnly bool, opts rotate.StoreOptions) tea.Msg {
+func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
 	msg := planMsg{action: "publish", bundle: b}
-	store, name, err := rotate.BundleStore(b, readOnly, opts)
+	a, err := storeAction(e, "publish", b, "", true)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
-	in, err := rotate.SourceInputs(b)
+	plan, err := a.Plan(ctx)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
-	in.AllowShorter = true
-	p, err := store.Plan(ctx, name, in)
-	if err != nil {
-		msg.err = err
-		return msg
-	}
+	p := plan.Publish
 	msg.serial, msg.shorter = p.New.Serial, p.ExpiresSooner
-	msg.lines = publishLines(b, p)
+	msg.lines = append(publishLines(b, p), planDetail(plan)...)
 	return msg
+}
+
+// planDetail is what the engine's plan adds to the dialog's summary:
+// the endpoints verified afterwards and its warnings (an endpoint whose
+// reload the action does not run).
+func planDetail(p rotate.Plan) []string {
+	var lines []string
+	for _, l := range p.Lines()[1:] {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "verify") || strings.HasPrefix(t, "warning") || strings.HasPrefix(t, "if verification") {
+			lines = append(lines, t)
+		}
+	}
+	return lines
 }
 
 // publishLines are the dialog's summary of a publish plan. Serials are
@@ -172,18 +213,19 @@ func soonerBy(old, next time.Time) string {
 }
 
 // planRollback runs in a Cmd: which version would become current.
-func planRollback(ctx context.Context, b model.Bundle, readOnly bool, opts rotate.StoreOptions) tea.Msg {
+func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
 	msg := planMsg{action: "rollback", bundle: b}
-	store, name, err := rotate.BundleStore(b, readOnly, opts)
+	a, err := storeAction(e, "rollback", b, "", false)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
-	p, err := store.PlanRollback(ctx, name, "")
+	plan, err := a.Plan(ctx)
 	if err != nil {
 		msg.err = err
 		return msg
 	}
+	p := plan.Rollback
 	old := rotate.VersionRef{Name: "none"}
 	if p.Old != nil {
 		old = *p.Old
@@ -197,28 +239,20 @@ func planRollback(ctx context.Context, b model.Bundle, readOnly bool, opts rotat
 		fmt.Sprintf("expires  %s → %s", old.NotAfter.Format(time.DateOnly), p.New.NotAfter.Format(time.DateOnly)),
 		"names    " + sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)),
 	}
+	msg.lines = append(msg.lines, planDetail(plan)...)
 	return msg
 }
 
-// runAction runs in a Cmd after y: the only place the console writes.
-func runAction(ctx context.Context, p planMsg, readOnly bool, opts rotate.StoreOptions) tea.Msg {
+// runAction runs in a Cmd after y: the only place the console writes,
+// through the engine (which refuses under --read-only on its own).
+func runAction(ctx context.Context, e *rotate.Engine, p planMsg) tea.Msg {
 	done := actionDoneMsg{action: p.action, bundle: p.bundle, want: p.serial}
-	store, name, err := rotate.BundleStore(p.bundle, readOnly, opts)
+	a, err := storeAction(e, p.action, p.bundle, p.version, p.shorter)
 	if err != nil {
 		done.err = err
 		return done
 	}
-	if p.action == "rollback" {
-		done.res, done.err = store.Rollback(ctx, name, p.version)
-		return done
-	}
-	in, err := rotate.SourceInputs(p.bundle)
-	if err != nil {
-		done.err = err
-		return done
-	}
-	in.AllowShorter = p.shorter
-	done.res, done.err = store.Publish(ctx, name, in)
+	done.out, done.err = a.Run(ctx, nil)
 	return done
 }
 
@@ -247,53 +281,89 @@ func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, model.Sanitize(d.plan.bundle.Name)))
-	ro, p, opts, done := m.ctx.ReadOnly, d.plan, m.opts.Store, m.opts.Done
+	e, p, done := m.opts.Engine, d.plan, m.opts.Done
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return runAction(ctx, p, ro, opts)
+		return runAction(ctx, e, p)
 	}
 }
 
-// onActionDone reports the result and asks for a re-read of the bundle
-// and a re-probe of what it serves, so drift shows who needs a reload.
-// Until that re-probe lands, the state is told a verification started
-// (model.VerifyStarted): the serving endpoints read "verifying", not
-// "reload needed". Serials are shown in full (the event log is where an
-// operator compares them).
+// onActionDone reports the result and asks for a re-read of the bundle.
+// The engine has verified the endpoints that pick the change up by
+// themselves (the scheduler's probes updated their rows); the others are
+// re-probed now, so drift shows who still needs a reload. Without a
+// verifier, the state is told a verification started (model.VerifyStarted:
+// the serving endpoints read "verifying", not "reload needed") and
+// everything it serves is re-probed after a moment. Serials are shown in
+// full (the event log is where an operator compares them).
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
 	name := model.Sanitize(d.bundle.Name)
-	if d.err != nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(d.err.Error()))
+	res := d.res()
+	if res == nil {
+		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(errText(d)))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 		return nil
 	}
 	var text string
-	if d.res.Unchanged {
-		text = fmt.Sprintf("publish %s: already current %s %s (identical certificate and key; no new version)", name, d.res.New.Name, d.res.New.Serial)
+	if res.Unchanged {
+		text = fmt.Sprintf("publish %s: already current %s %s (identical certificate and key; no new version)", name, res.New.Name, res.New.Serial)
 	} else {
 		old := "none"
-		if d.res.Old != nil {
-			old = d.res.Old.Name + " " + d.res.Old.Serial
+		if res.Old != nil {
+			old = res.Old.Name + " " + res.Old.Serial
 		}
 		verb := map[string]string{"publish": "published", "rollback": "rolled back"}[d.action]
-		text = fmt.Sprintf("%s %s: %s → %s %s", verb, name, old, d.res.New.Name, d.res.New.Serial)
+		text = fmt.Sprintf("%s %s: %s → %s %s", verb, name, old, res.New.Name, res.New.Serial)
 	}
-	if d.want != "" && d.want != d.res.New.Serial {
+	if d.want != "" && d.want != res.New.Serial {
 		text += fmt.Sprintf(" (source changed since the dialog showed %s)", d.want)
 	}
-	if len(d.res.Warnings) > 0 {
-		text += "; warning: " + model.Sanitize(d.res.Warnings[0])
+	verified := map[string]bool{}
+	for _, v := range d.out.Forward.Verify {
+		verified[v.Endpoint] = true
 	}
-	m.setFlash(text)
+	if len(verified) > 0 || !d.out.OK() {
+		text += "; " + model.Sanitize(d.out.Result())
+	}
+	if len(d.out.Warnings) > 0 {
+		text += "; warning: " + model.Sanitize(d.out.Warnings[0])
+	}
+	if d.out.OK() {
+		m.setFlash(text)
+	} else {
+		m.setError(text)
+	}
 	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
+	if len(verified) > 0 {
+		var rest []string
+		for _, ep := range d.bundle.Serves {
+			if !verified[ep] {
+				rest = append(rest, ep)
+			}
+		}
+		b := d.bundle
+		b.Serves = rest
+		return m.recheckBundle(b, 0)
+	}
 	var verify tea.Cmd
-	if !d.res.Unchanged {
-		verify = m.applyBatch([]model.Event{model.VerifyStarted{Bundle: d.bundle.Name, Serial: d.res.New.Serial, Time: now}})
+	if !res.Unchanged {
+		verify = m.applyBatch([]model.Event{model.VerifyStarted{Bundle: d.bundle.Name, Serial: res.New.Serial, Time: now}})
 	}
 	return tea.Batch(verify, m.recheckBundle(d.bundle, reprobeDelay))
+}
+
+// errText is why an action left nothing changed.
+func errText(d actionDoneMsg) string {
+	if d.err != nil {
+		return d.err.Error()
+	}
+	if d.out != nil {
+		return d.out.Error
+	}
+	return "unknown error"
 }
 
 // renderConfirm draws the dialog over the middle of the body.

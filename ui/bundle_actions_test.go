@@ -1,17 +1,21 @@
 package ui
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"certdeck/demo/pki"
 	"certdeck/model"
 	"certdeck/probe"
+	"certdeck/probe/probetest"
 	"certdeck/rotate"
 	"certdeck/themes"
 
@@ -187,12 +191,13 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 		t.Fatalf("read-only console changed current to %s", got)
 	}
 	// Even a plan that reached the action path is refused by the store.
-	p := planPublish(t.Context(), m.selectedBundle().Bundle, true, rotate.StoreOptions{AuditLog: "-"}).(planMsg)
+	ro := rotate.NewEngine(rotate.EngineOptions{Fleet: m.opts.Fleet, ReadOnly: true, Store: rotate.StoreOptions{AuditLog: "-"}})
+	p := planPublish(t.Context(), ro, m.selectedBundle().Bundle).(planMsg)
 	if p.err != nil {
 		t.Fatalf("plan on a read-only store: %v", p.err)
 	}
-	if done := runAction(t.Context(), p, true, rotate.StoreOptions{AuditLog: "-"}).(actionDoneMsg); done.err == nil {
-		t.Fatal("read-only store published")
+	if done := runAction(t.Context(), ro, p).(actionDoneMsg); !errors.Is(done.err, rotate.ErrReadOnly) {
+		t.Fatalf("read-only engine ran the publish: %v", done.err)
 	}
 }
 
@@ -344,4 +349,106 @@ func TestRefusalQuotingAHostileCertificateReachesTheScreenSanitised(t *testing.T
 	if !strings.Contains(m.flash, `\u202e`) {
 		t.Errorf("the bidi override is not shown visibly: %q", m.flash)
 	}
+}
+
+// servedStoreFixture is the store fixture whose bundle "app" is served by
+// a Go TLS server on rotate.Reloader (it follows `current` without a
+// restart), and a console whose engine verifies with a real prober.
+func servedStoreConsole(t *testing.T, audit string) (*Model, storeFixture, string) {
+	t.Helper()
+	fx := newStoreFixture(t)
+	rl, err := rotate.NewReloader(fx.store.BundleDir("app"), rotate.ReloaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rl.Close() })
+	srv := probetest.StartTLSServer(t, &tls.Config{GetCertificate: rl.GetCertificate})
+	b := fx.fleet.Bundles[0]
+	cfg := &model.Config{
+		Endpoints: []model.EndpointConfig{{Name: "app.test", Address: srv.Addr, SNI: "app.test", CA: b.CAFile}},
+		Bundles:   []model.BundleConfig{{Name: "app", Path: b.Path, Layout: "store", CA: b.CAFile, Source: b.Source, Serves: []string{"app.test"}}},
+	}
+	fleet, err := cfg.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.fleet = fleet
+	e := rotate.NewEngine(rotate.EngineOptions{Fleet: fleet, Verifier: probe.NewServedProber(fleet, probe.ProbeOptions{}),
+		Store: rotate.StoreOptions{AuditLog: audit}})
+	opts := Options{Fleet: fleet, Engine: e, ThemeDecided: true}
+	opts.Theme, _ = themes.Builtin(themes.ANSI)
+	m := New(opts)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(eventsMsg{events: probe.BundleEvents(fleet.Bundles, time.Now())})
+	press(m, "tab") // the console opens on its endpoints
+	if m.selectedBundle() == nil {
+		t.Fatalf("no bundle selected on the Bundles tab:\n%s", screen(m))
+	}
+	return m, fx, fx.store.BundleDir("app")
+}
+
+// p runs on the engine: after the publish it proves by handshake that the
+// serving endpoint presents the new serial, says so in the flash, and
+// writes the verification into the audit line.
+func TestConsolePublishIsVerifiedByHandshakeThroughTheEngine(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	m, _, dir := servedStoreConsole(t, audit)
+	deliver(t, m, press(m, "p"))
+	s := screen(m)
+	if m.mode != modeConfirm || !strings.Contains(s, "verify    app.test") {
+		t.Fatalf("the dialog does not say what is verified (flash %q):\n%s", m.flash, s)
+	}
+	deliver(t, m, press(m, "y"))
+	if got := current(t, dir); got != "v0002" {
+		t.Fatalf("current %s, want v0002 (flash %q)", got, m.flash)
+	}
+	if m.flashErr || !strings.Contains(m.flash, "verified: 1/1 endpoint serves") {
+		t.Fatalf("flash %q (error %v), want the verification", m.flash, m.flashErr)
+	}
+	line, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e rotate.AuditEntry
+	if err := json.Unmarshal(line, &e); err != nil || len(e.Verify) != 1 || e.Verify[0].State != rotate.EndpointVerified || e.NewVersion != "v0002" {
+		t.Fatalf("audit %s (%v), want the publish with app.test verified", line, err)
+	}
+}
+
+// Two actions never race on one bundle: while a publish of app holds it
+// (here waiting for another writer's lock), p's y is refused with a
+// message naming what runs, and nothing changes.
+func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
+	m, fx, dir := servedStoreConsole(t, "-")
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	first, err := m.opts.Engine.Publish(rotate.PublishRequest{Bundle: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first.Run(t.Context(), nil)
+	}()
+	for len(m.opts.Engine.Registry().Snapshot()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	deliver(t, m, press(m, "p"))
+	deliver(t, m, press(m, "y"))
+	if !m.flashErr || !strings.Contains(m.flash, "bundle app is busy: publish of app has been running since") {
+		t.Fatalf("flash %q, want the busy refusal", m.flash)
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	<-done
+	if got := current(t, dir); got != "v0002" {
+		t.Fatalf("current %s: the first publish should have made v0002 and the refused one nothing", got)
+	}
+	_ = fx
 }

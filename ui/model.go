@@ -31,6 +31,9 @@ type Options struct {
 	// Store is how publish and rollback open a bundle's store (retention,
 	// audit log, clock, roots); the zero value means rotate's defaults.
 	Store rotate.StoreOptions
+	// Engine runs every action; nil: New builds one from the options
+	// above, verifying through Prober when it is a rotate.Verifier.
+	Engine *rotate.Engine
 }
 
 // mode routes key presses: one small handler per mode, so a key typed
@@ -85,6 +88,9 @@ type Model struct {
 func New(opts Options) *Model {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.Engine == nil {
+		opts.Engine = newEngine(opts)
 	}
 	keys := DefaultKeys()
 	keys.SetReadOnly(opts.ReadOnly)

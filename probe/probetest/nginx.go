@@ -30,6 +30,11 @@ type NginxSite struct {
 	// Staple, when set, is a DER OCSP response served with ssl_stapling
 	// from ssl_stapling_file.
 	Staple []byte
+	// CertPath and KeyPath, when set, are what ssl_certificate and
+	// ssl_certificate_key name instead of copies of FullchainPEM and
+	// KeyPEM: a certdeck store's current/fullchain.pem, which a publish
+	// changes and a reload picks up.
+	CertPath, KeyPath string
 }
 
 // NginxServer is one running site: where it listens and the files it
@@ -113,11 +118,15 @@ func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 			CertFile: filepath.Join(dir, fmt.Sprintf("site%d.crt", i)),
 			KeyFile:  filepath.Join(dir, fmt.Sprintf("site%d.key", i)),
 		}
-		if err := WriteSecret(srv.CertFile, site.FullchainPEM); err != nil {
-			return nil, err
-		}
-		if err := WriteSecret(srv.KeyFile, site.KeyPEM); err != nil {
-			return nil, err
+		if site.CertPath != "" {
+			srv.CertFile, srv.KeyFile = site.CertPath, site.KeyPath
+		} else {
+			if err := WriteSecret(srv.CertFile, site.FullchainPEM); err != nil {
+				return nil, err
+			}
+			if err := WriteSecret(srv.KeyFile, site.KeyPEM); err != nil {
+				return nil, err
+			}
 		}
 		protocols := site.Protocols
 		if protocols == "" {
@@ -208,6 +217,12 @@ func (n *Nginx) waitListening(limit time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// ReloadArgv is the command line that reloads this nginx (`nginx -s
+// reload` with its prefix, config and error log), for an exec reload.
+func (n *Nginx) ReloadArgv() []string {
+	return []string{n.cmd.Path, "-p", n.Dir, "-c", n.Conf, "-e", n.ErrLog, "-s", "reload"}
 }
 
 // Reload sends SIGHUP to the master this test started: nginx re-reads its

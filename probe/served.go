@@ -1,0 +1,186 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"certdeck/model"
+	"certdeck/rotate"
+)
+
+// Verification probes (rotate.Verifier): after an action, the engine asks
+// what an endpoint serves now, again and again with backoff. Two
+// implementations: the Scheduler's, which puts the probe through its own
+// work queue so it never overlaps a scheduled probe of the same endpoint
+// and its observation reaches the console like any other; and
+// ServedProber, a plain prober for the CLI.
+
+var (
+	_ rotate.Verifier = (*Scheduler)(nil)
+	_ rotate.Verifier = (*ServedProber)(nil)
+)
+
+// ServedSerial queues an immediate probe of endpoint, ahead of the
+// schedule, and returns the leaf serial it observed. The probe runs on the
+// scheduler's workers, one at a time per endpoint: a probe already in
+// flight is not the answer (it may predate the reload), the one queued
+// after it is. The observation is also sent on the events channel, so the
+// console's row shows what verification saw. Run must be running.
+func (s *Scheduler) ServedSerial(ctx context.Context, endpoint string) (string, error) {
+	if _, ok := s.names[endpoint]; !ok {
+		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
+	}
+	ch, cancel := s.served.await(endpoint)
+	defer cancel()
+	s.q.add(true, endpoint)
+	select {
+	case o := <-ch:
+		return servedSerial(o)
+	case <-ctx.Done():
+		return "", fmt.Errorf("verify %s: %w", endpoint, ctx.Err())
+	}
+}
+
+// servedWaiters hands observations to the ServedSerial calls waiting for
+// them. Each endpoint counts the probes started on it; a waiter takes the
+// first observation of a probe that started after it began waiting.
+type servedWaiters struct {
+	mu      sync.Mutex
+	started map[string]uint64
+	waiting map[string][]*servedWaiter
+}
+
+type servedWaiter struct {
+	after uint64 // probes started before the wait
+	ch    chan *model.Observation
+}
+
+// await registers a waiter for endpoint's next probe; cancel forgets it.
+func (w *servedWaiters) await(endpoint string) (<-chan *model.Observation, func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.waiting == nil {
+		w.started, w.waiting = map[string]uint64{}, map[string][]*servedWaiter{}
+	}
+	sw := &servedWaiter{after: w.started[endpoint], ch: make(chan *model.Observation, 1)}
+	w.waiting[endpoint] = append(w.waiting[endpoint], sw)
+	return sw.ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		ws := w.waiting[endpoint]
+		for i, x := range ws {
+			if x == sw {
+				w.waiting[endpoint] = append(ws[:i:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(w.waiting[endpoint]) == 0 {
+			delete(w.waiting, endpoint)
+		}
+	}
+}
+
+// start numbers a probe of endpoint as it begins (scheduler.go's worker
+// calls it); finish hands that probe's observation to the waiters that
+// began waiting before it started.
+func (w *servedWaiters) start(endpoint string) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started == nil {
+		w.started, w.waiting = map[string]uint64{}, map[string][]*servedWaiter{}
+	}
+	w.started[endpoint]++
+	return w.started[endpoint]
+}
+
+func (w *servedWaiters) finish(endpoint string, probe uint64, o *model.Observation) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ws := w.waiting[endpoint]
+	keep := ws[:0]
+	for _, sw := range ws {
+		if probe > sw.after {
+			sw.ch <- o // capacity 1, sent once: the waiter is dropped here
+			continue
+		}
+		keep = append(keep, sw)
+	}
+	if len(keep) == 0 {
+		delete(w.waiting, endpoint)
+	} else {
+		w.waiting[endpoint] = keep
+	}
+}
+
+// servedSerial is what an observation says about the served leaf. A
+// chain that does not verify still names its serial (verification asks
+// which certificate is served, not whether it is trusted), and so does a
+// server that refused the connection for want of a client certificate.
+func servedSerial(o *model.Observation) (string, error) {
+	if leaf := o.Leaf(); leaf != nil {
+		return leaf.Serial, nil
+	}
+	if o.Error != "" {
+		return "", errors.New(o.Error)
+	}
+	return "", errors.New("the server presented no certificate")
+}
+
+// ServedProber is the CLI's rotate.Verifier: one certificate handshake
+// per call (no resumption check), at most one at a time per endpoint.
+type ServedProber struct {
+	names  map[string]model.Endpoint
+	prober *prober
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex
+}
+
+// NewServedProber probes f's endpoints with opt (Timeout defaults to the
+// fleet's).
+func NewServedProber(f *model.Fleet, opt ProbeOptions) *ServedProber {
+	if opt.Timeout == 0 {
+		opt.Timeout = f.Timeout
+	}
+	opt.NoResume = true
+	p := &ServedProber{names: map[string]model.Endpoint{}, prober: newProber(opt, nil), locks: map[string]*sync.Mutex{}}
+	for _, ep := range f.Endpoints {
+		p.names[ep.Name] = ep
+	}
+	return p
+}
+
+// ServedSerial probes endpoint once and returns its leaf serial.
+func (p *ServedProber) ServedSerial(ctx context.Context, endpoint string) (string, error) {
+	ep, ok := p.names[endpoint]
+	if !ok {
+		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
+	}
+	p.mu.Lock()
+	l, ok := p.locks[endpoint]
+	if !ok {
+		l = &sync.Mutex{}
+		p.locks[endpoint] = l
+	}
+	p.mu.Unlock()
+	l.Lock()
+	defer l.Unlock()
+	return servedSerial(p.prober.probe(ctx, ep))
+}
+
+// BundleSerial reads bundle b from disk now, whatever its layout, and
+// returns its leaf serial: what the endpoints it serves should present
+// after a reload (rotate.EngineOptions.BundleSerial).
+func BundleSerial(b model.Bundle) (string, error) {
+	snap := ReadBundle(b, time.Now())
+	facts := snap.Seal(b)
+	if facts.Leaf == nil {
+		if snap.Err != "" {
+			return "", fmt.Errorf("bundle %s: %s", b.Name, snap.Err)
+		}
+		return "", fmt.Errorf("bundle %s: no certificate could be read", b.Name)
+	}
+	return facts.Leaf.Serial, nil
+}

@@ -1,0 +1,186 @@
+package rotate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Texts of plans and outcomes for the CLI, the console's dialog, flash
+// and event log. None is sanitised: serials are hex, but names, paths,
+// argv and a server's output come from the config or the far side, so
+// every caller passes them through model.Sanitize at the terminal.
+
+// Lines is the plan as --dry-run prints it and the dialog shows it: a
+// heading, then one line per step (kind, target, exact argv, detail),
+// the verification, what a failed verification does, the warnings.
+func (p Plan) Lines() []string {
+	head := fmt.Sprintf("%s %s", p.Kind, p.Subject)
+	switch {
+	case p.OldVersion != "" || p.NewVersion != "":
+		head += fmt.Sprintf(": %s → %s", orNone(p.OldVersion), orNone(p.NewVersion))
+		if p.NewSerial != "" {
+			head += fmt.Sprintf(" (serial %s → %s)", orNone(p.OldSerial), p.NewSerial)
+		}
+	case p.NewSerial != "":
+		head += fmt.Sprintf(": endpoints should serve %s", p.NewSerial)
+	}
+	lines := []string{head}
+	for _, s := range p.Steps {
+		lines = append(lines, "  "+s.Describe())
+	}
+	for _, t := range p.Verify {
+		lines = append(lines, "  "+t.describe(p.VerifyTimeout))
+	}
+	if p.OnVerifyFail != "" {
+		to := p.RollbackTo
+		if to == "" {
+			to = "the version before current"
+		}
+		again := ""
+		if p.hasReloads() {
+			again = ", run the reloads again"
+		}
+		lines = append(lines, fmt.Sprintf("  if verification fails: roll %s back to %s%s and verify its serial", orNone(p.Bundle), to, again))
+	}
+	if p.Refusal != nil {
+		lines = append(lines, "  refused: "+p.Refusal.Error())
+	}
+	for _, w := range p.Warnings {
+		lines = append(lines, "  warning: "+w)
+	}
+	return lines
+}
+
+func (p Plan) hasReloads() bool {
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case KindPublish, KindRollback, KindPrune, "write":
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+func (t VerifyTarget) describe(timeout time.Duration) string {
+	at := t.Endpoint
+	if t.Address != "" && t.Address != t.Endpoint {
+		at += " (" + t.Address + ")"
+	}
+	if t.Want == "" {
+		return fmt.Sprintf("verify    %s answers a handshake (no bundle serves it), up to %s", at, timeout)
+	}
+	return fmt.Sprintf("verify    %s serves %s, probing with backoff up to %s", at, t.Want, timeout)
+}
+
+// Describe is one step on one line: kind, target, the exact argv (each
+// argument quoted when it would not read as one word), detail.
+func (s Step) Describe() string {
+	parts := []string{fmt.Sprintf("%-9s", s.Kind)}
+	if s.Target != "" {
+		parts = append(parts, s.Target)
+	}
+	if len(s.Argv) > 0 {
+		parts = append(parts, "argv: "+QuoteArgv(s.Argv))
+	}
+	line := strings.Join(parts, " ")
+	if s.Detail != "" {
+		line += " — " + s.Detail
+	}
+	return line
+}
+
+// QuoteArgv shows an argv so every argument can be told apart: plain
+// words bare, anything else Go-quoted ("a b", "", "$HOME").
+func QuoteArgv(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(c rune) bool {
+			return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@%+", c))
+		}) < 0 {
+			out[i] = a
+		} else {
+			out[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Lines is the outcome as the CLI prints it: the store change, each
+// reload, one line per endpoint, the rollback leg indented, and the
+// result last.
+func (o *Outcome) Lines() []string {
+	lines := legLines(o.Forward, "")
+	if o.Back != nil {
+		lines = append(lines, "automatic rollback (on_verify_fail: rollback):")
+		lines = append(lines, legLines(*o.Back, "  ")...)
+	}
+	// A plain publish or prune that worked has said it all already.
+	if o.OK() && len(lines) > 0 && len(o.Forward.Reloads) == 0 && len(o.Forward.Verify) == 0 {
+		return lines
+	}
+	return append(lines, o.Summary())
+}
+
+func legLines(l Leg, indent string) []string {
+	var lines []string
+	if l.Store != nil {
+		lines = append(lines, indent+l.Store.Describe())
+	}
+	if l.Pruned != nil {
+		lines = append(lines, indent+l.Pruned.Describe())
+	}
+	for _, r := range l.Reloads {
+		lines = append(lines, indent+r.Describe())
+	}
+	for _, v := range l.Verify {
+		lines = append(lines, indent+v.Describe())
+	}
+	if l.Error != "" && l.Store == nil {
+		lines = append(lines, indent+"error: "+l.Error)
+	}
+	return lines
+}
+
+// Summary is the outcome in one line, for the CLI's last line: the
+// action, what happened and what is served now.
+func (o *Outcome) Summary() string { return o.Kind + " " + o.Subject + ": " + o.Result() }
+
+// Result is Summary without the action's name, for a flash that names
+// it already: "verified: 2/2 endpoints serve 03a4…", "NOT VERIFIED (1/2):
+// …", "ROLLED BACK: …", "ROLLBACK FAILED — …".
+func (o *Outcome) Result() string {
+	verified, total := 0, len(o.Forward.Verify)
+	for _, v := range o.Forward.Verify {
+		if v.State == EndpointVerified {
+			verified++
+		}
+	}
+	switch o.State {
+	case OutcomeOK:
+		if total > 0 {
+			return fmt.Sprintf("verified: %d/%d %s %s", verified, total, plural(total, "endpoint"), serveVerb(total, o.Forward.Want))
+		}
+		return "done"
+	case OutcomeRolledBack:
+		return "ROLLED BACK: " + o.Error
+	case OutcomeRollbackFailed:
+		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
+	case OutcomeUnverified:
+		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, o.Error)
+	}
+	return o.State + ": " + o.Error
+}
+
+func serveVerb(n int, serial string) string {
+	verb := "serve"
+	if n == 1 {
+		verb = "serves"
+	}
+	if serial == "" {
+		return "answer"
+	}
+	return verb + " " + serial
+}
