@@ -85,14 +85,21 @@ type confirmDialog struct {
 	plan planMsg
 }
 
-// startAction is p/b on the selected bundle: it checks what can be
-// checked without I/O and returns the Cmd that computes the plan.
+// startAction is p/b on the selected bundle.
 func (m *Model) startAction(action string) tea.Cmd {
 	bs := m.selectedBundle()
 	if bs == nil {
 		m.setFlash(action + " works on a bundle: tab to the Bundles section")
 		return nil
 	}
+	return m.startBundleAction(action, bs, "")
+}
+
+// startBundleAction is p/b on bs (the selection, or the bundle :publish
+// and :rollback name): it checks what can be checked without I/O and
+// returns the Cmd that computes the plan. version pins a rollback to a
+// version ("" is the one before current).
+func (m *Model) startBundleAction(action string, bs *model.BundleState, version string) tea.Cmd {
 	b := bs.Bundle
 	if !isStoreBundle(bs) {
 		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, model.Sanitize(b.Name)))
@@ -114,7 +121,7 @@ func (m *Model) startAction(action string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return planRollback(ctx, e, b)
+		return planRollback(ctx, e, b, version)
 	}
 }
 
@@ -212,10 +219,11 @@ func soonerBy(old, next time.Time) string {
 	return d.Round(time.Minute).String()
 }
 
-// planRollback runs in a Cmd: which version would become current.
-func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
+// planRollback runs in a Cmd: which version would become current
+// (version, or the one before current when "").
+func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) tea.Msg {
 	msg := planMsg{action: "rollback", bundle: b}
-	a, err := storeAction(e, "rollback", b, "", false)
+	a, err := storeAction(e, "rollback", b, version, false)
 	if err != nil {
 		msg.err = err
 		return msg
@@ -231,8 +239,12 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg
 		old = *p.Old
 	}
 	msg.version, msg.serial = p.New.Name, p.New.Serial
+	title := "Roll back " + b.Name
+	if version != "" {
+		title += " to " + p.New.Name
+	}
 	msg.lines = []string{
-		fmt.Sprintf("Roll back %s", b.Name),
+		title,
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
 		"serial   " + old.Serial,
 		"       → " + p.New.Serial,

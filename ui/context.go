@@ -29,6 +29,8 @@ type Context struct {
 	// serial last changed (the SERIAL cell is highlighted for a while).
 	Events    *eventRing
 	ChangedAt map[string]time.Time
+	// Actions are the actions in flight and what each affected row says.
+	Actions *actionBoard
 }
 
 // console is what a section may ask of the root model: the flash line,

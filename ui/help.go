@@ -36,7 +36,7 @@ func (m *Model) footerBindings(scrollable bool) []key.Binding {
 		tail = append(tail, k.NextSection)
 	}
 	tail = append(tail, k.ProbeAll, k.Quit)
-	return concat([]key.Binding{k.Help, k.Filter, k.Detail}, sec, tail)
+	return concat([]key.Binding{k.Help, k.Filter, k.Command, k.Detail}, sec, tail)
 }
 
 func concat(parts ...[]key.Binding) []key.Binding {
@@ -59,6 +59,8 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 	switch {
 	case m.mode == modeFilter:
 		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
+	case m.mode == modeCommand:
+		return m.renderCommand(w)
 	case m.mode == modeConfirm:
 		return fit(st.Accent.Render("y confirms · any other key cancels (q too; ctrl+c quits)"), w)
 	case m.flashErr:
@@ -79,7 +81,7 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 // tab shares, then the active section's own.
 func (m *Model) fullHelp() [][]key.Binding {
 	k := m.ctx.Keys
-	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Back}
+	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Command, k.Back}
 	if len(m.sections) > 1 {
 		shared = append(shared, k.NextSection)
 	}

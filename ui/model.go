@@ -34,6 +34,8 @@ type Options struct {
 	// Engine runs every action; nil: New builds one from the options
 	// above, verifying through Prober when it is a rotate.Verifier.
 	Engine *rotate.Engine
+	// ThemeDir is where :theme finds user theme files ("": built-ins only).
+	ThemeDir string
 }
 
 // mode routes key presses: one small handler per mode, so a key typed
@@ -47,6 +49,7 @@ const (
 	modeDetail
 	modeEvents
 	modeConfirm // a "(y/N)" dialog for publish or rollback
+	modeCommand // the `:` command line
 )
 
 // Minimum usable terminal.
@@ -77,6 +80,9 @@ type Model struct {
 	// flashErr marks an error flash: it stays until esc acknowledges it.
 	flashErr bool
 	confirm  *confirmDialog
+	cmd      cmdLine
+	// progress carries action progress into Update (nil: no engine).
+	progress *progressRelay
 
 	inFlight int
 	spinner  spinner.Model
@@ -105,7 +111,7 @@ func New(opts Options) *Model {
 	styles := themes.NewStyles(opts.Theme)
 	m.ctx = &Context{
 		Styles: styles, Paints: newPaints(styles), Keys: keys, ReadOnly: opts.ReadOnly, Now: opts.Clock,
-		State: m.state, Events: m.ring, ChangedAt: m.changedAt,
+		State: m.state, Events: m.ring, ChangedAt: m.changedAt, Actions: newActionBoard(),
 	}
 	m.help.Styles = styles.Help
 	// The tabs, in order: a new section is one more line here. A
@@ -191,6 +197,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case actionDoneMsg:
 		return m, m.onActionDone(msg)
+	case themeMsg:
+		m.onTheme(msg)
+		return m, nil
+	case progressMsg:
+		m.ctx.Actions.apply(msg.reports)
+		return m, m.waitProgress()
 	}
 	return m, nil
 }
