@@ -95,7 +95,7 @@ func TestUnknownCommandSaysSoAndListsTheCommands(t *testing.T) {
 	press(m, "enter")
 	m.Update(tickMsg(fixedNow.Add(time.Hour)))
 	f := lastLine(screen(m))
-	for _, want := range []string{"unknown command :frobnicate", ":reload", ":publish", ":rollback", ":filter", ":theme", ":quit", "esc dismisses"} {
+	for _, want := range []string{"unknown command :frobnicate", ":reload", ":publish", ":rollback", ":filter", ":theme", ":q", "esc dismisses"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("footer %q does not say %q", f, want)
 		}

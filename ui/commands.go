@@ -19,6 +19,7 @@ type command struct {
 	name    string
 	aliases []string
 	usage   string // the arguments, for errors: "BUNDLE [VERSION]"
+	help    string // what it does, for the ? screen
 	// binding is the mutating key this command does the work of; nil when
 	// the command changes nothing.
 	binding *key.Binding
@@ -32,13 +33,30 @@ type command struct {
 func (m *Model) commands() []command {
 	k := m.ctx.Keys
 	return []command{
-		{name: "reload", usage: "BUNDLE|ENDPOINT…", binding: &k.Fix, complete: completeSubjects, run: (*Model).cmdReload},
-		{name: "publish", usage: "BUNDLE", binding: &k.Publish, complete: firstArg(publishable), run: (*Model).cmdPublish},
-		{name: "rollback", usage: "BUNDLE [VERSION]", binding: &k.Rollback, complete: firstArg(storeBundles), run: (*Model).cmdRollback},
-		{name: "filter", usage: "WORDS…", run: (*Model).cmdFilter},
-		{name: "theme", usage: "NAME", complete: firstArg(func(*Model) []string { return themes.BuiltinNames() }), run: (*Model).cmdTheme},
-		{name: "quit", aliases: []string{"q", "q!"}, run: func(*Model, []string) tea.Cmd { return tea.Quit }},
+		{name: "reload", usage: "NAME…", help: "reload + verify", binding: &k.Fix,
+			complete: completeSubjects, run: (*Model).cmdReload},
+		{name: "publish", usage: "BUNDLE", help: "publish", binding: &k.Publish,
+			complete: firstArg(publishable), run: (*Model).cmdPublish},
+		{name: "rollback", usage: "BUNDLE [VERSION]", help: "roll back", binding: &k.Rollback,
+			complete: firstArg(storeBundles), run: (*Model).cmdRollback},
+		{name: "filter", usage: "WORDS…", help: "filter as / does", run: (*Model).cmdFilter},
+		{name: "theme", usage: "NAME", help: "switch theme",
+			complete: firstArg(func(*Model) []string { return themes.BuiltinNames() }), run: (*Model).cmdTheme},
+		{name: "q", aliases: []string{"quit", "q!"}, help: "quit", run: func(*Model, []string) tea.Cmd { return tea.Quit }},
 	}
+}
+
+// commandHelp is the ? screen's column of commands (those read-only
+// mode leaves).
+func (m *Model) commandHelp() []key.Binding {
+	var out []key.Binding
+	for _, c := range m.commands() {
+		if c.binding != nil && !c.binding.Enabled() {
+			continue
+		}
+		out = append(out, hint(strings.TrimSpace(":"+c.name+" "+c.usage), c.help))
+	}
+	return out
 }
 
 // findCommand is the command called name (or by an alias), nil if none.
@@ -99,7 +117,7 @@ func (m *Model) usageError(name, usage string) tea.Cmd {
 // cmdReload is :reload NAME…: x on the named bundles and endpoints.
 func (m *Model) cmdReload(args []string) tea.Cmd {
 	if len(args) == 0 {
-		return m.usageError("reload", "BUNDLE|ENDPOINT… (tab completes the names)")
+		return m.usageError("reload", "bundle or endpoint names (tab completes them)")
 	}
 	var items []any
 	for _, name := range args {

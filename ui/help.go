@@ -92,7 +92,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 			cols = append(cols, c)
 		}
 	}
-	return cols
+	return append(cols, m.commandHelp())
 }
 
 // renderHelp lays the help columns side by side, in as many bands as the

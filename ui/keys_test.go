@@ -73,7 +73,8 @@ func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
 		press(m, "?")
 		s := screen(m)
 		s = s[:strings.LastIndex(s, "\n")] // the help body, not the footer
-		want := []string{`k/↑\s+up`, `G\s+bottom`, `enter\s+detail`, `q\s+quit`, `r\s+re-`, `C\s+copy SHA-256`, `o\s+group`}
+		want := []string{`k/↑\s+up`, `G\s+bottom`, `enter\s+detail`, `q\s+quit`, `r\s+re-`, `C\s+copy SHA-256`, `o\s+group`,
+			`space\s+mark`, `:\s+command`, `:reload NAME…\s+reload \+ verify`, `:theme NAME`}
 		if bundles {
 			want = append(want, `p\s+publish`, `b\s+roll back`)
 		}
