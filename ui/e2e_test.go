@@ -212,3 +212,28 @@ func TestDiskChangeReachesScreenWithoutKeyPress(t *testing.T) {
 		t.Fatalf("bundle serial %s after the publish, want %s", got, res.New.Serial)
 	}
 }
+
+// TestMarksAndCommandLineEndToEnd runs the real program: space marks two
+// rows, `:` runs a filter typed with a q in it (text, not quit), and :q
+// quits.
+func TestMarksAndCommandLineEndToEnd(t *testing.T) {
+	ch := make(chan model.Event, 64)
+	tm := startProgram(t, newProgramModel(t, ch), 120, 40)
+	for _, ev := range testEvents() {
+		ch <- ev
+	}
+	waitFor(t, tm, "billing")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	waitFor(t, tm, "2 marked")
+	tm.Type(":filter q")
+	waitFor(t, tm, "filter q█")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor(t, tm, "no endpoint matches the filter")
+	tm.Type(":q")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if final.filterText != "q" || final.section().Summary().marked != 2 {
+		t.Fatalf("final: filter %q, %d marked; want filter q and 2 marked", final.filterText, final.section().Summary().marked)
+	}
+}

@@ -39,6 +39,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 	}
+	if m.mode != modeConfirm && m.mode != modeCommand && key.Matches(msg, k.Back) && m.acknowledgeAlarms() {
+		return nil
+	}
 	if m.flashErr && m.mode != modeConfirm && m.mode != modeCommand && key.Matches(msg, k.Back) {
 		m.flash, m.flashErr = "", false
 		return nil

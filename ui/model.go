@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // Options configure the console.
@@ -83,6 +84,9 @@ type Model struct {
 	cmd      cmdLine
 	// progress carries action progress into Update (nil: no engine).
 	progress *progressRelay
+	// alarms wait for esc (alarm.go); alarmStyle is built with the theme.
+	alarms     []string
+	alarmStyle lipgloss.Style
 
 	inFlight int
 	spinner  spinner.Model
@@ -114,6 +118,7 @@ func New(opts Options) *Model {
 		State: m.state, Events: m.ring, ChangedAt: m.changedAt, Actions: newActionBoard(),
 	}
 	m.help.Styles = styles.Help
+	m.alarmStyle = alarmStyle(styles)
 	// The tabs, in order: a new section is one more line here. A
 	// constructor returns nil when it has nothing configured to show.
 	for _, s := range []Section{
@@ -248,7 +253,11 @@ func (m *Model) setTheme(t themes.Theme) {
 	m.ctx.Styles = themes.NewStyles(t)
 	m.ctx.Paints = newPaints(m.ctx.Styles)
 	m.help.Styles = m.ctx.Styles.Help
+	m.alarmStyle = alarmStyle(m.ctx.Styles)
 }
+
+// alarmStyle is CRIT reversed and bold: louder than any error line.
+func alarmStyle(st *themes.Styles) lipgloss.Style { return st.Crit.Reverse(true).Bold(true) }
 
 // setFlash shows an info line that clears by itself.
 func (m *Model) setFlash(s string) {
