@@ -63,6 +63,26 @@ func TestConsoleKeysUnderTmux(t *testing.T) {
 	c.waitExit(0)
 }
 
+// TestConsoleMarksAndCommandLineUnderTmux: in the real binary, space
+// marks rows (the header counts them), a `:` command typed in the
+// terminal filters, and :q exits with status 0.
+func TestConsoleMarksAndCommandLineUnderTmux(t *testing.T) {
+	c := startTmuxConsole(t, nil, "demo")
+	c.waitScreen("the fleet", func(s string) bool { return strings.Contains(s, "demo.test") })
+	c.send("Space")
+	c.send("Space")
+	c.waitScreen("two marked rows", func(s string) bool { return strings.Contains(s, "● 2 marked") })
+	c.send(":")
+	c.send("-l", "filter web")
+	c.waitScreen("the command line", func(s string) bool { return strings.Contains(s, ":filter web█") })
+	c.send("Enter")
+	c.waitScreen("the filter from the command line", func(s string) bool { return strings.Contains(s, "filter: web") })
+	c.send(":")
+	c.send("q")
+	c.send("Enter")
+	c.waitExit(0)
+}
+
 // TestDemoPublishStaysInItsSandbox publishes a bundle from the demo console
 // the way a person would (Bundles tab, filter to `app`, p, y) and checks
 // the demo wrote nothing to the user's state dir: the audit line of a
