@@ -81,11 +81,12 @@ func (b *bundlesSection) Selection() any {
 	return nil
 }
 
-// HandleKey: movement, sort, grouping and marks; r re-reads the marked
-// bundles (else the selected one) and re-probes what they serve; c/C copy
-// their certificates' serials or fingerprints; p/b publish and roll back
-// the selected bundle (read-only mode stops them earlier, at the root's
-// one dispatch point).
+// HandleKey: movement, sort, grouping and marks; x reloads and verifies
+// the marked bundles (else the selected one), r re-reads them and
+// re-probes what they serve, c/C copy their certificates' serials or
+// fingerprints; P publishes, reloads and verifies the selected bundle,
+// p/b publish and roll it back (read-only mode stops the actions earlier,
+// at the root's one dispatch point).
 func (b *bundlesSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if b.handleTableKey(msg) {
 		return nil, true
@@ -93,6 +94,19 @@ func (b *bundlesSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := b.ctx.Keys
 	batch := b.batch()
 	switch {
+	case key.Matches(msg, k.Fix):
+		if len(batch) == 0 {
+			b.con.setFlash("no bundle selected to fix")
+			return nil, true
+		}
+		items := make([]any, len(batch))
+		for i, bs := range batch {
+			items[i] = bs
+		}
+		return b.con.fix(items), true
+	case key.Matches(msg, k.PublishReload):
+		bs, _ := b.selection()
+		return b.con.publishReload(bs), true
 	case key.Matches(msg, k.Publish):
 		return b.con.startAction("publish"), true
 	case key.Matches(msg, k.Rollback):
@@ -143,13 +157,13 @@ func (b *bundlesSection) reread(batch []*model.BundleState) tea.Cmd {
 // bindings (read-only mode) are not shown.
 func (b *bundlesSection) ShortHelp() []key.Binding {
 	k := b.ctx.Keys
-	return []key.Binding{k.Publish, k.Rollback, k.Reread, k.Mark, k.Sort, k.Copy}
+	return []key.Binding{k.Fix, k.PublishReload, k.Publish, k.Rollback, k.Reread, k.Mark, k.Sort, k.Copy}
 }
 
 func (b *bundlesSection) FullHelp() [][]key.Binding {
 	k := b.ctx.Keys
 	return [][]key.Binding{
-		{k.Publish, k.Rollback},
+		{k.Fix, k.PublishReload, k.Publish, k.Rollback},
 		{k.Reread, k.Copy, k.CopyFingerprint, k.Mark, k.Sort, k.SortReverse, k.Group},
 	}
 }

@@ -114,40 +114,13 @@ func (m *Model) usageError(name, usage string) tea.Cmd {
 	return nil
 }
 
-// cmdReload is :reload NAME…: x on the named bundles and endpoints.
+// cmdReload is :reload NAME…: the named bundles and endpoints reloaded
+// and verified, each name resolved as `certdeck reload` resolves it.
 func (m *Model) cmdReload(args []string) tea.Cmd {
 	if len(args) == 0 {
 		return m.usageError("reload", "bundle or endpoint names (tab completes them)")
 	}
-	var items []any
-	for _, name := range args {
-		it := m.subjectNamed(name)
-		if it == nil {
-			m.setError(fmt.Sprintf(":reload %s: no bundle or endpoint of that name", clean(name)))
-			return nil
-		}
-		items = append(items, it)
-	}
-	return m.fix(items)
-}
-
-// subjectNamed finds a bundle or endpoint by name. Names are unique per
-// kind, so a bundle and an endpoint may share one: the active tab's kind
-// wins, else the bundle (whose reload covers every endpoint it serves).
-func (m *Model) subjectNamed(name string) any {
-	bs, es := m.state.Bundle(name), m.state.Endpoint(name)
-	switch {
-	case bs != nil && es != nil:
-		if _, onFleet := m.section().Selection().(*model.EndpointState); onFleet {
-			return es
-		}
-		return bs
-	case bs != nil:
-		return bs
-	case es != nil:
-		return es
-	}
-	return nil
+	return m.reloadNames(args)
 }
 
 // bundleArg finds the bundle a command names, or says which exist.
@@ -242,15 +215,20 @@ func (m *Model) onTheme(msg themeMsg) {
 	m.setFlash("theme " + clean(msg.name))
 }
 
-// completeSubjects completes :reload: bundles, then endpoints.
+// completeSubjects completes :reload: bundles, then endpoints; a name
+// both kinds have is also offered as bundle/NAME and endpoint/NAME,
+// which the engine reads as the choice.
 func completeSubjects(m *Model, _ int) []string {
 	var out []string
 	for _, bs := range m.state.Bundles() {
 		out = append(out, bs.Bundle.Name)
 	}
 	for _, es := range m.state.Endpoints() {
-		if m.state.Bundle(es.Endpoint.Name) == nil {
-			out = append(out, es.Endpoint.Name)
+		name := es.Endpoint.Name
+		if m.state.Bundle(name) == nil {
+			out = append(out, name)
+		} else {
+			out = append(out, "bundle/"+name, "endpoint/"+name)
 		}
 	}
 	return out

@@ -129,8 +129,9 @@ func (f *fleetSection) Selection() any {
 	return nil
 }
 
-// HandleKey: movement, sort, grouping and marks, then re-probe and copy
-// of the marked endpoints, or of the selected one when none is marked.
+// HandleKey: movement, sort, grouping and marks, then fix (x: reload +
+// verify), re-probe and copy of the marked endpoints, or of the selected
+// one when none is marked.
 func (f *fleetSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if f.handleTableKey(msg) {
 		return nil, true
@@ -138,6 +139,16 @@ func (f *fleetSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := f.ctx.Keys
 	batch := f.batch()
 	switch {
+	case key.Matches(msg, k.Fix):
+		if len(batch) == 0 {
+			f.con.setFlash("no endpoint selected to fix")
+			return nil, true
+		}
+		items := make([]any, len(batch))
+		for i, es := range batch {
+			items[i] = es
+		}
+		return f.con.fix(items), true
 	case key.Matches(msg, k.Probe):
 		if len(batch) == 0 {
 			f.con.setFlash("no endpoint selected to re-probe")
@@ -176,12 +187,12 @@ func (f *fleetSection) batch() []*model.EndpointState {
 
 func (f *fleetSection) ShortHelp() []key.Binding {
 	k := f.ctx.Keys
-	return []key.Binding{k.Probe, k.Mark, k.Sort, k.Copy, k.Group}
+	return []key.Binding{k.Fix, k.Probe, k.Mark, k.Sort, k.Copy, k.Group}
 }
 
 func (f *fleetSection) FullHelp() [][]key.Binding {
 	k := f.ctx.Keys
-	return [][]key.Binding{{k.Probe, k.Copy, k.CopyFingerprint, k.Mark, k.Sort, k.SortReverse, k.Group}}
+	return [][]key.Binding{{k.Fix, k.Probe, k.Copy, k.CopyFingerprint, k.Mark, k.Sort, k.SortReverse, k.Group}}
 }
 
 // copyCert puts a certificate's serial (or SHA-256 fingerprint) on the

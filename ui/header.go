@@ -36,7 +36,7 @@ func (m *Model) renderHeader(w int) []string {
 		left.WriteString(statusStyle(st, s).Render(fmt.Sprintf("%s %d %s", s.Glyph(), n, s)))
 	}
 	line1 := left.String()
-	if running := m.ctx.Actions.headerText(now); running != "" {
+	if running := m.ctx.Actions.headerText(now, w-ansi.StringWidth(line1)-2); running != "" {
 		line1 = joinEnds(line1, st.Accent.Render(running), w)
 	}
 

@@ -2,53 +2,21 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	"certdeck/rotate"
 	"certdeck/themes"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // The actions in flight as the console shows them: the header says what
-// runs and since when, the affected rows say how far it got ("verifying
-// 2/3"). The board is fed by messages in Update (an action started, its
-// progress, its end) and only read by View: cells look a row up in a map.
-
-// Progress phases, as the engine reports them (ACTIONS.md).
-const (
-	phaseRunning     = "running"
-	phaseVerifying   = "verifying"
-	phaseVerified    = "verified"
-	phaseFailed      = "failed"
-	phaseRollingBack = "rolling back"
-)
-
-// actionProgress is one progress report of one action: Target is the
-// endpoint it is about ("" for the action as a whole), Done of Total the
-// endpoints verified so far.
-type actionProgress struct {
-	ID      int // the console's number for the action
-	Subject string
-	Target  string
-	Phase   string
-	Done    int
-	Total   int
-	Message string
-}
-
-// runningAction is one action in flight.
-type runningAction struct {
-	id      int
-	kind    string // what runs: "reload", "publish → reload"
-	subject string
-	bundle  bool // subject is a bundle (else an endpoint)
-	since   time.Time
-	phase   string
-	done    int
-	total   int
-	// targets are the endpoints it verifies, each with its last report.
-	targets map[string]actionProgress
-}
+// runs and since when, the affected rows how far it got ("verifying
+// 2/3"). The board is the engine's in-flight registry as read in Update
+// (on each progress report and each tick); View only looks a row up in
+// a map.
 
 // progressState colours a row's progress text.
 type progressState int
@@ -67,7 +35,8 @@ type rowProgress struct {
 
 // actionBoard is every action in flight and what each affected row says.
 type actionBoard struct {
-	running   []*runningAction // oldest first
+	running   []rotate.Running // oldest first
+	header    []string         // each running action's phase, as the header says it
 	endpoints map[string]rowProgress
 	bundles   map[string]rowProgress
 }
@@ -76,107 +45,70 @@ func newActionBoard() *actionBoard {
 	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}}
 }
 
-// start records an action the console has just started; targets are the
-// endpoints it will verify.
-func (b *actionBoard) start(id int, kind, subject string, bundle bool, targets []string, now time.Time) {
-	a := &runningAction{id: id, kind: kind, subject: subject, bundle: bundle, since: now, phase: phaseRunning,
-		total: len(targets), targets: map[string]actionProgress{}}
-	for _, t := range targets {
-		a.targets[t] = actionProgress{ID: id, Subject: subject, Target: t, Phase: phaseRunning}
-	}
-	b.running = append(b.running, a)
-	b.rebuild()
-}
-
-// apply folds progress reports in; reports of an action that ended are
-// dropped (a late callback must not resurrect it).
-func (b *actionBoard) apply(reports []actionProgress) {
-	for _, p := range reports {
-		a := b.find(p.ID)
-		if a == nil {
-			continue
-		}
-		if p.Total > 0 {
-			a.done, a.total = p.Done, p.Total
-		}
-		switch {
-		case p.Target == "" || p.Phase == phaseRollingBack:
-			a.phase = p.Phase
-			if p.Phase == phaseRollingBack {
-				// The rollback leg verifies every endpoint again.
-				for t := range a.targets {
-					a.targets[t] = actionProgress{ID: p.ID, Target: t, Phase: phaseRollingBack}
-				}
-			}
-		default:
-			if a.phase == phaseRunning {
-				a.phase = phaseVerifying
-			}
-			a.targets[p.Target] = p
-		}
-	}
-	b.rebuild()
-}
-
-// end forgets an action: its result has landed as a flash and events.
-func (b *actionBoard) end(id int) {
-	for i, a := range b.running {
-		if a.id == id {
-			b.running = append(b.running[:i], b.running[i+1:]...)
-			break
-		}
-	}
-	b.rebuild()
-}
-
-func (b *actionBoard) find(id int) *runningAction {
-	for _, a := range b.running {
-		if a.id == id {
-			return a
-		}
-	}
-	return nil
-}
-
-// rebuild recomputes what each affected row says; the newest action on
-// a row wins.
-func (b *actionBoard) rebuild() {
+// set replaces the board with a registry snapshot; back says how far an
+// action's automatic rollback got (nil: none runs).
+func (b *actionBoard) set(running []rotate.Running, back func(key string) *backLeg) {
+	b.running = running
+	b.header = b.header[:0]
 	clear(b.endpoints)
 	clear(b.bundles)
-	for _, a := range b.running {
-		count := fmt.Sprintf("%d/%d", a.done, a.total)
-		if a.bundle {
-			b.bundles[a.subject] = rowProgress{text: a.rowText(count)}
+	for _, r := range running {
+		leg := back(actionKey(r.Kind, r.Subject))
+		targets := map[string]rotate.Progress{}
+		for _, t := range r.Targets {
+			targets[t.Target] = t
 		}
-		for t, p := range a.targets {
-			rp := rowProgress{text: a.rowText(count)}
-			switch p.Phase {
-			case phaseVerified:
-				rp = rowProgress{text: "verified (" + count + ")", state: progressOK}
-			case phaseFailed:
-				rp = rowProgress{text: "not verified: " + clean(p.Message), state: progressBad}
-			case phaseVerifying:
-				rp.text = "verifying " + count
-				if p.Message != "" {
-					rp.text += " · " + clean(p.Message)
-				}
+		phase := actionPhase(r, leg)
+		b.header = append(b.header, phase)
+		for _, c := range r.Claims {
+			switch kind, name, _ := strings.Cut(c, " "); kind {
+			case "bundle":
+				b.bundles[name] = rowProgress{text: phase}
+			case "endpoint":
+				b.endpoints[name] = endpointProgress(r, targets[name], phase, leg)
 			}
-			b.endpoints[t] = rp
 		}
 	}
 }
 
-// rowText is the action's phase as a row reads it.
-func (a *runningAction) rowText(count string) string {
-	switch a.phase {
-	case phaseRunning:
-		return clean(a.kind) + " running…"
-	case phaseVerifying:
-		return "verifying " + count
-	case phaseRollingBack:
+// actionPhase is where an action stands, in a few words: its steps run
+// ("reload running…"), its endpoints are verified ("verifying 1/3"), its
+// automatic rollback runs, and then verifies the previous serial.
+func actionPhase(r rotate.Running, leg *backLeg) string {
+	switch {
+	case leg != nil && leg.verifying:
+		return fmt.Sprintf("rolled back, verifying %d/%d", r.Done, r.Total)
+	case leg != nil:
 		return "rolling back…"
+	case r.Total > 0:
+		return fmt.Sprintf("verifying %d/%d", r.Done, r.Total)
 	}
-	return a.phase + " " + count
+	return clean(r.Kind) + " running…"
+}
+
+// endpointProgress is one affected endpoint's row: its own verification
+// when it has reported in the leg that runs, else the action's phase.
+func endpointProgress(r rotate.Running, p rotate.Progress, phase string, leg *backLeg) rowProgress {
+	if leg != nil && !leg.targets[p.Target] {
+		return rowProgress{text: phase} // what it reported was the forward leg
+	}
+	count := fmt.Sprintf("%d/%d", r.Done, r.Total)
+	switch p.Phase {
+	case rotate.PhaseVerified:
+		if leg != nil {
+			return rowProgress{text: "rolled back, verified (" + count + ")", state: progressOK}
+		}
+		return rowProgress{text: "verified (" + count + ")", state: progressOK}
+	case rotate.PhaseFailed:
+		// The message names the endpoint first ("web2: still serving …"):
+		// its own row says that already.
+		msg := p.Message
+		if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, p.Target+": ") {
+			msg = rest
+		}
+		return rowProgress{text: "not verified: " + clean(msg), state: progressBad}
+	}
+	return rowProgress{text: phase}
 }
 
 // endpoint and bundle are a row's progress, if an action affects it.
@@ -196,19 +128,28 @@ func (b *actionBoard) bundle(name string) (rowProgress, bool) {
 	return p, ok
 }
 
-// headerText is what the header says runs: the oldest action, its phase
-// and how long it has run, and how many others run.
-func (b *actionBoard) headerText(now time.Time) string {
+// headerText is what the header says runs, in at most room cells: the
+// oldest action, where it stands and since when, and how many others
+// run; when that does not fit, the clock time goes first, then the
+// subject is cut.
+func (b *actionBoard) headerText(now time.Time, room int) string {
 	if len(b.running) == 0 {
 		return ""
 	}
-	a := b.running[0]
-	s := fmt.Sprintf("▶ %s %s: %s · since %s (%s)", clean(a.kind), clean(a.subject),
-		a.rowText(fmt.Sprintf("%d/%d", a.done, a.total)), a.since.Format(time.TimeOnly), formatAge(now.Sub(a.since)))
+	r := b.running[0]
+	more := ""
 	if n := len(b.running) - 1; n > 0 {
-		s += fmt.Sprintf(" (+%d more)", n)
+		more = fmt.Sprintf(" (+%d more)", n)
 	}
-	return s
+	age := formatAge(now.Sub(r.Started))
+	s := fmt.Sprintf("▶ %s %s: %s · since %s (%s)%s", clean(r.Kind), clean(r.Subject), b.header[0],
+		r.Started.Format(time.TimeOnly), age, more)
+	if width(s) <= room {
+		return s
+	}
+	tail := fmt.Sprintf(": %s · %s%s", b.header[0], age, more)
+	head := "▶ " + clean(r.Kind) + " "
+	return head + ansi.Truncate(clean(r.Subject), max(1, room-width(head)-width(tail)), "…") + tail
 }
 
 // progressStyle is the style of a row's progress text.

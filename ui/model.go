@@ -82,7 +82,7 @@ type Model struct {
 	flashErr bool
 	confirm  *confirmDialog
 	cmd      cmdLine
-	// progress carries action progress into Update (nil: no engine).
+	// progress carries action progress into Update.
 	progress *progressRelay
 	// alarms wait for esc (alarm.go); alarmStyle is built with the theme.
 	alarms     []string
@@ -110,6 +110,7 @@ func New(opts Options) *Model {
 		ring:      newEventRing(eventRingSize),
 		changedAt: map[string]time.Time{},
 		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
+		progress:  newProgressRelay(),
 		help:      help.New(),
 	}
 	styles := themes.NewStyles(opts.Theme)
@@ -156,7 +157,7 @@ func tick() tea.Cmd {
 // Init starts the relay and the clock, and asks the terminal for its
 // background colour when no one chose a theme.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{relay(m.opts.Events, m.opts.Done), tick()}
+	cmds := []tea.Cmd{relay(m.opts.Events, m.opts.Done), tick(), m.waitProgress()}
 	if !m.opts.ThemeDecided {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -177,6 +178,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		now := m.ctx.Now()
 		m.state.Reclassify(now)
+		m.refreshActions()
 		m.refresh()
 		if m.flash != "" && !m.flashErr && !now.Before(m.flashUntil) {
 			m.flash = ""
@@ -201,13 +203,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onPlan(msg)
 		return m, nil
 	case actionDoneMsg:
+		m.progress.forget(actionKey(msg.action, msg.bundle.Name))
+		m.refreshActions()
 		return m, m.onActionDone(msg)
 	case themeMsg:
 		m.onTheme(msg)
 		return m, nil
 	case progressMsg:
-		m.ctx.Actions.apply(msg.reports)
+		m.refreshActions()
 		return m, m.waitProgress()
+	case fixPlannedMsg:
+		m.onFixPlanned(msg)
+		return m, nil
+	case fixDoneMsg:
+		return m, m.onFixDone(msg)
 	}
 	return m, nil
 }

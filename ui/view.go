@@ -85,7 +85,7 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderTabs(w))
 	}
 	if m.alarmLines() > 0 {
-		lines = append(lines, m.renderAlarm(w))
+		lines = append(lines, m.renderAlarm(w)...)
 	}
 	g := m.geometry()
 	scrollable := false // the detail pane has more than it shows
