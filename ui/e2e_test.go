@@ -237,3 +237,33 @@ func TestMarksAndCommandLineEndToEnd(t *testing.T) {
 		t.Fatalf("final: filter %q, %d marked; want filter q and 2 marked", final.filterText, final.section().Summary().marked)
 	}
 }
+
+// TestFixEndToEnd runs the real program over the action engine: x on
+// the marked endpoints, y; the rows show the verification while it is
+// held, and the outcome lands as a flash.
+func TestFixEndToEnd(t *testing.T) {
+	fx := newFixFixture(t, false)
+	theme, _ := themes.Builtin(themes.ANSI)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	release := fx.served.hold("app2")
+	defer release()
+	m := New(Options{Fleet: fx.fleet, Engine: fx.engine, Done: done, Prober: &fakeProber{},
+		Theme: theme, ThemeDecided: true, Clock: func() time.Time { return fixedNow }})
+	tm := startProgram(t, m, 120, 40)
+	tm.Send(eventsMsg{events: fx.observations()})
+	waitFor(t, tm, "app2")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Type("x")
+	waitFor(t, tm, "Reload (y)")
+	tm.Type("y")
+	waitFor(t, tm, "verified (1/2)", "verifying 1/2", "▶ reload")
+	release()
+	waitFor(t, tm, "verified: 2/2")
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if len(final.ctx.Actions.running) != 0 || fx.reloads() != 1 {
+		t.Fatalf("after the outcome: %d actions shown running, %d reloads", len(final.ctx.Actions.running), fx.reloads())
+	}
+}

@@ -1,12 +1,9 @@
 package ui
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"certdeck/rotate"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -343,6 +340,3 @@ func TestReadOnlyHasNoFixOrPublishReload(t *testing.T) {
 		t.Fatal("a read-only console changed something")
 	}
 }
-
-var _ = os.Getenv
-var _ = rotate.KindReload
