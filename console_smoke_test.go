@@ -138,7 +138,9 @@ func TestDemoPublishReloadThatDoesNotTakeEffectRollsBack(t *testing.T) {
 	c.send("/")
 	c.send("-l", "legacy")
 	c.send("Enter")
-	c.waitScreen("the legacy bundle", func(s string) bool { return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync") })
+	c.waitScreen("the legacy bundle", func(s string) bool {
+		return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync")
+	})
 	c.send("P")
 	c.waitScreen("the publish + reload dialog", func(s string) bool {
 		return strings.Contains(s, "Publish + reload (y)") && strings.Contains(s, "if verification fails: roll legacy back to v0002")
