@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"certdeck/model"
+	"certdeck/rotate"
 	"certdeck/themes"
 
 	"charm.land/bubbles/v2/key"
@@ -39,6 +40,8 @@ func (m *Model) commands() []command {
 			complete: firstArg(publishable), run: (*Model).cmdPublish},
 		{name: "rollback", usage: "BUNDLE [VERSION]", help: "roll back", binding: &k.Rollback,
 			complete: firstArg(storeBundles), run: (*Model).cmdRollback},
+		{name: "cancel", usage: "[SUBJECT]", help: "stop a running action",
+			complete: firstArg(runningSubjects), run: (*Model).cmdCancel},
 		{name: "filter", usage: "WORDS…", help: "filter as / does", run: (*Model).cmdFilter},
 		{name: "theme", usage: "NAME", help: "switch theme",
 			complete: firstArg(func(*Model) []string { return themes.BuiltinNames() }), run: (*Model).cmdTheme},
@@ -167,6 +170,51 @@ func (m *Model) cmdRollback(args []string) tea.Cmd {
 		version = args[1]
 	}
 	return m.startBundleAction("rollback", bs, version)
+}
+
+// cmdCancel is :cancel [SUBJECT]: the engine cancels the running action
+// on SUBJECT (the only one running when none is named); it stops at its
+// next step or probe, and its outcome says it was cancelled.
+func (m *Model) cmdCancel(args []string) tea.Cmd {
+	running := m.ctx.Actions.running
+	var pick []rotate.Running
+	for _, r := range running {
+		if len(args) == 0 || slices.Contains(args, r.Subject) {
+			pick = append(pick, r)
+		}
+	}
+	switch {
+	case len(running) == 0:
+		m.setFlash(":cancel: no action is running")
+		return nil
+	case len(pick) == 0:
+		m.setError(fmt.Sprintf(":cancel %s: no action is running on it (running: %s)", clean(strings.Join(args, " ")), listNames(runningSubjects(m), 4)))
+		return nil
+	case len(args) == 0 && len(pick) > 1:
+		m.setError(fmt.Sprintf(":cancel needs the subject: %d actions run (%s)", len(pick), listNames(runningSubjects(m), 4)))
+		return nil
+	}
+	reg := m.opts.Engine.Registry()
+	names := make([]string, len(pick))
+	for i, r := range pick {
+		names[i] = clean(r.Kind + " " + r.Subject)
+	}
+	m.setFlash("cancelling " + listNames(names, 3) + "…")
+	return func() tea.Msg {
+		for _, r := range pick {
+			reg.Cancel(r.ID)
+		}
+		return nil
+	}
+}
+
+// runningSubjects completes :cancel.
+func runningSubjects(m *Model) []string {
+	var out []string
+	for _, r := range m.ctx.Actions.running {
+		out = append(out, r.Subject)
+	}
+	return out
 }
 
 // cmdFilter is :filter WORDS…, the same filter as `/`; no words clear it.

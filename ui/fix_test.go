@@ -340,3 +340,22 @@ func TestReadOnlyHasNoFixOrPublishReload(t *testing.T) {
 		t.Fatal("a read-only console changed something")
 	}
 }
+
+// TestCancelCommandStopsTheRunningAction: :cancel ends the held
+// verification; the outcome says it was cancelled and nothing shows as
+// running.
+func TestCancelCommandStopsTheRunningAction(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	fixDialog(t, fx, m)
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the action running", func(s string) bool { return strings.Contains(s, "▶ reload") })
+	typeLine(m, "cancel")
+	runBatch(press(m, "enter"))
+	m.Update(receive[fixDoneMsg](t, msgs))
+	if !m.flashErr || !strings.Contains(m.flash, "cancelled") || strings.Contains(screen(m), "▶") {
+		t.Fatalf("after :cancel: flash %q:\n%s", m.flash, screen(m))
+	}
+}
