@@ -226,8 +226,9 @@ func TestMarksAndCommandLineEndToEnd(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
 	waitFor(t, tm, "2 marked")
+	// The renderer sends only changed cells, so the prompt's text never
+	// needs to appear whole: the keys are queued in order anyway.
 	tm.Type(":filter q")
-	waitFor(t, tm, "filter q█")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor(t, tm, "no endpoint matches the filter")
 	tm.Type(":q")
