@@ -54,7 +54,7 @@ func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store 
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly, Store: store})
+	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly, Store: store, ThemeDir: themeDir})
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {

@@ -63,6 +63,99 @@ func TestConsoleKeysUnderTmux(t *testing.T) {
 	c.waitExit(0)
 }
 
+// TestConsoleMarksAndCommandLineUnderTmux: in the real binary, space
+// marks rows (the header counts them), a `:` command typed in the
+// terminal filters, and :q exits with status 0.
+func TestConsoleMarksAndCommandLineUnderTmux(t *testing.T) {
+	c := startTmuxConsole(t, nil, "demo")
+	c.waitScreen("the fleet", func(s string) bool { return strings.Contains(s, "demo.test") })
+	c.send("Space")
+	c.send("Space")
+	c.waitScreen("two marked rows", func(s string) bool { return strings.Contains(s, "● 2 marked") })
+	c.send(":")
+	c.send("-l", "filter web")
+	c.waitScreen("the command line", func(s string) bool { return strings.Contains(s, ":filter web█") })
+	c.send("Enter")
+	c.waitScreen("the filter from the command line", func(s string) bool { return strings.Contains(s, "filter: web") })
+	c.send(":")
+	c.send("q")
+	c.send("Enter")
+	c.waitExit(0)
+}
+
+// TestDemoFixTurnsTheDriftingEndpointOK: in the demo, web2 was not
+// reloaded after web's renewal, so the web bundle drifts (WARN). x on
+// web2 shows the reload's exact request, y runs it, the header and row
+// show the verification, and the bundle turns OK; nothing is written to
+// the user's state dir.
+func TestDemoFixTurnsTheDriftingEndpointOK(t *testing.T) {
+	home := t.TempDir()
+	state := filepath.Join(home, "state")
+	c := startTmuxConsole(t, []string{"HOME=" + home, "XDG_STATE_HOME=" + state}, "demo")
+	webRow := func(s string) string {
+		for _, l := range strings.Split(s, "\n") {
+			if f := strings.Fields(l); len(f) > 2 && f[2] == "web" {
+				return l
+			}
+		}
+		return ""
+	}
+	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
+	c.send("Tab")
+	c.waitScreen("the web bundle drifting", func(s string) bool {
+		return strings.Contains(webRow(s), "▲ WARN") && strings.Contains(webRow(s), "1/2 in sync")
+	})
+	c.send("Tab")
+	c.send("/")
+	c.send("-l", "web2")
+	c.send("Enter")
+	c.send("x")
+	c.waitScreen("the fix dialog", func(s string) bool {
+		return strings.Contains(s, "(y/N)") && strings.Contains(s, "POST http://127.0.0.1:") && strings.Contains(s, "serial    web2.demo.test:")
+	})
+	c.send("y")
+	c.waitScreen("the reload verified", func(s string) bool { return strings.Contains(s, "verified: 1/1 endpoint serves") })
+	c.send("Tab")
+	c.waitScreen("the web bundle OK", func(s string) bool {
+		return strings.Contains(webRow(s), "✓ OK") && strings.Contains(webRow(s), "2/2 in sync")
+	})
+	c.send("q")
+	c.waitExit(0)
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Fatalf("the demo's reload wrote to the user's state dir %s (%v)", state, err)
+	}
+}
+
+// TestDemoPublishReloadThatDoesNotTakeEffectRollsBack: the demo's legacy
+// server reads another file than the store, so P on legacy publishes,
+// the reload "succeeds", verification finds the old serial, and the
+// automatic rollback restores it and verifies it: the flash says ROLLED
+// BACK, the event log shows both legs, the row is back in sync.
+func TestDemoPublishReloadThatDoesNotTakeEffectRollsBack(t *testing.T) {
+	c := startTmuxConsole(t, nil, "demo")
+	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
+	c.send("Tab")
+	c.send("/")
+	c.send("-l", "legacy")
+	c.send("Enter")
+	c.waitScreen("the legacy bundle", func(s string) bool {
+		return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync")
+	})
+	c.send("P")
+	c.waitScreen("the publish + reload dialog", func(s string) bool {
+		return strings.Contains(s, "Publish + reload (y)") && strings.Contains(s, "if verification fails: roll legacy back to v0002")
+	})
+	c.send("y")
+	c.waitScreen("the verification running", func(s string) bool { return strings.Contains(s, "▶ publish legacy") })
+	c.waitScreen("the rollback reported", func(s string) bool { return strings.Contains(s, "publish legacy: ROLLED BACK") })
+	c.send("l")
+	c.waitScreen("both legs in the event log", func(s string) bool {
+		return strings.Contains(s, "automatic rollback (on_verify_fail: rollback)") && strings.Contains(s, "rolled back legacy: v0002")
+	})
+	c.send("q")
+	c.waitExit(0)
+}
+
 // TestDemoPublishStaysInItsSandbox publishes a bundle from the demo console
 // the way a person would (Bundles tab, filter to `app`, p, y) and checks
 // the demo wrote nothing to the user's state dir: the audit line of a

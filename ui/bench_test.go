@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"certdeck/model"
+	"certdeck/rotate"
 	"certdeck/themes"
 
 	tea "charm.land/bubbletea/v2"
@@ -44,6 +45,26 @@ func newBigModel(tb testing.TB, n, w, h int) (*Model, []model.Event) {
 func BenchmarkView(b *testing.B) {
 	m, _ := newBigModel(b, 10_000, 200, 50)
 	press(m, "G") // bottom of the table: no shortcut for the first rows
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkViewMarkedWhileVerifying is BenchmarkView with every third
+// row on screen marked and a reload verifying every endpoint (the mark
+// column and the rows' progress are map lookups per visible row).
+func BenchmarkViewMarkedWhileVerifying(b *testing.B) {
+	m, _ := newBigModel(b, 10_000, 200, 50)
+	press(m, "G")
+	for range 25 {
+		press(m, "space", "k", "k")
+	}
+	r := rotate.Running{Kind: rotate.KindReload, Subject: "big", Started: fixedNow, Done: 120, Total: 10_000}
+	for _, es := range m.state.Endpoints() {
+		r.Claims = append(r.Claims, rotate.EndpointClaim(es.Endpoint.Name))
+	}
+	m.ctx.Actions.set([]rotate.Running{r}, func(string) *backLeg { return nil })
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()

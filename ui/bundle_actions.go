@@ -80,19 +80,21 @@ func storeAction(e *rotate.Engine, action string, b model.Bundle, version string
 	return e.Publish(rotate.PublishRequest{Bundle: b.Name, AllowShorter: allowShorter, Verify: true})
 }
 
-// confirmDialog is the pending "(y/N)" question; Cancel is the default.
-type confirmDialog struct {
-	plan planMsg
-}
-
-// startAction is p/b on the selected bundle: it checks what can be
-// checked without I/O and returns the Cmd that computes the plan.
+// startAction is p/b on the selected bundle.
 func (m *Model) startAction(action string) tea.Cmd {
 	bs := m.selectedBundle()
 	if bs == nil {
 		m.setFlash(action + " works on a bundle: tab to the Bundles section")
 		return nil
 	}
+	return m.startBundleAction(action, bs, "")
+}
+
+// startBundleAction is p/b on bs (the selection, or the bundle :publish
+// and :rollback name): it checks what can be checked without I/O and
+// returns the Cmd that computes the plan. version pins a rollback to a
+// version ("" is the one before current).
+func (m *Model) startBundleAction(action string, bs *model.BundleState, version string) tea.Cmd {
 	b := bs.Bundle
 	if !isStoreBundle(bs) {
 		m.setFlash(fmt.Sprintf("%s: %s is not a store-layout bundle", action, model.Sanitize(b.Name)))
@@ -114,7 +116,7 @@ func (m *Model) startAction(action string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return planRollback(ctx, e, b)
+		return planRollback(ctx, e, b, version)
 	}
 }
 
@@ -212,10 +214,11 @@ func soonerBy(old, next time.Time) string {
 	return d.Round(time.Minute).String()
 }
 
-// planRollback runs in a Cmd: which version would become current.
-func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
+// planRollback runs in a Cmd: which version would become current
+// (version, or the one before current when "").
+func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) tea.Msg {
 	msg := planMsg{action: "rollback", bundle: b}
-	a, err := storeAction(e, "rollback", b, "", false)
+	a, err := storeAction(e, "rollback", b, version, false)
 	if err != nil {
 		msg.err = err
 		return msg
@@ -231,8 +234,12 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg
 		old = *p.Old
 	}
 	msg.version, msg.serial = p.New.Name, p.New.Serial
+	title := "Roll back " + b.Name
+	if version != "" {
+		title += " to " + p.New.Name
+	}
 	msg.lines = []string{
-		fmt.Sprintf("Roll back %s", b.Name),
+		title,
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
 		"serial   " + old.Serial,
 		"       → " + p.New.Serial,
@@ -243,16 +250,16 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg
 	return msg
 }
 
-// runAction runs in a Cmd after y: the only place the console writes,
-// through the engine (which refuses under --read-only on its own).
-func runAction(ctx context.Context, e *rotate.Engine, p planMsg) tea.Msg {
+// runAction runs in a Cmd after y, through the engine (which refuses
+// under --read-only on its own); progress goes to the console's relay.
+func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(rotate.Progress)) tea.Msg {
 	done := actionDoneMsg{action: p.action, bundle: p.bundle, want: p.serial}
 	a, err := storeAction(e, p.action, p.bundle, p.version, p.shorter)
 	if err != nil {
 		done.err = err
 		return done
 	}
-	done.out, done.err = a.Run(ctx, nil)
+	done.out, done.err = a.Run(ctx, progress)
 	return done
 }
 
@@ -262,31 +269,15 @@ func (m *Model) onPlan(p planMsg) {
 		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
 		return
 	}
-	m.flash = ""
-	m.confirm = &confirmDialog{plan: p}
-	m.mode = modeConfirm
-}
-
-// keyConfirm: y runs the action; every other key cancels (Cancel is the
-// focused default, so a stray key never changes anything).
-func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
-	d := m.confirm
-	m.confirm = nil
-	m.mode = modeNormal
-	if d == nil {
-		return nil
-	}
-	if msg.String() != "y" {
-		m.setFlash(d.plan.action + " cancelled")
-		return nil
-	}
-	m.setFlash(fmt.Sprintf("%s of %s running…", d.plan.action, model.Sanitize(d.plan.bundle.Name)))
-	e, p, done := m.opts.Engine, d.plan, m.opts.Done
-	return func() tea.Msg {
-		ctx, cancel := actionContext(done)
-		defer cancel()
-		return runAction(ctx, e, p)
-	}
+	m.openConfirm(&confirmDialog{lines: p.lines, verb: p.action, yes: func(m *Model) tea.Cmd {
+		m.setFlash(fmt.Sprintf("%s of %s running…", p.action, model.Sanitize(p.bundle.Name)))
+		e, done, report := m.opts.Engine, m.opts.Done, m.progress.reporter(p.action)
+		return func() tea.Msg {
+			ctx, cancel := actionContext(done)
+			defer cancel()
+			return runAction(ctx, e, p, report)
+		}
+	}})
 }
 
 // onActionDone reports the result and asks for a re-read of the bundle.
@@ -364,40 +355,6 @@ func errText(d actionDoneMsg) string {
 		return d.out.Error
 	}
 	return "unknown error"
-}
-
-// renderConfirm draws the dialog over the middle of the body.
-func (m *Model) renderConfirm(body []string, w int) []string {
-	d := m.confirm
-	st := m.ctx.Styles
-	inner := 0
-	for _, l := range d.plan.lines {
-		inner = max(inner, width(model.Sanitize(l)))
-	}
-	inner = min(max(inner, 40), w-6)
-	box := []string{"┌" + strings.Repeat("─", inner+2) + "┐"}
-	row := func(s string) string { return "│ " + fit(s, inner) + " │" }
-	for i, l := range d.plan.lines {
-		if i == 0 {
-			box = append(box, row(st.Title.Render(model.Sanitize(l))))
-			box = append(box, row(""))
-			continue
-		}
-		box = append(box, row(model.Sanitize(l)))
-	}
-	box = append(box, row(""))
-	buttons := st.Selected.Render("[ Cancel ]") + "   " + st.Muted.Render(strings.ToUpper(d.plan.action[:1])+d.plan.action[1:]+" (y)") +
-		st.Muted.Render("   (y/N)")
-	box = append(box, row(buttons), "└"+strings.Repeat("─", inner+2)+"┘")
-	top := max(0, (len(body)-len(box))/2)
-	left := max(0, (w-inner-4)/2)
-	out := append([]string(nil), body...)
-	for i, b := range box {
-		if top+i < len(out) {
-			out[top+i] = fit(strings.Repeat(" ", left)+b, w)
-		}
-	}
-	return out
 }
 
 // sanDiff is "+a −b", or "unchanged".

@@ -196,7 +196,7 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 	if p.err != nil {
 		t.Fatalf("plan on a read-only store: %v", p.err)
 	}
-	if done := runAction(t.Context(), ro, p).(actionDoneMsg); !errors.Is(done.err, rotate.ErrReadOnly) {
+	if done := runAction(t.Context(), ro, p, nil).(actionDoneMsg); !errors.Is(done.err, rotate.ErrReadOnly) {
 		t.Fatalf("read-only engine ran the publish: %v", done.err)
 	}
 }

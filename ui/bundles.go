@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -80,45 +81,90 @@ func (b *bundlesSection) Selection() any {
 	return nil
 }
 
-// HandleKey: movement, sort and grouping; r re-reads the bundle and
-// re-probes what it serves; c/C copy its certificate's serial or
-// fingerprint; p/b publish and roll back (read-only mode stops them
-// earlier, at the root's one dispatch point).
+// HandleKey: movement, sort, grouping and marks; x reloads and verifies
+// the marked bundles (else the selected one), r re-reads them and
+// re-probes what they serve, c/C copy their certificates' serials or
+// fingerprints; P publishes, reloads and verifies the selected bundle,
+// p/b publish and roll it back (read-only mode stops the actions earlier,
+// at the root's one dispatch point).
 func (b *bundlesSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if b.handleTableKey(msg) {
 		return nil, true
 	}
 	k := b.ctx.Keys
-	bs, ok := b.selection()
+	batch := b.batch()
 	switch {
+	case key.Matches(msg, k.Fix):
+		if len(batch) == 0 {
+			b.con.setFlash("no bundle selected to fix")
+			return nil, true
+		}
+		items := make([]any, len(batch))
+		for i, bs := range batch {
+			items[i] = bs
+		}
+		return b.con.fix(items), true
+	case key.Matches(msg, k.PublishReload):
+		bs, _ := b.selection()
+		return b.con.publishReload(bs), true
 	case key.Matches(msg, k.Publish):
 		return b.con.startAction("publish"), true
 	case key.Matches(msg, k.Rollback):
 		return b.con.startAction("rollback"), true
-	case !ok && (key.Matches(msg, k.Reread) || key.Matches(msg, k.Copy) || key.Matches(msg, k.CopyFingerprint)):
+	case len(batch) == 0 && (key.Matches(msg, k.Reread) || key.Matches(msg, k.Copy) || key.Matches(msg, k.CopyFingerprint)):
 		b.con.setFlash("no bundle selected")
 		return nil, true
 	case key.Matches(msg, k.Reread):
-		b.con.setFlash("re-reading " + clean(bs.Bundle.Name) + " and probing the endpoints it serves")
-		return b.con.recheckBundle(bs.Bundle, 0), true
+		return b.reread(batch), true
 	case key.Matches(msg, k.Copy), key.Matches(msg, k.CopyFingerprint):
-		return copyCert(b.con, bs.Leaf(), key.Matches(msg, k.CopyFingerprint), bs.Bundle.Name), true
+		certs := make([]certOf, len(batch))
+		for i, bs := range batch {
+			certs[i] = certOf{name: bs.Bundle.Name, leaf: bs.Leaf()}
+		}
+		return copyCerts(b.con, certs, key.Matches(msg, k.CopyFingerprint)), true
 	}
 	return nil, false
+}
+
+// batch is what x, r and c act on: the marked bundles, else the one
+// under the cursor.
+func (b *bundlesSection) batch() []*model.BundleState {
+	if marked := b.marked(); len(marked) > 0 {
+		return marked
+	}
+	if bs, ok := b.selection(); ok {
+		return []*model.BundleState{bs}
+	}
+	return nil
+}
+
+// reread re-reads each bundle of the batch and probes what it serves.
+func (b *bundlesSection) reread(batch []*model.BundleState) tea.Cmd {
+	if len(batch) == 1 {
+		b.con.setFlash("re-reading " + clean(batch[0].Bundle.Name) + " and probing the endpoints it serves")
+		return b.con.recheckBundle(batch[0].Bundle, 0)
+	}
+	cmds := make([]tea.Cmd, len(batch))
+	names := make([]string, len(batch))
+	for i, bs := range batch {
+		cmds[i], names[i] = b.con.recheckBundle(bs.Bundle, 0), clean(bs.Bundle.Name)
+	}
+	b.con.setFlash(fmt.Sprintf("re-reading %d bundles (%s) and probing the endpoints they serve", len(batch), listNames(names, 4)))
+	return tea.Batch(cmds...)
 }
 
 // ShortHelp puts the actions first: they live on this tab. Disabled
 // bindings (read-only mode) are not shown.
 func (b *bundlesSection) ShortHelp() []key.Binding {
 	k := b.ctx.Keys
-	return []key.Binding{k.Publish, k.Rollback, k.Reread, k.Sort, k.Copy}
+	return []key.Binding{k.Fix, k.PublishReload, k.Publish, k.Rollback, k.Reread, k.Mark, k.Sort, k.Copy}
 }
 
 func (b *bundlesSection) FullHelp() [][]key.Binding {
 	k := b.ctx.Keys
 	return [][]key.Binding{
-		{k.Publish, k.Rollback},
-		{k.Reread, k.Copy, k.CopyFingerprint, k.Sort, k.SortReverse, k.Group},
+		{k.Fix, k.PublishReload, k.Publish, k.Rollback},
+		{k.Reread, k.Copy, k.CopyFingerprint, k.Mark, k.Sort, k.SortReverse, k.Group},
 	}
 }
 
@@ -179,8 +225,11 @@ func (b *bundlesSection) columns(bundles []*model.BundleState) []bundleCol {
 				}
 				return "MISMATCH", &r.styles.Crit
 			}},
-		{title: "DRIFT", width: 12, priority: 3, compare: byDrift, descending: true,
+		{title: "DRIFT", width: 13, priority: 3, compare: byDrift, descending: true,
 			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
+				if p, ok := r.actions.bundle(bs.Bundle.Name); ok {
+					return p.text, progressStyle(r.styles, p.state)
+				}
 				s := bs.DriftSummary()
 				if s == "" {
 					return "-", &r.styles.Muted

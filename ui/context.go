@@ -29,15 +29,20 @@ type Context struct {
 	// serial last changed (the SERIAL cell is highlighted for a while).
 	Events    *eventRing
 	ChangedAt map[string]time.Time
+	// Actions are the actions in flight and what each affected row says.
+	Actions *actionBoard
 }
 
 // console is what a section may ask of the root model: the flash line,
 // and the commands that reach outside (re-probe, re-read a bundle,
-// publish, rollback). *Model implements it; a section never holds the
-// root model itself.
+// publish, rollback, fix, publish + reload). *Model implements it; a
+// section never holds the root model itself.
 type console interface {
 	setFlash(text string)
 	trigger(names ...string) tea.Cmd
 	recheckBundle(b model.Bundle, delay time.Duration) tea.Cmd
 	startAction(action string) tea.Cmd
+	// fix is x on a batch of *model.EndpointState or *model.BundleState.
+	fix(items []any) tea.Cmd
+	publishReload(bs *model.BundleState) tea.Cmd
 }

@@ -212,3 +212,59 @@ func TestDiskChangeReachesScreenWithoutKeyPress(t *testing.T) {
 		t.Fatalf("bundle serial %s after the publish, want %s", got, res.New.Serial)
 	}
 }
+
+// TestMarksAndCommandLineEndToEnd runs the real program: space marks two
+// rows, `:` runs a filter typed with a q in it (text, not quit), and :q
+// quits.
+func TestMarksAndCommandLineEndToEnd(t *testing.T) {
+	ch := make(chan model.Event, 64)
+	tm := startProgram(t, newProgramModel(t, ch), 120, 40)
+	for _, ev := range testEvents() {
+		ch <- ev
+	}
+	waitFor(t, tm, "billing")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	waitFor(t, tm, "2 marked")
+	// The renderer sends only changed cells, so the prompt's text never
+	// needs to appear whole: the keys are queued in order anyway.
+	tm.Type(":filter q")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor(t, tm, "no endpoint matches the filter")
+	tm.Type(":q")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if final.filterText != "q" || final.section().Summary().marked != 2 {
+		t.Fatalf("final: filter %q, %d marked; want filter q and 2 marked", final.filterText, final.section().Summary().marked)
+	}
+}
+
+// TestFixEndToEnd runs the real program over the action engine: x on
+// the marked endpoints, y; the rows show the verification while it is
+// held, and the outcome lands as a flash.
+func TestFixEndToEnd(t *testing.T) {
+	fx := newFixFixture(t, false)
+	theme, _ := themes.Builtin(themes.ANSI)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	release := fx.served.hold("app2")
+	defer release()
+	m := New(Options{Fleet: fx.fleet, Engine: fx.engine, Done: done, Prober: &fakeProber{},
+		Theme: theme, ThemeDecided: true, Clock: func() time.Time { return fixedNow }})
+	tm := startProgram(t, m, 120, 40)
+	tm.Send(eventsMsg{events: fx.observations()})
+	waitFor(t, tm, "app2")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	tm.Type("x")
+	waitFor(t, tm, "Reload (y)")
+	tm.Type("y")
+	waitFor(t, tm, "verified (1/2)", "verifying 1/2", "▶ reload")
+	release()
+	waitFor(t, tm, "verified: 2/2")
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if len(final.ctx.Actions.running) != 0 || fx.reloads() != 1 {
+		t.Fatalf("after the outcome: %d actions shown running, %d reloads", len(final.ctx.Actions.running), fx.reloads())
+	}
+}

@@ -129,39 +129,70 @@ func (f *fleetSection) Selection() any {
 	return nil
 }
 
-// HandleKey: movement, sort and grouping, then re-probe and copy of the
-// selected endpoint.
+// HandleKey: movement, sort, grouping and marks, then fix (x: reload +
+// verify), re-probe and copy of the marked endpoints, or of the selected
+// one when none is marked.
 func (f *fleetSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if f.handleTableKey(msg) {
 		return nil, true
 	}
 	k := f.ctx.Keys
-	es, ok := f.selection()
+	batch := f.batch()
 	switch {
+	case key.Matches(msg, k.Fix):
+		if len(batch) == 0 {
+			f.con.setFlash("no endpoint selected to fix")
+			return nil, true
+		}
+		items := make([]any, len(batch))
+		for i, es := range batch {
+			items[i] = es
+		}
+		return f.con.fix(items), true
 	case key.Matches(msg, k.Probe):
-		if !ok {
+		if len(batch) == 0 {
 			f.con.setFlash("no endpoint selected to re-probe")
 			return nil, true
 		}
-		return f.con.trigger(es.Endpoint.Name), true
+		names := make([]string, len(batch))
+		for i, es := range batch {
+			names[i] = es.Endpoint.Name
+		}
+		return f.con.trigger(names...), true
 	case key.Matches(msg, k.Copy), key.Matches(msg, k.CopyFingerprint):
-		if !ok {
+		if len(batch) == 0 {
 			f.con.setFlash("no endpoint selected to copy from")
 			return nil, true
 		}
-		return copyCert(f.con, servedLeaf(es), key.Matches(msg, k.CopyFingerprint), es.Endpoint.Name), true
+		certs := make([]certOf, len(batch))
+		for i, es := range batch {
+			certs[i] = certOf{name: es.Endpoint.Name, leaf: servedLeaf(es)}
+		}
+		return copyCerts(f.con, certs, key.Matches(msg, k.CopyFingerprint)), true
 	}
 	return nil, false
 }
 
+// batch is what x, r and c act on: the marked endpoints, else the one
+// under the cursor (none in an empty table).
+func (f *fleetSection) batch() []*model.EndpointState {
+	if marked := f.marked(); len(marked) > 0 {
+		return marked
+	}
+	if es, ok := f.selection(); ok {
+		return []*model.EndpointState{es}
+	}
+	return nil
+}
+
 func (f *fleetSection) ShortHelp() []key.Binding {
 	k := f.ctx.Keys
-	return []key.Binding{k.Probe, k.Sort, k.Copy, k.Group}
+	return []key.Binding{k.Fix, k.Probe, k.Mark, k.Sort, k.Copy, k.Group}
 }
 
 func (f *fleetSection) FullHelp() [][]key.Binding {
 	k := f.ctx.Keys
-	return [][]key.Binding{{k.Probe, k.Copy, k.CopyFingerprint, k.Sort, k.SortReverse, k.Group}}
+	return [][]key.Binding{{k.Fix, k.Probe, k.Copy, k.CopyFingerprint, k.Mark, k.Sort, k.SortReverse, k.Group}}
 }
 
 // copyCert puts a certificate's serial (or SHA-256 fingerprint) on the

@@ -105,6 +105,9 @@ func (f *fleetSection) columns() []endpointCol {
 // verdict's first reason, on any row that has one (an OK row may carry a
 // note, such as a client certificate the server asks for).
 func reasonCell(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
+	if p, ok := r.actions.endpoint(es.Endpoint.Name); ok {
+		return p.text, progressStyle(r.styles, p.state)
+	}
 	switch {
 	case es.Last == nil && es.InFlight:
 		return "probing…", &r.styles.Muted

@@ -36,6 +36,9 @@ func (m *Model) renderHeader(w int) []string {
 		left.WriteString(statusStyle(st, s).Render(fmt.Sprintf("%s %d %s", s.Glyph(), n, s)))
 	}
 	line1 := left.String()
+	if running := m.ctx.Actions.headerText(now, w-ansi.StringWidth(line1)-2); running != "" {
+		line1 = joinEnds(line1, st.Accent.Render(running), w)
+	}
 
 	var fresh []string
 	last := m.state.LastProbe
@@ -59,6 +62,13 @@ func (m *Model) renderHeader(w int) []string {
 	}
 	sum := m.section().Summary()
 	var cut []string
+	if sum.marked > 0 {
+		marked := fmt.Sprintf("%s %d marked", markGlyph, sum.marked)
+		if sum.markedHidden > 0 {
+			marked += fmt.Sprintf(" (%d hidden by the filter)", sum.markedHidden)
+		}
+		cut = append(cut, st.Accent.Render(marked))
+	}
 	if m.filterText != "" {
 		cut = append(cut, st.Accent.Render("filter: "+clean(m.filterText))+st.Muted.Render(fmt.Sprintf(" (%d of %d)", sum.shown, sum.total)))
 	}

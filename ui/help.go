@@ -36,7 +36,7 @@ func (m *Model) footerBindings(scrollable bool) []key.Binding {
 		tail = append(tail, k.NextSection)
 	}
 	tail = append(tail, k.ProbeAll, k.Quit)
-	return concat([]key.Binding{k.Help, k.Filter, k.Detail}, sec, tail)
+	return concat([]key.Binding{k.Help, k.Filter, k.Command, k.Detail}, sec, tail)
 }
 
 func concat(parts ...[]key.Binding) []key.Binding {
@@ -59,6 +59,8 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 	switch {
 	case m.mode == modeFilter:
 		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
+	case m.mode == modeCommand:
+		return m.renderCommand(w)
 	case m.mode == modeConfirm:
 		return fit(st.Accent.Render("y confirms · any other key cancels (q too; ctrl+c quits)"), w)
 	case m.flashErr:
@@ -79,7 +81,7 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 // tab shares, then the active section's own.
 func (m *Model) fullHelp() [][]key.Binding {
 	k := m.ctx.Keys
-	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Back}
+	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Command, k.Back}
 	if len(m.sections) > 1 {
 		shared = append(shared, k.NextSection)
 	}
@@ -94,12 +96,33 @@ func (m *Model) fullHelp() [][]key.Binding {
 }
 
 // renderHelp lays the help columns side by side, in as many bands as the
-// width needs: at 80 columns no key falls off the right edge.
+// width needs: at 80 columns no key falls off the right edge. The `:`
+// commands are one more column when it fits, else a wrapped line of
+// their names, else (the Bundles tab at 80x24) left to the command line,
+// which lists them as soon as `:` is typed.
 func (m *Model) renderHelp(w, h int) []string {
 	st := m.ctx.Styles
 	title := st.Title.Render("Keys · "+m.section().Name()+" tab") + st.Muted.Render("  (? or esc closes)")
-	lines := []string{title}
+	cols := m.fullHelp()
+	lines := append([]string{title}, m.helpBands(append(cols, m.commandHelp()), w)...)
+	if len(lines) > h {
+		lines = append([]string{title}, m.helpBands(cols, w)...)
+		var names []string
+		for _, b := range m.commandHelp() {
+			names = append(names, b.Help().Key)
+		}
+		wrapped := wrapHanging(detailLine{text: st.Title.Render("Commands") + "  " + strings.Join(names, " · "), hang: 10}, w)
+		if len(lines)+1+len(wrapped) <= h {
+			lines = append(append(lines, ""), wrapped...)
+		}
+	}
+	return padLines(lines, w, h)
+}
+
+// helpBands lays columns side by side in bands that fit w.
+func (m *Model) helpBands(cols [][]key.Binding, w int) []string {
 	const gap = 4
+	var lines []string
 	var band [][]key.Binding
 	used := 0
 	flush := func() {
@@ -109,7 +132,7 @@ func (m *Model) renderHelp(w, h int) []string {
 		}
 		band, used = nil, 0
 	}
-	for _, col := range m.fullHelp() {
+	for _, col := range cols {
 		cw := lipgloss.Width(m.help.FullHelpView([][]key.Binding{col}))
 		if used > 0 && used+gap+cw > w {
 			flush()
@@ -120,5 +143,5 @@ func (m *Model) renderHelp(w, h int) []string {
 		band, used = append(band, col), used+cw
 	}
 	flush()
-	return padLines(lines, w, h)
+	return lines
 }

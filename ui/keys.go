@@ -16,8 +16,12 @@ type KeyMap struct {
 	Sort, SortReverse, Group key.Binding
 	Probe, ProbeAll, Reread  key.Binding
 	Copy, CopyFingerprint    key.Binding
-	Publish, Rollback        key.Binding
-	Quit                     key.Binding
+	// Mark marks the row for a batch; Command opens the `:` line.
+	Mark, Command key.Binding
+	// Fix reloads and verifies (x); PublishReload publishes, reloads and
+	// verifies in one step (P).
+	Publish, Rollback, Fix, PublishReload key.Binding
+	Quit                                  key.Binding
 	// Mutating lists bindings that change the world (rotate, reload).
 	// Read-only mode disables them at one place (dispatch) and hides them
 	// from help.
@@ -35,7 +39,7 @@ func DefaultKeys() *KeyMap {
 		Top:             key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
 		Bottom:          key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
 		Detail:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
-		Back:            key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear filter")),
+		Back:            key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear marks, filter")),
 		Filter:          key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Help:            key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Events:          key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "event log")),
@@ -50,11 +54,15 @@ func DefaultKeys() *KeyMap {
 		Reread:          key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-read + re-probe")),
 		Copy:            key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy serial")),
 		CopyFingerprint: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy SHA-256")),
+		Mark:            key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
+		Command:         key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
 		Quit:            key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Publish:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "publish")),
 		Rollback:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back")),
+		Fix:             key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "fix: reload + verify")),
+		PublishReload:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "publish + reload")),
 	}
-	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback}
+	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback, &k.Fix, &k.PublishReload}
 	return k
 }
 

@@ -26,15 +26,23 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	// The one place read-only mode stops actions that change the world
-	// (the bindings are also disabled, which hides them from help).
-	if m.ctx.ReadOnly && m.mode != modeFilter && m.mode != modeConfirm {
-		if b := matchesAny(msg, k.Mutating); b != nil {
-			m.setFlash(fmt.Sprintf("read-only console: %s (%s) is disabled", msg.String(), b.Help().Desc))
+	// The one place read-only mode stops what changes the world: a
+	// mutating key, or a `:` command doing a mutating key's work (the
+	// bindings are also disabled, which hides them from help).
+	if m.ctx.ReadOnly {
+		if what := m.mutation(msg); what != "" {
+			if m.mode == modeCommand {
+				m.remember(strings.TrimSpace(m.cmd.text))
+				m.closeCommand()
+			}
+			m.setFlash(fmt.Sprintf("read-only console: %s is disabled", what))
 			return nil
 		}
 	}
-	if m.flashErr && m.mode != modeConfirm && key.Matches(msg, k.Back) {
+	if m.mode != modeConfirm && m.mode != modeCommand && key.Matches(msg, k.Back) && m.acknowledgeAlarms() {
+		return nil
+	}
+	if m.flashErr && m.mode != modeConfirm && m.mode != modeCommand && key.Matches(msg, k.Back) {
 		m.flash, m.flashErr = "", false
 		return nil
 	}
@@ -43,6 +51,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.keyConfirm(msg)
 	case modeFilter:
 		return m.keyFilter(msg)
+	case modeCommand:
+		return m.keyCommand(msg)
 	case modeHelp:
 		return m.keyHelp(msg)
 	case modeDetail:
@@ -52,6 +62,29 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	default:
 		return m.keyNormal(msg)
 	}
+}
+
+// mutation names what msg would change in the world ("p (publish)",
+// ":reload (fix: reload + verify)"), or "" when it changes nothing: text
+// typed into the filter or the command line, a dialog's answer (a dialog
+// only opens after this gate), any other key.
+func (m *Model) mutation(msg tea.KeyPressMsg) string {
+	switch m.mode {
+	case modeFilter, modeConfirm:
+		return ""
+	case modeCommand:
+		if msg.String() != "enter" {
+			return ""
+		}
+		if c, _, _ := m.parseCommand(m.cmd.text); c != nil && c.binding != nil {
+			return fmt.Sprintf(":%s (%s)", c.name, c.binding.Help().Desc)
+		}
+		return ""
+	}
+	if b := matchesAny(msg, m.ctx.Keys.Mutating); b != nil {
+		return fmt.Sprintf("%s (%s)", msg.String(), b.Help().Desc)
+	}
+	return ""
 }
 
 // escThen splits a key read with alt held into esc and the key. A
@@ -103,9 +136,16 @@ func (m *Model) keyShared(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		m.relayout()
+	case key.Matches(msg, k.Command):
+		m.openCommand()
 	case key.Matches(msg, k.Back):
-		// In normal mode esc clears the filter; elsewhere the mode's own
+		// In normal mode esc steps back one thing at a time: the marks of
+		// this tab first, then the filter. Elsewhere the mode's own
 		// handler has closed its pane before this.
+		if m.section().ClearMarks() {
+			m.setFlash("marks cleared")
+			break
+		}
 		m.setFilter("")
 	case key.Matches(msg, k.Detail):
 		if m.section().Selection() == nil {

@@ -46,9 +46,9 @@ func TestBundlesTabCopiesSortsAndCountsItsFilter(t *testing.T) {
 
 func TestKeyWithNoMeaningSaysSo(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40, false)
-	press(m, "x")
-	if !strings.Contains(lastLine(screen(m)), "x does nothing here") {
-		t.Fatalf("x: footer %q", lastLine(screen(m)))
+	press(m, "z")
+	if !strings.Contains(lastLine(screen(m)), "z does nothing here") {
+		t.Fatalf("z: footer %q", lastLine(screen(m)))
 	}
 	b := newBundleModel(t, 120, 40, false)
 	press(b, "tab", "p")
@@ -73,7 +73,14 @@ func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
 		press(m, "?")
 		s := screen(m)
 		s = s[:strings.LastIndex(s, "\n")] // the help body, not the footer
-		want := []string{`k/↑\s+up`, `G\s+bottom`, `enter\s+detail`, `q\s+quit`, `r\s+re-`, `C\s+copy SHA-256`, `o\s+group`}
+		want := []string{`k/↑\s+up`, `G\s+bottom`, `enter\s+detail`, `q\s+quit`, `r\s+re-`, `C\s+copy SHA-256`, `o\s+group`,
+			`space\s+mark`, `:\s+command`, `x\s+fix: reload \+ verify`}
+		if bundles {
+			// No room for the commands too: typing : lists them.
+			want = append(want, `P\s+publish \+ reload`)
+		} else {
+			want = append(want, `:reload NAME…\s+reload \+ verify`, `:rollback BUNDLE \[VERSION\]`, `:theme NAME`)
+		}
 		if bundles {
 			want = append(want, `p\s+publish`, `b\s+roll back`)
 		}
@@ -273,12 +280,15 @@ func TestReadmeKeyTableMatchesTheKeymap(t *testing.T) {
 	k := DefaultKeys()
 	for _, b := range []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Detail, k.Back, k.Filter, k.Help,
 		k.Events, k.NextSection, k.ScrollDown, k.ScrollUp, k.Sort, k.SortReverse, k.Group, k.Probe, k.ProbeAll, k.Reread,
-		k.Copy, k.CopyFingerprint, k.Publish, k.Rollback, k.Quit} {
+		k.Copy, k.CopyFingerprint, k.Publish, k.Rollback, k.Fix, k.PublishReload, k.Mark, k.Command, k.Quit} {
 		for _, key := range b.Keys() {
 			bound[key] = true
 		}
 	}
 	bound["arrows"], bound["y"] = true, true
+	for _, key := range []string{"up", "down", "enter", "tab"} { // keys of the command line
+		bound[key] = true
+	}
 	for _, line := range strings.Split(table, "\n") {
 		if !strings.HasPrefix(line, "| `") {
 			continue

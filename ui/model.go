@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // Options configure the console.
@@ -34,6 +35,8 @@ type Options struct {
 	// Engine runs every action; nil: New builds one from the options
 	// above, verifying through Prober when it is a rotate.Verifier.
 	Engine *rotate.Engine
+	// ThemeDir is where :theme finds user theme files ("": built-ins only).
+	ThemeDir string
 }
 
 // mode routes key presses: one small handler per mode, so a key typed
@@ -47,6 +50,7 @@ const (
 	modeDetail
 	modeEvents
 	modeConfirm // a "(y/N)" dialog for publish or rollback
+	modeCommand // the `:` command line
 )
 
 // Minimum usable terminal.
@@ -77,6 +81,12 @@ type Model struct {
 	// flashErr marks an error flash: it stays until esc acknowledges it.
 	flashErr bool
 	confirm  *confirmDialog
+	cmd      cmdLine
+	// progress carries action progress into Update.
+	progress *progressRelay
+	// alarms wait for esc (alarm.go); alarmStyle is built with the theme.
+	alarms     []string
+	alarmStyle lipgloss.Style
 
 	inFlight int
 	spinner  spinner.Model
@@ -100,14 +110,16 @@ func New(opts Options) *Model {
 		ring:      newEventRing(eventRingSize),
 		changedAt: map[string]time.Time{},
 		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
+		progress:  newProgressRelay(),
 		help:      help.New(),
 	}
 	styles := themes.NewStyles(opts.Theme)
 	m.ctx = &Context{
 		Styles: styles, Paints: newPaints(styles), Keys: keys, ReadOnly: opts.ReadOnly, Now: opts.Clock,
-		State: m.state, Events: m.ring, ChangedAt: m.changedAt,
+		State: m.state, Events: m.ring, ChangedAt: m.changedAt, Actions: newActionBoard(),
 	}
 	m.help.Styles = styles.Help
+	m.alarmStyle = alarmStyle(styles)
 	// The tabs, in order: a new section is one more line here. A
 	// constructor returns nil when it has nothing configured to show.
 	for _, s := range []Section{
@@ -145,7 +157,7 @@ func tick() tea.Cmd {
 // Init starts the relay and the clock, and asks the terminal for its
 // background colour when no one chose a theme.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{relay(m.opts.Events, m.opts.Done), tick()}
+	cmds := []tea.Cmd{relay(m.opts.Events, m.opts.Done), tick(), m.waitProgress()}
 	if !m.opts.ThemeDecided {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -166,6 +178,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		now := m.ctx.Now()
 		m.state.Reclassify(now)
+		m.refreshActions()
 		m.refresh()
 		if m.flash != "" && !m.flashErr && !now.Before(m.flashUntil) {
 			m.flash = ""
@@ -190,7 +203,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onPlan(msg)
 		return m, nil
 	case actionDoneMsg:
+		m.progress.forget(actionKey(msg.action, msg.bundle.Name))
+		m.refreshActions()
 		return m, m.onActionDone(msg)
+	case themeMsg:
+		m.onTheme(msg)
+		return m, nil
+	case progressMsg:
+		m.refreshActions()
+		return m, m.waitProgress()
+	case fixPlannedMsg:
+		m.onFixPlanned(msg)
+		return m, nil
+	case fixDoneMsg:
+		return m, m.onFixDone(msg)
 	}
 	return m, nil
 }
@@ -236,7 +262,11 @@ func (m *Model) setTheme(t themes.Theme) {
 	m.ctx.Styles = themes.NewStyles(t)
 	m.ctx.Paints = newPaints(m.ctx.Styles)
 	m.help.Styles = m.ctx.Styles.Help
+	m.alarmStyle = alarmStyle(m.ctx.Styles)
 }
+
+// alarmStyle is CRIT reversed and bold: louder than any error line.
+func alarmStyle(st *themes.Styles) lipgloss.Style { return st.Crit.Reverse(true).Bold(true) }
 
 // setFlash shows an info line that clears by itself.
 func (m *Model) setFlash(s string) {

@@ -406,13 +406,15 @@ func (s *stubSection) SetFilter(w []string)  { s.filter = w }
 func (s *stubSection) Refresh()              {}
 func (s *stubSection) HandleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	s.keys = append(s.keys, msg.String())
-	return nil, msg.String() == "j" || msg.String() == "x"
+	return nil, msg.String() == "j" || msg.String() == "t"
 }
 func (s *stubSection) View(w, h int) []string { return padLines([]string{"ticket key rows"}, w, h) }
 func (s *stubSection) Selection() any         { return "key-1" }
 func (s *stubSection) Detail() []detailLine   { return []detailLine{{text: "ticket key key-1 detail"}} }
+func (s *stubSection) Marked() []any          { return nil }
+func (s *stubSection) ClearMarks() bool       { return false }
 func (s *stubSection) ShortHelp() []key.Binding {
-	return []key.Binding{key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "rotate key"))}
+	return []key.Binding{key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "rotate key"))}
 }
 func (s *stubSection) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
 
@@ -424,14 +426,14 @@ func TestANewSectionNeedsOnlyItsEntry(t *testing.T) {
 	if s := screen(m); !strings.Contains(s, "[Fleet 11") || !strings.Contains(s, "Keys 2 ▲1 WARN") {
 		t.Fatalf("no tab for the new section:\n%s", s)
 	}
-	press(m, "x")
-	if !strings.Contains(m.flash, "x (rotate key) works on the Keys tab") {
+	press(m, "t")
+	if !strings.Contains(m.flash, "t (rotate key) works on the Keys tab") {
 		t.Fatalf("its key pressed on another tab: flash %q", m.flash)
 	}
 	m.flash = ""
-	press(m, "tab", "j", "x")
-	if !slices.Equal(stub.keys, []string{"j", "x"}) {
-		t.Fatalf("the new section got keys %v, want [j x]", stub.keys)
+	press(m, "tab", "j", "t")
+	if !slices.Equal(stub.keys, []string{"j", "t"}) {
+		t.Fatalf("the new section got keys %v, want [j t]", stub.keys)
 	}
 	if stub.w != 120 || stub.h == 0 {
 		t.Fatalf("the new section was not sized: %dx%d", stub.w, stub.h)
@@ -442,7 +444,7 @@ func TestANewSectionNeedsOnlyItsEntry(t *testing.T) {
 		strings.Contains(header, "CRIT") {
 		t.Fatalf("the new section's rows or counts not shown:\n%s", s)
 	}
-	if footer := strings.Split(s, "\n")[29]; !strings.Contains(footer, "x rotate key") {
+	if footer := strings.Split(s, "\n")[29]; !strings.Contains(footer, "t rotate key") {
 		t.Fatalf("footer does not offer the section's key: %q", footer)
 	}
 	press(m, "/", "a", "enter")

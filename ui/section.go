@@ -45,6 +45,12 @@ type Section interface {
 	// Detail is the detail pane of the selection, unwrapped (the root
 	// wraps, scrolls and cuts it); nil when nothing is selected.
 	Detail() []detailLine
+	// Marked is the rows marked with space (the section's own marks), in
+	// display order; a batch (x, r, c) acts on them, else on the
+	// selection. ClearMarks unmarks them all and reports whether any was
+	// marked (esc).
+	Marked() []any
+	ClearMarks() bool
 }
 
 // tabTitle is "Bundles 3 ▲1 WARN": name, rows, and each non-OK count.

@@ -44,6 +44,11 @@ type table[T any] struct {
 
 	counts statusCounts // over every item, filtered or not
 	total  int
+
+	// marks are the marked rows by name, markedShown how many of them the
+	// filter lets through (table_marks.go).
+	marks       map[string]struct{}
+	markedShown int
 }
 
 // tableSpec is what a section tells its table about its items.
@@ -86,7 +91,7 @@ func (t *table[T]) SetSize(w, h int) {
 }
 
 // relayout chooses the columns for the width.
-func (t *table[T]) relayout() { t.lay = layoutColumns(t.cols, t.width) }
+func (t *table[T]) relayout() { t.lay = layoutColumns(t.cols, t.width-t.markWidth()) }
 
 // SetFilter narrows the rows to those matching every word.
 func (t *table[T]) SetFilter(words []string) {
@@ -138,6 +143,7 @@ func (t *table[T]) refresh() {
 		return c
 	})
 	t.buildGroups()
+	t.countMarks()
 	if had && t.moved {
 		for i := range t.rows {
 			if t.rows[i].rank.Name == selected {
@@ -264,6 +270,8 @@ func (t *table[T]) handleTableKey(msg tea.KeyPressMsg) bool {
 	case key.Matches(msg, k.Group):
 		t.grouped = !t.grouped
 		t.refresh()
+	case key.Matches(msg, k.Mark):
+		t.toggleMark()
 	default:
 		return false
 	}
@@ -291,10 +299,12 @@ type tableSummary struct {
 	shown, total int
 	position     int    // 1-based row of the cursor; 0 when there are no rows
 	offScreen    string // the sort, when its column is not on screen ("sort: address ▲")
+	// marked rows, and how many of them the filter hides.
+	marked, markedHidden int
 }
 
 func (t *table[T]) Summary() tableSummary {
-	s := tableSummary{shown: len(t.rows), total: t.total}
+	s := tableSummary{shown: len(t.rows), total: t.total, marked: len(t.marks), markedHidden: len(t.marks) - t.markedShown}
 	if len(t.rows) > 0 {
 		s.position = t.cursor + 1
 	}

@@ -49,6 +49,7 @@ type rowCtx struct {
 	now       time.Time
 	styles    *themes.Styles
 	changedAt map[string]time.Time
+	actions   *actionBoard
 }
 
 // layout is the columns chosen for a width (indices, in display order)
@@ -123,16 +124,17 @@ func layoutColumns[T any](all []column[T], width int) layout {
 func (t *table[T]) View(w, h int) []string {
 	st := t.ctx.Styles
 	lay := t.lay
+	mw := t.markWidth()
 	if w != t.width {
-		lay = layoutColumns(t.cols, w)
+		lay = layoutColumns(t.cols, w-mw)
 	}
 	lines := make([]string, 0, h)
-	lines = append(lines, st.Header.Render(fit(t.heading(lay), w)))
+	lines = append(lines, st.Header.Render(fit(strings.Repeat(" ", mw)+t.heading(lay), w)))
 	if len(t.rows) == 0 {
 		lines = append(lines, st.Muted.Render(fit(t.spec.empty(len(t.filter) > 0), w)))
 		return padLines(lines, w, h)
 	}
-	rc := &rowCtx{now: t.ctx.Now(), styles: st, changedAt: t.ctx.ChangedAt}
+	rc := &rowCtx{now: t.ctx.Now(), styles: st, changedAt: t.ctx.ChangedAt, actions: t.ctx.Actions}
 	for l := t.offset; l < t.lineCount() && len(lines) < h; l++ {
 		r := l
 		if t.grouped {
@@ -141,7 +143,8 @@ func (t *table[T]) View(w, h int) []string {
 				continue
 			}
 		}
-		lines = append(lines, t.renderRow(rc, lay, t.rows[r].it, r == t.cursor))
+		row := &t.rows[r]
+		lines = append(lines, t.renderRow(rc, lay, row.it, r == t.cursor, mw > 0 && t.isMarked(row.rank.Name), mw))
 	}
 	// Rows are exactly w wide already; only blank lines are missing.
 	blank := strings.Repeat(" ", w)
@@ -180,9 +183,17 @@ func (t *table[T]) heading(lay layout) string {
 // renderRow draws one item. The selected row is drawn in the selection
 // style as a whole: per-cell colours inside it would reset the selection
 // background at each cell boundary.
-func (t *table[T]) renderRow(rc *rowCtx, lay layout, it T, selected bool) string {
+func (t *table[T]) renderRow(rc *rowCtx, lay layout, it T, selected, marked bool, markW int) string {
 	paints := t.ctx.Paints
 	var b strings.Builder
+	switch {
+	case marked && !selected:
+		b.WriteString(paints.of(&rc.styles.Accent).apply(markGlyph) + " ")
+	case marked:
+		b.WriteString(markGlyph + " ")
+	case markW > 0:
+		b.WriteString("  ")
+	}
 	for n, i := range lay.cols {
 		if n > 0 {
 			b.WriteByte(' ')

@@ -29,7 +29,7 @@ type geometry struct {
 
 func (m *Model) geometry() geometry {
 	w, h := m.ctx.Width, m.ctx.Height
-	g := geometry{bodyH: max(0, h-headerLines-m.tabLines()-footerLines)}
+	g := geometry{bodyH: max(0, h-headerLines-m.tabLines()-m.alarmLines()-footerLines)}
 	g.tableW, g.tableH = w, g.bodyH
 	switch m.mode {
 	case modeEvents:
@@ -83,6 +83,9 @@ func (m *Model) render() string {
 	lines = append(lines, m.renderHeader(w)...)
 	if m.tabLines() > 0 {
 		lines = append(lines, m.renderTabs(w))
+	}
+	if m.alarmLines() > 0 {
+		lines = append(lines, m.renderAlarm(w)...)
 	}
 	g := m.geometry()
 	scrollable := false // the detail pane has more than it shows

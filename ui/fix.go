@@ -1,0 +1,300 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"certdeck/model"
+	"certdeck/rotate"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// x ("fix"), P and :reload: reloads and verification by handshake, run
+// as rotate.Actions on the console's one engine. key → a Cmd that asks
+// the engine for each action and its plan → one "(y/N)" dialog showing
+// every plan's steps verbatim and old → new serial per endpoint → on y,
+// one Cmd per action (progress through the relay; the rows and the
+// header show it) → its outcome as a flash, events, and, for a rollback
+// that did not verify, the alarm.
+
+// fixRequest is one action the engine is asked for.
+type fixRequest struct {
+	kind    string // rotate.KindReload or rotate.KindPublish
+	subject string // what it acts on, for messages
+	// build asks the engine for the action; shorter says y confirmed a
+	// publish that expires sooner than current.
+	build func(e *rotate.Engine, shorter bool) (rotate.Action, error)
+}
+
+// fixPlan is one request planned: the action and its plan, or why not.
+type fixPlan struct {
+	req     fixRequest
+	action  rotate.Action
+	plan    rotate.Plan
+	shorter bool
+	err     error
+}
+
+// fixPlannedMsg carries the plans to the dialog.
+type fixPlannedMsg struct {
+	title string // the dialog's title
+	verb  string // its button: "reload", "publish + reload"
+	plans []fixPlan
+	notes []string // what the batch left out, and why
+}
+
+// fixDoneMsg is one action's outcome.
+type fixDoneMsg struct {
+	req fixRequest
+	out *rotate.Outcome
+	err error
+}
+
+// fix is x on a batch of endpoints and bundles: one reload of all the
+// endpoints (the engine runs a shared reload once), one per bundle. A
+// bundle no endpoint drifts from is left out and said so; :reload is
+// there to reload one anyway.
+func (m *Model) fix(items []any) tea.Cmd {
+	var endpoints []string
+	var reqs []fixRequest
+	var notes []string
+	for _, it := range items {
+		switch it := it.(type) {
+		case *model.EndpointState:
+			endpoints = append(endpoints, it.Endpoint.Name)
+		case *model.BundleState:
+			name := it.Bundle.Name
+			if drifted(it) == 0 {
+				notes = append(notes, fmt.Sprintf("%s: no endpoint drifts from it (:reload %s reloads it anyway)", name, name))
+				continue
+			}
+			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name,
+				build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadBundle(name) }})
+		}
+	}
+	if len(endpoints) > 0 {
+		names := endpoints
+		reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: strings.Join(names, ", "),
+			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadEndpoints(names...) }})
+	}
+	if len(reqs) == 0 {
+		if len(notes) == 1 {
+			m.setFlash("nothing to fix: " + clean(notes[0]))
+		} else {
+			m.setFlash(fmt.Sprintf("nothing to fix: no endpoint drifts from the %d marked bundles", len(notes)))
+		}
+		return nil
+	}
+	return m.planFix("Fix: reload, then verify by handshake", "reload", reqs, notes)
+}
+
+// reloadNames is :reload NAME…: each name resolved by the engine as the
+// CLI's `certdeck reload` does (bundle/NAME and endpoint/NAME choose).
+func (m *Model) reloadNames(names []string) tea.Cmd {
+	reqs := make([]fixRequest, len(names))
+	for i, name := range names {
+		reqs[i] = fixRequest{kind: rotate.KindReload, subject: name,
+			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.Reload(name) }}
+	}
+	return m.planFix("Reload, then verify by handshake", "reload", reqs, nil)
+}
+
+// publishReload is P: publish from source:, run the reloads of the
+// endpoints the bundle serves, verify them (rolling back when the
+// bundle says on_verify_fail: rollback).
+func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
+	if bs == nil {
+		m.setFlash("P works on a bundle: tab to the Bundles section")
+		return nil
+	}
+	name := bs.Bundle.Name
+	switch {
+	case !isStoreBundle(bs):
+		m.setFlash(fmt.Sprintf("P: %s is not a store-layout bundle", clean(name)))
+		return nil
+	case bs.Bundle.Source == "":
+		m.setError(fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
+		return nil
+	}
+	req := fixRequest{kind: rotate.KindPublish, subject: name,
+		build: func(e *rotate.Engine, shorter bool) (rotate.Action, error) {
+			return e.Publish(rotate.PublishRequest{Bundle: name, AllowShorter: shorter, Reload: true, Verify: true})
+		}}
+	return m.planFix("Publish, reload, then verify by handshake", "publish + reload", []fixRequest{req}, nil)
+}
+
+// planFix returns the Cmd that plans every request (plans read the
+// store and the source: I/O, so never in Update).
+func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) tea.Cmd {
+	subjects := make([]string, len(reqs))
+	for i, r := range reqs {
+		subjects[i] = clean(r.subject)
+	}
+	m.setFlash(fmt.Sprintf("planning %s of %s…", verb, listNames(subjects, 3)))
+	e, done := m.opts.Engine, m.opts.Done
+	return func() tea.Msg {
+		ctx, cancel := actionContext(done)
+		defer cancel()
+		msg := fixPlannedMsg{title: title, verb: verb, notes: notes}
+		for _, r := range reqs {
+			msg.plans = append(msg.plans, planOne(ctx, e, r))
+		}
+		return msg
+	}
+}
+
+// planOne asks the engine for one action and its plan. A publish is
+// planned allowing a sooner expiry, so the dialog can flag it (y then
+// confirms it knowingly), as p does.
+func planOne(ctx context.Context, e *rotate.Engine, r fixRequest) fixPlan {
+	p := fixPlan{req: r}
+	if p.action, p.err = r.build(e, true); p.err != nil {
+		return p
+	}
+	p.plan, p.err = p.action.Plan(ctx)
+	if p.err == nil && p.plan.Publish != nil && p.plan.Publish.ExpiresSooner {
+		p.shorter = true
+	}
+	return p
+}
+
+// onFixPlanned opens the dialog, or says why there is nothing to run.
+func (m *Model) onFixPlanned(msg fixPlannedMsg) {
+	var ok []fixPlan
+	for _, p := range msg.plans {
+		if p.err == nil {
+			ok = append(ok, p)
+		}
+	}
+	if len(ok) == 0 {
+		p := msg.plans[0]
+		text := model.Sanitize(p.err.Error())
+		if len(msg.plans) > 1 {
+			text += fmt.Sprintf(" (and %d more that cannot run)", len(msg.plans)-1)
+		}
+		m.setError(text)
+		return
+	}
+	m.openConfirm(&confirmDialog{lines: m.fixLines(msg), verb: msg.verb, yes: func(m *Model) tea.Cmd { return m.runFix(msg.verb, ok) }})
+}
+
+// fixLines is the dialog: each plan's heading, what each endpoint serves
+// now → what it should serve, the steps exactly as the engine will run
+// them, the verification and what a failure does; then what cannot run.
+func (m *Model) fixLines(msg fixPlannedMsg) []string {
+	lines := []string{msg.title}
+	for _, p := range msg.plans {
+		if p.err != nil {
+			continue
+		}
+		all := p.plan.Lines()
+		lines = append(lines, all[0])
+		if pp := p.plan.Publish; pp != nil && pp.ExpiresSooner && pp.Old != nil {
+			lines = append(lines, fmt.Sprintf("  ▲ WARN expires %s sooner than the current version", soonerBy(pp.Old.NotAfter, pp.New.NotAfter)))
+		}
+		for _, t := range p.plan.Verify {
+			lines = append(lines, "  "+m.servedLine(t))
+		}
+		lines = append(lines, all[1:]...)
+	}
+	for _, p := range msg.plans {
+		if p.err != nil {
+			lines = append(lines, "✗ cannot "+p.err.Error())
+		}
+	}
+	for _, n := range msg.notes {
+		lines = append(lines, "· left out: "+n)
+	}
+	return lines
+}
+
+// servedLine is "serial    web2: …03a4 → …9f10": what the endpoint served
+// at its last probe and what it should serve after the action.
+func (m *Model) servedLine(t rotate.VerifyTarget) string {
+	now := "unknown"
+	if es := m.state.Endpoint(t.Endpoint); es != nil {
+		if leaf := servedLeaf(es); leaf != nil {
+			now = leaf.Serial
+		}
+	}
+	want := t.Want
+	switch {
+	case want == "":
+		want = "any certificate (no bundle serves it)"
+	case want == now:
+		want += " (already)"
+	}
+	return fmt.Sprintf("%-9s %s: %s → %s", "serial", t.Endpoint, now, want)
+}
+
+// runFix is y: one Cmd per action, each under a context that ends with
+// the console.
+func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
+	subjects := make([]string, len(plans))
+	cmds := make([]tea.Cmd, len(plans))
+	e, done := m.opts.Engine, m.opts.Done
+	for i, p := range plans {
+		subjects[i] = clean(p.req.subject)
+		report := m.progress.reporter(p.req.kind)
+		cmds[i] = func() tea.Msg {
+			ctx, cancel := actionContext(done)
+			defer cancel()
+			a := p.action
+			if p.req.kind == rotate.KindPublish {
+				// Planned allowing a sooner expiry; run allowing it only
+				// when the dialog flagged it, so y confirmed what was shown.
+				var err error
+				if a, err = p.req.build(e, p.shorter); err != nil {
+					return fixDoneMsg{req: p.req, err: err}
+				}
+			}
+			out, err := a.Run(ctx, report)
+			return fixDoneMsg{req: p.req, out: out, err: err}
+		}
+	}
+	m.setFlash(fmt.Sprintf("%s of %s running…", verb, listNames(subjects, 3)))
+	return tea.Batch(cmds...)
+}
+
+// onFixDone lands one outcome: a flash (an error one unless every
+// endpoint verified), the outcome's lines in the event log (what ran,
+// each endpoint's verification, the rollback leg), and for a rollback
+// that did not verify, the alarm. The verification probes went through
+// the scheduler, so the rows already show what they saw; a publish also
+// re-reads its bundle.
+func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
+	out := d.out
+	if out != nil {
+		m.progress.forget(actionKey(out.Kind, out.Subject))
+	}
+	m.refreshActions()
+	now := m.ctx.Now()
+	if out == nil {
+		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(d.err.Error()))
+		m.setError(text)
+		m.ring.Add(model.Change{Time: now, Subject: d.req.subject, Kind: model.ChangeError, Message: text})
+		return nil
+	}
+	for _, l := range out.Lines() {
+		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: l})
+	}
+	summary := model.Sanitize(out.Summary())
+	switch out.State {
+	case rotate.OutcomeOK:
+		m.setFlash(summary)
+	case rotate.OutcomeRollbackFailed:
+		m.raiseAlarm(out.Subject, summary)
+		m.setError(summary)
+	default:
+		m.setError(summary)
+	}
+	if out.Forward.Store != nil && out.Bundle != "" {
+		if b, ok := m.opts.Fleet.BundleByName(out.Bundle); ok {
+			b.Serves = nil // verified, or reported: re-read the bundle only
+			return m.recheckBundle(b, 0)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// runAsync runs a command the way the program does (each of a batch on
+// its own goroutine) and delivers the messages on a channel.
+func runAsync(cmd tea.Cmd) <-chan tea.Msg {
+	out := make(chan tea.Msg, 16)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			switch msg := c().(type) {
+			case tea.BatchMsg:
+				for _, c := range msg {
+					run(c)
+				}
+			case nil:
+			default:
+				out <- msg
+			}
+		}()
+	}
+	run(cmd)
+	return out
+}
+
+// receive waits for the next message of type T from msgs.
+func receive[T any](t *testing.T, msgs <-chan tea.Msg) T {
+	t.Helper()
+	for {
+		select {
+		case msg := <-msgs:
+			if v, ok := msg.(T); ok {
+				return v
+			}
+		case <-time.After(10 * time.Second):
+			var zero T
+			t.Fatalf("no %T arrived", zero)
+			return zero
+		}
+	}
+}
+
+// pumpUntil delivers progress to the console (what the relay does) until
+// ok holds for the screen.
+func pumpUntil(t *testing.T, m *Model, what string, ok func(string) bool) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		m.Update(progressMsg{})
+		if s := screen(m); ok(s) {
+			return s
+		}
+	}
+	t.Fatalf("the screen never showed %s:\n%s", what, screen(m))
+	return ""
+}
+
+// fixDialog marks both endpoints, presses x and delivers the plan.
+func fixDialog(t *testing.T, fx *fixFixture, m *Model) {
+	t.Helper()
+	press(m, "space", "space")
+	deliver(t, m, press(m, "x"))
+	if m.mode != modeConfirm {
+		t.Fatalf("x on two marked endpoints opened no dialog (flash %q):\n%s", m.flash, screen(m))
+	}
+}
+
+// TestFixDialogShowsTheExactArgvAndOldToNewSerials: x on the marked
+// endpoints asks first, showing what the engine will run (the argv as
+// configured), what each endpoint serves now and should serve after, and
+// how it is verified.
+func TestFixDialogShowsTheExactArgvAndOldToNewSerials(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	fixDialog(t, fx, m)
+	checkGolden(t, "fix_dialog_120x40", screen(m))
+	s := screen(m)
+	for _, want := range []string{"argv: nginx -s reload", "app1: " + fx.serial(fx.old) + " → " + fx.serial(fx.cur),
+		"app2: " + fx.serial(fx.old) + " → " + fx.serial(fx.cur), "verify    app1 (127.0.0.1:4431) serves " + fx.serial(fx.cur)} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the dialog does not show %q", want)
+		}
+	}
+	if fx.reloads() != 0 {
+		t.Fatal("the reload ran before y")
+	}
+}
+
+// TestAnyKeyButYCancelsTheFixDialog: Cancel is focused.
+func TestAnyKeyButYCancelsTheFixDialog(t *testing.T) {
+	for _, k := range []string{"n", "esc", "enter", "x", "Y", "space", "q"} {
+		fx := newFixFixture(t, false)
+		m := fx.console(120, 40, false)
+		fixDialog(t, fx, m)
+		runBatch(press(m, k))
+		if m.mode != modeNormal || !strings.Contains(m.flash, "reload cancelled") || fx.reloads() != 0 {
+			t.Fatalf("%s in the fix dialog: mode %v, flash %q, reloads %d", k, m.mode, m.flash, fx.reloads())
+		}
+	}
+}
+
+// TestFixReloadsShowsProgressAndTheRowsTurnOK: y runs the reload; while
+// app2's verification is held, app1's row reads verified (1/2), app2's
+// verifying 1/2 and the header what runs and since when; when it lands,
+// the flash says every endpoint verified, the event log has the
+// outcome, and the probes (as the scheduler delivers them) make the
+// rows current.
+func TestFixReloadsShowsProgressAndTheRowsTurnOK(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	fixDialog(t, fx, m)
+	msgs := runAsync(press(m, "y"))
+	s := pumpUntil(t, m, "app1 verified and app2 verifying", func(s string) bool {
+		return strings.Contains(s, "verified (1/2)") && strings.Contains(s, "verifying 1/2")
+	})
+	checkGolden(t, "fix_progress_120x40", s)
+	if h := strings.Split(s, "\n")[0]; !strings.Contains(h, "▶ reload app1, app2: verifying 1/2 · since 12:00:00") {
+		t.Errorf("header %q does not say what runs and since when", h)
+	}
+	if r := rowOf(t, m, "app1"); !strings.Contains(r, "verified (1/2)") {
+		t.Errorf("app1 row %q", r)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	if h := strings.Split(screen(m), "\n")[0]; !strings.HasSuffix(h, "▶ reload app1…: verifying 1/2 · 0s") {
+		t.Errorf("at 60 columns the header %q does not keep what runs and how far", h)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if r := rowOf(t, m, "app2"); !strings.Contains(r, "verifying 1/2") {
+		t.Errorf("app2 row %q", r)
+	}
+	release()
+	m.Update(receive[fixDoneMsg](t, msgs))
+	fx.observe(m)
+	s = screen(m)
+	if strings.Contains(s, "verifying") || strings.Contains(s, "▶") {
+		t.Fatalf("progress still shown after the outcome:\n%s", s)
+	}
+	if !strings.Contains(m.flash, "reload app1, app2: verified: 2/2") || m.flashErr {
+		t.Errorf("flash %q (error %v)", m.flash, m.flashErr)
+	}
+	if r := rowOf(t, m, "app1"); !strings.Contains(r, "11ce0002") || strings.Contains(r, "11ce0001") {
+		t.Errorf("app1 row %q does not show the new serial", r)
+	}
+	press(m, "l")
+	if ev := screen(m); !strings.Contains(ev, "app1: verified: serves "+fx.serial(fx.cur)) || !strings.Contains(ev, "exec") {
+		t.Errorf("the event log lacks the outcome's lines:\n%s", ev)
+	}
+	if fx.reloads() != 1 {
+		t.Errorf("the reload ran %d times, want once", fx.reloads())
+	}
+}
+
+// TestFixOnADriftingBundle: x on the Bundles tab reloads what the bundle
+// serves; on a bundle in sync it says there is nothing to fix.
+func TestFixOnADriftingBundle(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	press(m, "tab")
+	if r := rowOf(t, m, "app"); !strings.Contains(r, "0/2 in sync") {
+		t.Fatalf("app row %q, want both endpoints drifting", r)
+	}
+	deliver(t, m, press(m, "x"))
+	if s := screen(m); m.mode != modeConfirm || !strings.Contains(s, "reload app: endpoints should serve "+fx.serial(fx.cur)) {
+		t.Fatalf("x on a drifting bundle (flash %q):\n%s", m.flash, s)
+	}
+	deliver(t, m, press(m, "y"))
+	fx.observe(m)
+	if r := rowOf(t, m, "app"); !strings.Contains(r, "2/2 in sync") || !strings.Contains(m.flash, "verified: 2/2") {
+		t.Fatalf("after the fix: app row %q, flash %q", r, m.flash)
+	}
+	if cmd := press(m, "x"); cmd != nil || !strings.Contains(m.flash, "nothing to fix") {
+		t.Fatalf("x on a bundle in sync: flash %q", m.flash)
+	}
+}
+
+// TestPublishReloadThatDoesNotTakeEffectIsRolledBack: P on a bundle with
+// on_verify_fail: rollback whose reload leaves the old certificate
+// served: the dialog says what a failure does; the publish is verified
+// as not served, rolled back (the rows say so while it runs) and the
+// previous serial verified; the store is back on v0002.
+func TestPublishReloadThatDoesNotTakeEffectIsRolledBack(t *testing.T) {
+	fx := newFixFixture(t, true)
+	fx.served.set("app1", fx.serial(fx.cur))
+	fx.served.set("app2", fx.serial(fx.cur))
+	fx.effect = false
+	back := make(chan struct{})
+	fx.onReload = func(n int) {
+		if n == 2 { // the rollback leg's reload
+			<-back
+		}
+	}
+	m := fx.console(120, 40, false)
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	s := screen(m)
+	for _, want := range []string{"publish app: v0002 → v0003 (serial " + fx.serial(fx.cur) + " → " + fx.serial(fx.fresh) + ")",
+		"if verification fails: roll app back to v0002", "argv: nginx -s reload", "Publish + reload (y)"} {
+		if m.mode != modeConfirm || !strings.Contains(s, want) {
+			t.Fatalf("P dialog does not show %q (flash %q):\n%s", want, m.flash, s)
+		}
+	}
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the rollback running", func(s string) bool {
+		return strings.Contains(rowOf(t, m, "app"), "rolling back…") && strings.Contains(strings.Split(s, "\n")[0], "rolling back…")
+	})
+	close(back)
+	m.Update(receive[fixDoneMsg](t, msgs))
+	if !m.flashErr || !strings.Contains(m.flash, "ROLLED BACK") {
+		t.Fatalf("flash %q (error %v), want the rollback said as an error", m.flash, m.flashErr)
+	}
+	if got := current(t, fx.store.BundleDir("app")); got != "v0002" {
+		t.Fatalf("current %s after the rollback, want v0002", got)
+	}
+	if len(m.alarms) != 0 {
+		t.Fatalf("a rollback that verified raised the alarm: %v", m.alarms)
+	}
+	press(m, "esc", "l")
+	if ev := screen(m); !strings.Contains(ev, "automatic rollback") {
+		t.Errorf("the event log lacks the rollback leg:\n%s", ev)
+	}
+}
+
+// TestRollbackThatFailsToVerifyIsTheLoudestError: the endpoints serve
+// neither the new serial nor, after the rollback, the previous one: the
+// alarm line stays through ticks and keys until esc acknowledges it.
+func TestRollbackThatFailsToVerifyIsTheLoudestError(t *testing.T) {
+	fx := newFixFixture(t, true)
+	fx.effect = false // app1 and app2 keep serving v0001
+	m := fx.console(120, 40, false)
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	deliver(t, m, press(m, "y"))
+	m.Update(tickMsg(fixedNow.Add(time.Hour)))
+	press(m, "j", "k")
+	s := screen(m)
+	alarm := strings.Join(strings.Split(s, "\n")[3:6], "\n")
+	if !strings.Contains(alarm, "✗ publish app: ROLLBACK FAILED") || !strings.Contains(alarm, "esc acknowledges") ||
+		!strings.Contains(alarm, "still serving "+fx.serial(fx.old)) {
+		t.Fatalf("lines 4-6 are not the whole alarm:\n%s", alarm)
+	}
+	press(m, "esc")
+	if s := screen(m); strings.Contains(s, "esc acknowledges") || !m.flashErr {
+		t.Fatalf("esc did not acknowledge the alarm first (the error flash stays):\n%s", s)
+	}
+	press(m, "esc")
+	if m.flash != "" {
+		t.Fatalf("the second esc left the flash %q", m.flash)
+	}
+}
+
+// TestSecondActionOnABusyBundleIsRefused: while x runs on app1 and
+// app2, x again is refused by the engine's registry, and says who holds
+// them.
+func TestSecondActionOnABusyBundleIsRefused(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	fixDialog(t, fx, m)
+	first := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the first action running", func(s string) bool { return strings.Contains(s, "▶ reload") })
+	deliver(t, m, press(m, "x"))
+	deliver(t, m, press(m, "y"))
+	if !m.flashErr || !strings.Contains(m.flash, "busy") || !strings.Contains(m.flash, "since 12:00:00") {
+		t.Fatalf("second x while the first runs: flash %q", m.flash)
+	}
+	release()
+	m.Update(receive[fixDoneMsg](t, first))
+	if fx.reloads() != 1 {
+		t.Fatalf("reloads ran %d times, want once", fx.reloads())
+	}
+}
+
+// TestFixWithoutAReloadConfiguredSaysWhy.
+func TestFixWithoutAReloadConfiguredSaysWhy(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, false)
+	deliver(t, m, press(m, "x"))
+	if !m.flashErr || !strings.Contains(m.flash, "no reload configured") {
+		t.Fatalf("x on an endpoint with no reload: flash %q", m.flash)
+	}
+}
+
+// TestReloadCommandRunsTheNamedReload: :reload app plans and asks like x;
+// an unknown name is refused by name.
+func TestReloadCommandRunsTheNamedReload(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	typeLine(m, "reload app")
+	deliver(t, m, press(m, "enter"))
+	if m.mode != modeConfirm || !strings.Contains(screen(m), "reload app: endpoints should serve") {
+		t.Fatalf(":reload app opened no dialog (flash %q)", m.flash)
+	}
+	deliver(t, m, press(m, "y"))
+	if !strings.Contains(m.flash, "reload app: verified: 2/2") || fx.reloads() != 1 {
+		t.Fatalf(":reload app then y: flash %q, reloads %d", m.flash, fx.reloads())
+	}
+	typeLine(m, "reload nosuch")
+	deliver(t, m, press(m, "enter"))
+	if !m.flashErr || !strings.Contains(m.flash, "reload nosuch: no bundle or endpoint of that name") {
+		t.Fatalf(":reload nosuch: flash %q", m.flash)
+	}
+}
+
+// TestReadOnlyHasNoFixOrPublishReload: x and P are refused at the
+// dispatch point, missing from help and footers; nothing runs.
+func TestReadOnlyHasNoFixOrPublishReload(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, true)
+	for _, tab := range []bool{false, true} {
+		if tab {
+			press(m, "tab")
+		}
+		for _, k := range []string{"x", "P"} {
+			if cmd := press(m, k); cmd != nil || m.mode != modeNormal || !strings.Contains(m.flash, "read-only console: "+k) {
+				t.Fatalf("%s in read-only mode: mode %v, flash %q", k, m.mode, m.flash)
+			}
+		}
+		m.flash = ""
+		if f := lastLine(screen(m)); strings.Contains(f, "reload") || strings.Contains(f, "publish") {
+			t.Errorf("read-only footer offers an action: %q", f)
+		}
+		press(m, "?")
+		if h := screen(m); strings.Contains(h, "reload + verify") || strings.Contains(h, "publish + reload") {
+			t.Errorf("read-only help lists x or P:\n%s", h)
+		}
+		press(m, "esc")
+	}
+	if fx.reloads() != 0 || current(t, fx.store.BundleDir("app")) != "v0002" {
+		t.Fatal("a read-only console changed something")
+	}
+}
+
+// TestCancelCommandStopsTheRunningAction: :cancel ends the held
+// verification; the outcome says it was cancelled and nothing shows as
+// running.
+func TestCancelCommandStopsTheRunningAction(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	fixDialog(t, fx, m)
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the action running", func(s string) bool { return strings.Contains(s, "▶ reload") })
+	typeLine(m, "cancel")
+	runBatch(press(m, "enter"))
+	m.Update(receive[fixDoneMsg](t, msgs))
+	if !m.flashErr || !strings.Contains(m.flash, "cancelled") || strings.Contains(screen(m), "▶") {
+		t.Fatalf("after :cancel: flash %q:\n%s", m.flash, screen(m))
+	}
+}
