@@ -180,7 +180,12 @@ func serveVerb(n int, serial string) string {
 		verb = "serves"
 	}
 	if serial == "" {
-		return "answer"
+		// Endpoints of different bundles, each verified against its own
+		// bundle's serial (a batch reload of marked endpoints).
+		if n == 1 {
+			return verb + " its bundle's serial"
+		}
+		return verb + " their bundles' serials"
 	}
 	return verb + " " + serial
 }
