@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"certdeck/model"
 	"certdeck/probe"
@@ -20,6 +21,9 @@ type checkFlags struct {
 	format, ca, sni     string
 	timeout, warn, crit string
 	concurrency         int
+	// cpuProfile, hidden, writes a CPU profile of the run: where a
+	// round's time goes (README, Performance) is measured with it.
+	cpuProfile string
 }
 
 func newCheckCmd(g *globalFlags) *cobra.Command {
@@ -54,6 +58,8 @@ both ("30d or 33%": whichever is shorter).`,
 	fl.IntVar(&f.concurrency, "concurrency", 0, "probes in flight at once (1-4096)")
 	fl.StringVar(&f.warn, "warn", "", `WARN when less than this is left: a duration (30d), a percentage of the lifetime (33%), or "30d or 33%" (default "30d or 33%")`)
 	fl.StringVar(&f.crit, "crit", "", `CRIT when less than this is left, as --warn (default "7d or 10%")`)
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -81,6 +87,13 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 		return usage(err)
 	}
 
+	if f.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return usage(err)
+		}
+		defer stopProfile()
+	}
 	// ^C or SIGTERM (main's context) ends the round early; what was
 	// learned so far is still printed.
 	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{})
@@ -128,6 +141,20 @@ func (f *checkFlags) overrides() (model.Overrides, error) {
 		*t.dst = &th
 	}
 	return o, nil
+}
+
+// startCPUProfile starts a CPU profile into path; the returned func stops
+// it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
 
 // terminalWidth is the width of the terminal w writes to, or 0 when w is

@@ -37,13 +37,15 @@ type prober struct {
 	// p256Refused holds the addresses whose server refused a P-256-only
 	// resumption handshake, so it is not asked again (see resumptionGroups).
 	p256Refused sync.Map
+	// chains holds this prober's chain verifications (see chainCache).
+	chains *chainCache
 }
 
 func newProber(opt ProbeOptions, files *material) *prober {
 	if files == nil {
 		files = newMaterial()
 	}
-	return &prober{opt: opt, files: files}
+	return &prober{opt: opt, files: files, chains: newChainCache()}
 }
 
 func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observation {
@@ -99,7 +101,7 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	o.ALPN = state.NegotiatedProtocol
 	roots, rootsErr := p.trustRoots(ep)
 	now := p.opt.now()
-	verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
+	p.verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
 	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates, roots, now)
 
 	// A server that refused the connection established no session: its
