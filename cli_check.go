@@ -21,6 +21,7 @@ type checkFlags struct {
 	format, ca, sni     string
 	timeout, warn, crit string
 	concurrency         int
+	resumption          bool
 	// cpuProfile, hidden, writes a CPU profile of the run: where a
 	// round's time goes (README, Performance) is measured with it.
 	cpuProfile string
@@ -43,7 +44,12 @@ is CRIT or ERROR; 3 usage or configuration error.
 when no TARGET is given); --timeout, --concurrency, --warn and --crit
 override the config for every endpoint and bundle. --warn and --crit take
 a duration (21d), a percentage of each certificate's lifetime (33%), or
-both ("30d or 33%": whichever is shorter).`,
+both ("30d or 33%": whichever is shorter).
+
+Each endpoint costs one handshake: the certificate, its chain and host
+name, the OCSP staple and the session-ticket key name. --resumption adds a
+second handshake that checks the server resumes its own ticket (JSON
+ticket.resumed is null when it was not checked).`,
 		Example: `  certdeck check example.com
   certdeck check https://example.com smtp://mail.example.com:25 --warn 21d --format json
   certdeck check 10.0.0.5:8443 --sni api.internal --ca ./private-ca.pem
@@ -58,6 +64,7 @@ both ("30d or 33%": whichever is shorter).`,
 	fl.IntVar(&f.concurrency, "concurrency", 0, "probes in flight at once (1-4096)")
 	fl.StringVar(&f.warn, "warn", "", `WARN when less than this is left: a duration (30d), a percentage of the lifetime (33%), or "30d or 33%" (default "30d or 33%")`)
 	fl.StringVar(&f.crit, "crit", "", `CRIT when less than this is left, as --warn (default "7d or 10%")`)
+	fl.BoolVar(&f.resumption, "resumption", false, "also check that each server resumes its own session ticket (a second handshake per endpoint)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
@@ -95,8 +102,10 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 		defer stopProfile()
 	}
 	// ^C or SIGTERM (main's context) ends the round early; what was
-	// learned so far is still printed.
-	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{})
+	// learned so far is still printed. The resumption check is a second
+	// handshake per endpoint, about as costly as the first: cron runs want
+	// the certificates, and ask for it.
+	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{Probe: probe.ProbeOptions{NoResume: !f.resumption}})
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {

@@ -121,6 +121,10 @@ type TicketInfo struct {
 	// "does not resume".
 	ResumeChecked bool `json:"resume_checked"`
 	Resumed       bool `json:"resumed"`
+	// ResumeCheckedAt is when that answer was obtained: the probe's own
+	// time, or earlier when a prober reuses a recent answer while the
+	// server's ticket key is unchanged (ProbeOptions.ResumeEvery).
+	ResumeCheckedAt time.Time `json:"resume_checked_at,omitzero"`
 }
 
 // Leaf is the first certificate sent, or nil when none was.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,8 +24,9 @@ var offeredALPN = []string{"h2", "http/1.1"}
 //
 // When the server issues a session ticket (or, under TLS 1.2, a session
 // ID), a second handshake presents it to check resumption (unless
-// opt.NoResume); that check shares the deadline and its failure never
-// turns a successful probe into an error: it is "not checked".
+// opt.NoResume, and see ResumeEvery); that check shares the deadline and
+// its failure never turns a successful probe into an error: it is "not
+// checked".
 func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *model.Observation {
 	return newProber(opt, nil).probe(ctx, ep)
 }
@@ -34,18 +36,21 @@ func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *mo
 type prober struct {
 	opt   ProbeOptions
 	files *material
-	// p256Refused holds the addresses whose server refused a P-256-only
-	// resumption handshake, so it is not asked again (see resumptionGroups).
+	// p256Refused maps the address of a server that refused P-256 to the
+	// group it settled on instead (a tls.CurveID), offered alone from then
+	// on (see p256Groups).
 	p256Refused sync.Map
 	// chains holds this prober's chain verifications (see chainCache).
 	chains *chainCache
+	// tickets remembers what each server's tickets showed (resume_policy.go).
+	tickets *ticketMemory
 }
 
 func newProber(opt ProbeOptions, files *material) *prober {
 	if files == nil {
 		files = newMaterial()
 	}
-	return &prober{opt: opt, files: files, chains: newChainCache()}
+	return &prober{opt: opt, files: files, chains: newChainCache(), tickets: newTicketMemory()}
 }
 
 func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observation {
@@ -69,9 +74,12 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 
 	h, err := handshake(ctx, ep, cfg)
 	if err != nil && !refusedClientCert(err, seen) && groupRefused(err, cfg) {
-		cfg.CurvePreferences = nil // Go's defaults, post-quantum groups included
+		offeredP256 := slices.Equal(cfg.CurvePreferences, p256Groups)
+		cfg.CurvePreferences = nil // Go's defaults: X25519 and post-quantum groups included
 		seen = observe(cfg, clientCert, clock)
-		h, err = handshake(ctx, ep, cfg)
+		if h, err = handshake(ctx, ep, cfg); err == nil && offeredP256 {
+			p.p256Refused.Store(ep.Target.Addr(), h.tc.ConnectionState().CurveID)
+		}
 	}
 	if h.rec != nil {
 		o.IP = remoteIP(h.rec)
@@ -106,17 +114,13 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 
 	// A server that refused the connection established no session: its
 	// session ID names nothing, and there is nothing to resume.
-	var sessionID []byte
-	var checked, resumed bool
-	if !o.ClientCert.Required {
-		sessionID = assignedSessionID(state.Version, h.rec)
-		if !p.opt.NoResume {
-			r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
-			checked, resumed = p.checkResumption(ctx, r, sessionID)
-		}
+	if o.ClientCert.Required {
+		o.Ticket = describeTickets(capture.tickets, nil)
+		return o
 	}
-	o.Ticket = describeTickets(capture.tickets, sessionID)
-	o.Ticket.ResumeChecked, o.Ticket.Resumed = checked, resumed
+	sessionID := assignedSessionID(state.Version, h.rec)
+	r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
+	o.Ticket = p.settleTickets(ctx, r, sessionID, serverKey(ep, h.rec.RemoteAddr().String()))
 	return o
 }
 
@@ -183,7 +187,7 @@ func (p *prober) clientConfig(ep model.Endpoint, clock *tlsClock) *tls.Config {
 		// TLS 1.0 and 1.1 are accepted so a legacy server shows its version
 		// rather than a handshake failure.
 		MinVersion:       tls.VersionTLS10,
-		CurvePreferences: probeGroups,
+		CurvePreferences: p.certificateGroups(ep),
 		Time:             clock.now,
 	}
 	if ep.Target.Protocol == model.ProtoTLS {
