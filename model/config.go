@@ -25,10 +25,12 @@ type Config struct {
 	Bundles   []BundleConfig   `yaml:"bundles"`
 	Reloads   []ReloadConfig   `yaml:"reloads"`
 
-	// lines locates each item in the source document (ParseFleet sets it),
-	// so errors about an item point at its line; zero for a Config built
-	// in code.
-	lines configLines
+	// src is the source document (ParseFleet sets it): lines() locates
+	// each item in it, so errors about an item point at its line. It is
+	// read only when there is an error to place: the second pass over a
+	// 100,000-endpoint document would double what loading it takes.
+	src     []byte
+	located *configLines
 }
 
 // DefaultsConfig holds fleet-wide settings; each item may override warn/crit.
@@ -214,7 +216,7 @@ func decodeConfig(data []byte, source string) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %s", source, explainYAMLError(err))
 	}
-	cfg.lines = locateItems(data)
+	cfg.src = data
 	return &cfg, nil
 }
 
@@ -264,7 +266,7 @@ func explainYAMLError(err error) string {
 // kind: a bundle "web" may serve the endpoint "web".
 func (c *Config) Resolve() (*Fleet, error) {
 	if c.Version != 0 && c.Version != 1 {
-		return nil, c.lines.top.at("version", fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version))
+		return nil, c.lines().top.at("version", fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version))
 	}
 	f := &Fleet{
 		Name:        c.Name,
@@ -280,22 +282,21 @@ func (c *Config) Resolve() (*Fleet, error) {
 	if f.Concurrency == 0 {
 		f.Concurrency = DefaultConcurrency
 	}
-	def := c.lines.defaults
 	if err := ValidateConcurrency(f.Concurrency); err != nil {
-		return nil, def.at("concurrency", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("concurrency", fmt.Errorf("defaults.%w", err))
 	}
 	if err := ValidateInterval(f.Interval); err != nil {
-		return nil, def.at("interval", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("interval", fmt.Errorf("defaults.%w", err))
 	}
 	if err := ValidateTimeout(f.Timeout); err != nil {
-		return nil, def.at("timeout", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("timeout", fmt.Errorf("defaults.%w", err))
 	}
 	if err := f.Thresholds.Validate(); err != nil {
-		return nil, def.at("crit", fmt.Errorf("defaults: %w", err))
+		return nil, c.lines().defaults.at("crit", fmt.Errorf("defaults: %w", err))
 	}
 	f.VerifyTimeout = durOr(c.Defaults.VerifyTimeout, DefaultVerifyTimeout)
 	if err := ValidateVerifyTimeout(f.VerifyTimeout); err != nil {
-		return nil, def.at("verify_timeout", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("verify_timeout", fmt.Errorf("defaults.%w", err))
 	}
 	// Reloads first: endpoints and bundles refer to them by name.
 	reloads, err := c.resolveReloads()
@@ -305,39 +306,37 @@ func (c *Config) Resolve() (*Fleet, error) {
 	f.Reloads = reloads
 	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
-		at := c.lines.endpoint(i)
 		ep, err := ec.resolve(f.Thresholds)
 		if err == nil {
 			err = f.checkReloadRef(ep.Reload)
 		}
 		if err != nil {
-			return nil, at.wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
+			return nil, c.lines().endpoint(i).wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
 		if prev, dup := seen[ep.Name]; dup {
-			return nil, at.at("name", fmt.Errorf("endpoint name %q is used twice (also by endpoint %d%s)",
-				ep.Name, prev, c.lines.endpoint(prev-1).onLine()))
+			return nil, c.lines().endpoint(i).at("name", fmt.Errorf("endpoint name %q is used twice (also by endpoint %d%s)",
+				ep.Name, prev, c.lines().endpoint(prev-1).onLine()))
 		}
 		seen[ep.Name] = i + 1
 		f.Endpoints = append(f.Endpoints, ep)
 	}
 	bundleSeen := map[string]int{}
 	for i, bc := range c.Bundles {
-		at := c.lines.bundle(i)
 		b, err := bc.resolve(f.Thresholds, f.VerifyTimeout)
 		if err == nil {
 			err = f.checkReloadRef(b.Reload)
 		}
 		if err != nil {
-			return nil, at.wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
+			return nil, c.lines().bundle(i).wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
 		}
 		if prev, dup := bundleSeen[b.Name]; dup {
-			return nil, at.at("name", fmt.Errorf("bundle name %q is used twice (also by bundle %d%s)",
-				b.Name, prev, c.lines.bundle(prev-1).onLine()))
+			return nil, c.lines().bundle(i).at("name", fmt.Errorf("bundle name %q is used twice (also by bundle %d%s)",
+				b.Name, prev, c.lines().bundle(prev-1).onLine()))
 		}
 		bundleSeen[b.Name] = i + 1
 		for _, s := range b.Serves {
 			if _, ok := seen[s]; !ok {
-				return nil, at.at("serves", fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s))
+				return nil, c.lines().bundle(i).at("serves", fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s))
 			}
 		}
 		f.Bundles = append(f.Bundles, b)

@@ -89,7 +89,9 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	case err == nil:
 		o.Latency = h.latency
 		state = h.tc.ConnectionState()
+		capture.grace = p.secondTicketGrace(serverKey(ep, h.rec.RemoteAddr().String()), h.latency)
 		alert := capture.await(h.tc, h.rec, 0, ticketWait(h.latency), deadline)
+		capture.grace = 0
 		o.ClientCert.Required = refusedClientCert(alert, seen)
 		_ = h.tc.Close()
 	case refusedClientCert(err, seen) && seen.state != nil:

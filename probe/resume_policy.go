@@ -82,6 +82,26 @@ func (o ProbeOptions) reuseWindow() time.Duration {
 	return 0
 }
 
+// secondTicketGrace is how long the certificate probe of server waits for
+// a second TLS 1.3 ticket after the first (ticketCapture.grace): not at
+// all when every probe checks resumption anyway, or when the server's kind
+// is known (one ticket is then classified from
+// it), else about the handshake's own latency, which grows with the load
+// that also spreads the two tickets apart (1 ms to ticketWait). A server
+// that sends one ticket costs that wait, and the second handshake.
+func (p *prober) secondTicketGrace(server string, latency time.Duration) time.Duration {
+	window := p.opt.reuseWindow()
+	if window == 0 {
+		return 0 // every probe checks resumption, which brings a second ticket
+	}
+	now := p.opt.now()
+	if mem, ok := p.tickets.recall(server); ok && !now.Before(mem.learned) && now.Sub(mem.learned) < window &&
+		(mem.kind == model.TicketNamed || mem.kind == model.TicketOpaque) {
+		return 0
+	}
+	return min(max(latency, time.Millisecond), ticketWait(latency))
+}
+
 // settleTickets classifies what the server handed out and checks
 // resumption when the policy (see the top of this file) asks for it.
 func (p *prober) settleTickets(ctx context.Context, r resumption, sessionID []byte, server string) model.TicketInfo {
