@@ -35,11 +35,17 @@ type Config struct {
 
 // DefaultsConfig holds fleet-wide settings; each item may override warn/crit.
 type DefaultsConfig struct {
-	Interval    *Duration  `yaml:"interval"`
-	Timeout     *Duration  `yaml:"timeout"`
-	Concurrency int        `yaml:"concurrency"`
-	Warn        *Threshold `yaml:"warn"`
-	Crit        *Threshold `yaml:"crit"`
+	Interval    *Duration `yaml:"interval"`
+	Timeout     *Duration `yaml:"timeout"`
+	Concurrency int       `yaml:"concurrency"`
+	// RateLimit caps probes started per second across the fleet (0: none).
+	RateLimit float64 `yaml:"rate_limit"`
+	// PerIPConcurrency caps probes in flight to one IP address (0: none):
+	// many virtual hosts behind one address.
+	PerIPConcurrency int        `yaml:"per_ip_concurrency"`
+	AllIPs           bool       `yaml:"all_ips"`
+	Warn             *Threshold `yaml:"warn"`
+	Crit             *Threshold `yaml:"crit"`
 	// VerifyTimeout bounds the verification after an action, for every
 	// bundle that sets none (default DefaultVerifyTimeout).
 	VerifyTimeout *Duration `yaml:"verify_timeout"`
@@ -47,15 +53,17 @@ type DefaultsConfig struct {
 
 // EndpointConfig is one `endpoints:` entry.
 type EndpointConfig struct {
-	Name       string     `yaml:"name"`
-	Address    string     `yaml:"address"`
-	SNI        string     `yaml:"sni"`
-	CA         string     `yaml:"ca"`
-	ClientCert string     `yaml:"client_cert"`
-	ClientKey  string     `yaml:"client_key"`
-	Group      string     `yaml:"group"`
-	Warn       *Threshold `yaml:"warn"`
-	Crit       *Threshold `yaml:"crit"`
+	Name       string `yaml:"name"`
+	Address    string `yaml:"address"`
+	SNI        string `yaml:"sni"`
+	CA         string `yaml:"ca"`
+	ClientCert string `yaml:"client_cert"`
+	ClientKey  string `yaml:"client_key"`
+	Group      string `yaml:"group"`
+	// AllIPs probes every address the name resolves to, each on its own.
+	AllIPs bool       `yaml:"all_ips"`
+	Warn   *Threshold `yaml:"warn"`
+	Crit   *Threshold `yaml:"crit"`
 	// Reload names the `reloads:` entry that makes this endpoint pick up
 	// a new certificate; it overrides the reload of its bundle.
 	Reload string `yaml:"reload"`
@@ -107,9 +115,13 @@ type Fleet struct {
 	Interval    time.Duration
 	Timeout     time.Duration
 	Concurrency int
-	Thresholds  Thresholds
-	Endpoints   []Endpoint
-	Bundles     []Bundle
+	// RateLimit is probes started per second, fleet-wide (0: no limit).
+	RateLimit float64
+	// PerIPConcurrency is probes in flight to one IP address (0: no limit).
+	PerIPConcurrency int
+	Thresholds       Thresholds
+	Endpoints        []Endpoint
+	Bundles          []Bundle
 	// Reloads are the configured `reloads:`, in config order.
 	Reloads []Reload
 	// VerifyTimeout is defaults.verify_timeout (DefaultVerifyTimeout when
@@ -127,6 +139,9 @@ type Endpoint struct {
 	ClientCert string
 	ClientKey  string
 	Group      string
+	// AllIPs: probe every address the name resolves to, each on its own
+	// (one observation per address, the status its worst).
+	AllIPs     bool
 	Thresholds Thresholds
 	Reload     string // a Fleet.Reloads name; "" uses the bundle's
 }
@@ -274,6 +289,9 @@ func (c *Config) Resolve() (*Fleet, error) {
 		Interval:    durOr(c.Defaults.Interval, DefaultInterval),
 		Timeout:     durOr(c.Defaults.Timeout, DefaultTimeout),
 		Concurrency: c.Defaults.Concurrency,
+		RateLimit:   c.Defaults.RateLimit,
+		// PerIPConcurrency is checked below.
+		PerIPConcurrency: c.Defaults.PerIPConcurrency,
 		Thresholds: Thresholds{
 			Warn: thresholdOr(c.Defaults.Warn, DefaultWarn),
 			Crit: thresholdOr(c.Defaults.Crit, DefaultCrit),
@@ -284,6 +302,12 @@ func (c *Config) Resolve() (*Fleet, error) {
 	}
 	if err := ValidateConcurrency(f.Concurrency); err != nil {
 		return nil, c.lines().defaults.at("concurrency", fmt.Errorf("defaults.%w", err))
+	}
+	if err := ValidateRateLimit(f.RateLimit); err != nil {
+		return nil, c.lines().defaults.at("rate_limit", fmt.Errorf("defaults.%w", err))
+	}
+	if err := ValidatePerIP(f.PerIPConcurrency); err != nil {
+		return nil, c.lines().defaults.at("per_ip_concurrency", fmt.Errorf("defaults.%w", err))
 	}
 	if err := ValidateInterval(f.Interval); err != nil {
 		return nil, c.lines().defaults.at("interval", fmt.Errorf("defaults.%w", err))
@@ -307,9 +331,6 @@ func (c *Config) Resolve() (*Fleet, error) {
 	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
 		ep, err := ec.resolve(f.Thresholds)
-		if err == nil {
-			err = f.checkReloadRef(ep.Reload)
-		}
 		if err != nil {
 			return nil, c.lines().endpoint(i).wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
@@ -353,6 +374,24 @@ func ValidateConcurrency(n int) error {
 	return nil
 }
 
+// ValidateRateLimit is the one rule for the probes-per-second limit
+// (config and --rate-limit): zero means none.
+func ValidateRateLimit(perSecond float64) error {
+	if perSecond < 0 || perSecond > 1e6 || perSecond != perSecond {
+		return fmt.Errorf("rate_limit %v: must be 0 (none) or a number of probes per second up to 1000000", perSecond)
+	}
+	return nil
+}
+
+// ValidatePerIP is the one rule for probes in flight per IP address
+// (config and --per-ip-concurrency): zero means none.
+func ValidatePerIP(n int) error {
+	if n < 0 || n > MaxConcurrency {
+		return fmt.Errorf("per_ip_concurrency %d: must be 0 (none) or 1-%d", n, MaxConcurrency)
+	}
+	return nil
+}
+
 // ValidateInterval is the one rule for the probe interval.
 func ValidateInterval(d time.Duration) error {
 	if d < time.Second {
@@ -377,6 +416,11 @@ type Overrides struct {
 	Timeout     time.Duration
 	Concurrency int
 	Warn, Crit  *Threshold
+	// RateLimit and PerIPConcurrency replace the config's when positive;
+	// AllIPs probes every address of every endpoint.
+	RateLimit        float64
+	PerIPConcurrency int
+	AllIPs           bool
 }
 
 // ApplyOverrides puts o on every endpoint and bundle of f, checked by the
@@ -393,6 +437,23 @@ func (f *Fleet) ApplyOverrides(o Overrides) error {
 			return fmt.Errorf("--%w", err)
 		}
 		f.Concurrency = o.Concurrency
+	}
+	if o.RateLimit > 0 {
+		if err := ValidateRateLimit(o.RateLimit); err != nil {
+			return fmt.Errorf("--rate-limit: %w", err)
+		}
+		f.RateLimit = o.RateLimit
+	}
+	if o.PerIPConcurrency > 0 {
+		if err := ValidatePerIP(o.PerIPConcurrency); err != nil {
+			return fmt.Errorf("--per-ip-concurrency: %w", err)
+		}
+		f.PerIPConcurrency = o.PerIPConcurrency
+	}
+	if o.AllIPs {
+		for i := range f.Endpoints {
+			f.Endpoints[i].AllIPs = true
+		}
 	}
 	set := func(t *Thresholds) {
 		if o.Warn != nil {
@@ -434,7 +495,7 @@ func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 	ep := Endpoint{
 		Name: ec.Name, Address: ec.Address, Target: t, SNI: ec.SNI,
 		CAFile: ec.CA, ClientCert: ec.ClientCert, ClientKey: ec.ClientKey,
-		Group:      ec.Group,
+		Group: ec.Group, AllIPs: ec.AllIPs,
 		Thresholds: Thresholds{Warn: thresholdOr(ec.Warn, def.Warn), Crit: thresholdOr(ec.Crit, def.Crit)},
 		Reload:     ec.Reload,
 	}

@@ -49,6 +49,12 @@ type Observation struct {
 
 	Error   string    `json:"error,omitempty"`
 	ErrKind ErrorKind `json:"error_kind,omitempty"`
+
+	// Addresses, for an endpoint probed at every address of its name
+	// (all_ips), holds one observation per address, in address order; the
+	// fields above are then those of the worst address, and the status is
+	// judged over all of them (ClassifyEndpoint).
+	Addresses []*Observation `json:"addresses,omitempty"`
 }
 
 // OCSP staple statuses.

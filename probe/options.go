@@ -29,6 +29,8 @@ type ProbeOptions struct {
 	// while its tickets keep their kind and key name, for at most this
 	// long (the console: an hour). Zero checks on every probe.
 	ResumeEvery time.Duration
+	// Resolver looks host names up; nil means net.DefaultResolver.
+	Resolver Resolver
 }
 
 func (o ProbeOptions) now() time.Time {
