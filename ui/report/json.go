@@ -18,9 +18,18 @@ type jsonReport struct {
 }
 
 type jsonEndpoint struct {
-	Name        string     `json:"name"`
-	Address     string     `json:"address"`
-	SNI         string     `json:"sni"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	SNI     string `json:"sni"`
+	jsonProbe
+	// Addresses lists, for an endpoint probed at every address of its name
+	// (all_ips), each address's own result; [] otherwise.
+	Addresses []jsonProbe `json:"addresses"`
+}
+
+// jsonProbe is what one probe found: the endpoint's fields (those of its
+// worst address under all_ips), or one address's.
+type jsonProbe struct {
 	IP          string     `json:"ip"`
 	Status      string     `json:"status"`
 	Reasons     []string   `json:"reasons"` // the verdict's findings, worst first, as bundles have them
@@ -130,9 +139,19 @@ func writeArray(w *bufio.Writer, n int, item func(i int) any) error {
 func endpointJSON(es *model.EndpointState, now time.Time) jsonEndpoint {
 	e := jsonEndpoint{
 		Name: es.Endpoint.Name, Address: es.Endpoint.Target.String(), SNI: es.Endpoint.SNI,
-		Status: es.Verdict.Status.String(), Reasons: append([]string{}, es.Verdict.Reasons...), Chain: []jsonCert{},
+		jsonProbe: probeJSON(es.Last, es.Verdict, now), Addresses: []jsonProbe{},
 	}
-	o := es.Last
+	if es.Last != nil {
+		for _, a := range es.Last.Addresses {
+			e.Addresses = append(e.Addresses, probeJSON(a, model.ClassifyEndpoint(a, es.Endpoint.Thresholds, now), now))
+		}
+	}
+	return e
+}
+
+// probeJSON is one observation (nil: not probed yet) with its verdict.
+func probeJSON(o *model.Observation, v model.Verdict, now time.Time) jsonProbe {
+	e := jsonProbe{Status: v.Status.String(), Reasons: append([]string{}, v.Reasons...), Chain: []jsonCert{}}
 	if o == nil {
 		return e
 	}
