@@ -25,6 +25,10 @@ var offeredALPN = []string{"h2", "http/1.1"}
 // that refuses the connection for want of a client certificate is not a
 // failure: its certificate was seen, and ClientCert says what happened.
 //
+// A name is resolved once (ProbeOptions.Resolver) and its addresses tried
+// in order; with ep.AllIPs every address is probed on its own and listed
+// in Observation.Addresses.
+//
 // When the server issues a session ticket (or, under TLS 1.2, a session
 // ID), a second handshake presents it to check resumption (unless
 // opt.NoResume, and see ResumeEvery); that check shares the deadline and

@@ -39,30 +39,39 @@ const (
 	extRenegotiationInf = 0xff01
 )
 
-// wireRecorder is a net.Conn that keeps the first maxHelloCapture bytes
-// written and read. It is used by one goroutine at a time, like the
-// tls.Conn on top of it.
+// wireRecorder is a net.Conn that keeps what was written and read up to
+// the end of the first handshake message each way (the hellos), at most
+// maxHelloCapture bytes each: the certificates and everything after them
+// are not copied. It is used by one goroutine at a time, like the tls.Conn
+// on top of it.
 type wireRecorder struct {
 	net.Conn
-	out, in []byte
+	out, in         []byte
+	outDone, inDone bool // the hello is complete: keep nothing more
 }
 
 func (r *wireRecorder) Write(p []byte) (int, error) {
-	r.out = keep(r.out, p)
+	r.out, r.outDone = keep(r.out, p, r.outDone)
 	return r.Conn.Write(p)
 }
 
 func (r *wireRecorder) Read(p []byte) (int, error) {
 	n, err := r.Conn.Read(p)
-	r.in = keep(r.in, p[:n])
+	r.in, r.inDone = keep(r.in, p[:n], r.inDone)
 	return n, err
 }
 
-func keep(buf, p []byte) []byte {
+// keep appends p to buf until buf holds a whole first handshake message
+// (done) or maxHelloCapture bytes.
+func keep(buf, p []byte, done bool) ([]byte, bool) {
+	if done {
+		return buf, true
+	}
 	if room := maxHelloCapture - len(buf); room > 0 {
 		buf = append(buf, p[:min(len(p), room)]...)
 	}
-	return buf
+	_, _, complete := firstHandshakeMessage(buf)
+	return buf, complete || len(buf) >= maxHelloCapture
 }
 
 // clientHelloFacts is what the probe's own ClientHello offered.

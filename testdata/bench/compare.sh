@@ -24,7 +24,9 @@
 #
 # Environment: TLSX_VERSION (default v1.1.6), TLSX_DIR (where tlsx is
 # built; default $TMPDIR/certdeck-bench-tlsx-$TLSX_VERSION, reused),
-# RESUME=1 to time `check --resumption` as well, WORKERS (nginx
+# RESUME=1 to time `check --resumption` as well, BEFORE=<git revision> to
+# time `certdeck check` built from that revision too (exported with git
+# archive into the temp dir: the repository is not touched), WORKERS (nginx
 # worker_processes, default 1), SERVE=1 to only start the fleet, print
 # where its files are, and wait (for profiling: `certdeck check --config
 # DIR/fleet.yaml --cpuprofile cpu.out`) until interrupted.
@@ -36,7 +38,7 @@ REPS=${3:-5}
 TLSX_VERSION=${TLSX_VERSION:-v1.1.6}
 TLSX_DIR=${TLSX_DIR:-${TMPDIR:-/tmp}/certdeck-bench-tlsx-$TLSX_VERSION}
 WORKERS=${WORKERS:-1}
-BASE_PORT=${BASE_PORT:-30000}
+BASE_PORT=${BASE_PORT:-20000}  # below the ephemeral range (32768-60999): no client socket takes one
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 need() { command -v "$1" >/dev/null || { echo "compare.sh: $1 is required" >&2; exit 1; }; }
@@ -64,6 +66,11 @@ trap cleanup EXIT
 
 echo "== build (certdeck, bareloop, tlsx $TLSX_VERSION)"
 (cd "$repo" && go build -o "$work/certdeck" . && go build -o "$work/bareloop" ./testdata/bench/bareloop)
+if [ -n "${BEFORE:-}" ]; then
+  mkdir -p "$work/before"
+  (cd "$repo" && git archive "$BEFORE" | tar -x -C "$work/before")
+  (cd "$work/before" && go build -o "$work/certdeck-before" .)
+fi
 if [ ! -x "$TLSX_DIR/tlsx" ]; then
   # The module proxy refuses `go install tlsx@VERSION` here; a throwaway
   # module that requires it builds the same code (REAL-SERVERS.md).
@@ -158,11 +165,13 @@ tlsx_run() {
 bare_run() { run bare "$work/bareloop" -list targets.txt -ca ca.pem -sni bench.test -c "$CONC"; }
 certdeck_run() { run certdeck "$work/certdeck" check --config fleet.yaml; }
 resume_run() { run certdeck+resume "$work/certdeck" check --config fleet.yaml --resumption; }
+before_run() { run certdeck@before "$work/certdeck-before" check --config fleet.yaml; }
 
 echo "== $REPS interleaved repetitions, concurrency $CONC ($(uptime))"
 : >"$work/results"
 tools=(tlsx_run bare_run certdeck_run)
 [ "${RESUME:-0}" = 1 ] && tools+=(resume_run)
+[ -n "${BEFORE:-}" ] && tools+=(before_run)
 for rep in $(seq "$REPS"); do
   k=${#tools[@]}
   for j in $(seq 0 $((k - 1))); do
@@ -182,8 +191,10 @@ awk -v n="$N" '
       m[t] = median(wall[t])
       printf "%-16s %9.3f %11.0f %12.3f %7.1f MiB %s\n", t, m[t], n / m[t], median(cpu[t]), rss[t] / 1024, wall[t]
     }
-    printf "\nthroughput certdeck / tlsx: %.2f (>= 1.0: certdeck is faster)\n", m["tlsx"] / m["certdeck"]
+    for (t in cpu) c[t] = median(cpu[t])
+    printf "\nthroughput certdeck / tlsx: %.2f (>= 1.0: certdeck is faster); client CPU certdeck / tlsx: %.2f\n", m["tlsx"] / m["certdeck"], c["certdeck"] / c["tlsx"]
     printf "time certdeck / bare verified loop: %.2f\n", m["certdeck"] / m["bare"]
     if ("certdeck+resume" in m) printf "time certdeck --resumption / certdeck: %.2f\n", m["certdeck+resume"] / m["certdeck"]
+    if ("certdeck@before" in m) printf "throughput certdeck@before / tlsx: %.2f\n", m["tlsx"] / m["certdeck@before"]
   }' "$work/results"
 echo "($(uptime))"
