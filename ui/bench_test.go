@@ -162,3 +162,13 @@ func BenchmarkFilterKeystroke(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkSortKeystroke: `s` on a 10,000-endpoint console, a full re-sort
+// by the next column each time.
+func BenchmarkSortKeystroke(b *testing.B) {
+	m, _ := newBigModel(b, 10_000, 200, 50)
+	b.ReportAllocs()
+	for b.Loop() {
+		press(m, "s")
+	}
+}
