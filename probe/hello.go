@@ -70,8 +70,28 @@ func keep(buf, p []byte, done bool) ([]byte, bool) {
 	if room := maxHelloCapture - len(buf); room > 0 {
 		buf = append(buf, p[:min(len(p), room)]...)
 	}
-	_, _, complete := firstHandshakeMessage(buf)
-	return buf, complete || len(buf) >= maxHelloCapture
+	return buf, firstMessageComplete(buf) || len(buf) >= maxHelloCapture
+}
+
+// firstMessageComplete reports whether the records at the start of wire
+// hold the whole first handshake message: firstHandshakeMessage would
+// find it. It copies nothing (it runs on every read until it is true).
+func firstMessageComplete(wire []byte) bool {
+	var header [4]byte
+	got, have := 0, 0 // header bytes seen; handshake bytes in whole records
+	for len(wire) >= 5 && wire[0] == recordHandshake {
+		n := int(wire[3])<<8 | int(wire[4])
+		if len(wire) < 5+n {
+			return false
+		}
+		got += copy(header[got:], wire[5:5+n])
+		have += n
+		wire = wire[5+n:]
+		if got == 4 && have >= 4+(int(header[1])<<16|int(header[2])<<8|int(header[3])) {
+			return true
+		}
+	}
+	return false
 }
 
 // clientHelloFacts is what the probe's own ClientHello offered.
