@@ -92,8 +92,14 @@ func (m *material) trustRoots(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("ca file %s: no PEM certificates in it", path)
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.roots[path]; ok && c.stamp == st {
+		// Another probe loaded the same file meanwhile: use its pool, so
+		// every endpoint of this file verifies against one pool (the
+		// chain cache tells roots apart by identity).
+		return c.pool, nil
+	}
 	m.roots[path] = cachedRoots{stamp: st, pool: pool, checked: time.Now()}
-	m.mu.Unlock()
 	return pool, nil
 }
 
