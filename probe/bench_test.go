@@ -31,7 +31,7 @@ const benchConcurrency = model.DefaultConcurrency
 //     time and CPU time of both ends (client and in-process server). Goal:
 //     ≤ 1.15 at 10,000.
 //   - ratio-same-groups: the same round over tls.Dial offering the probe's
-//     P-256 share, with verification: the key exchange held equal.
+//     classical groups, with verification: the key exchange held equal.
 //   - resume-ratio, resume-cpu-ratio: the round with the resumption check
 //     (`check --resumption`) over the round without: what the check costs.
 //
@@ -59,7 +59,7 @@ func BenchmarkProbeRound(b *testing.B) {
 			}
 			baseline := func(b *testing.B) { dialLoop(b, srv.Addr, n, &tls.Config{RootCAs: roots, ServerName: "svc.test"}) }
 			sameGroups := func(b *testing.B) {
-				dialLoop(b, srv.Addr, n, &tls.Config{RootCAs: roots, ServerName: "svc.test", CurvePreferences: p256Groups})
+				dialLoop(b, srv.Addr, n, &tls.Config{RootCAs: roots, ServerName: "svc.test", CurvePreferences: probeGroups})
 			}
 			var checkD, baseD, sameD, resumeD, checkCPU, baseCPU, resumeCPU time.Duration
 			for b.Loop() {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/netip"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -43,9 +42,8 @@ func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *mo
 type prober struct {
 	opt   ProbeOptions
 	files *material
-	// p256Refused maps the address of a server that refused P-256 to the
-	// group it settled on instead (a tls.CurveID), offered alone from then
-	// on (see p256Groups).
+	// p256Refused holds the addresses whose server refused a P-256-only
+	// resumption handshake, so it is not asked again (see resumptionGroups).
 	p256Refused sync.Map
 	// chains holds this prober's chain verifications (see chainCache).
 	chains *chainCache
@@ -120,12 +118,9 @@ func (p *prober) probeAt(ctx context.Context, ep model.Endpoint, addrs []netip.A
 
 	h, at, err := firstHandshake(ctx, ep, addrs, cfg)
 	if err != nil && !refusedClientCert(err, seen) && groupRefused(err, cfg) {
-		offeredP256 := slices.Equal(cfg.CurvePreferences, p256Groups)
-		cfg.CurvePreferences = nil // Go's defaults: X25519 and post-quantum groups included
+		cfg.CurvePreferences = nil // Go's defaults, post-quantum groups included
 		seen = observe(cfg, clientCert, clock)
-		if h, err = handshake(ctx, at, cfg); err == nil && offeredP256 {
-			p.p256Refused.Store(at.Target.Addr(), h.tc.ConnectionState().CurveID)
-		}
+		h, err = handshake(ctx, at, cfg)
 	}
 	if h.rec != nil {
 		o.IP = remoteIP(h.rec)
@@ -259,7 +254,7 @@ func (p *prober) clientConfig(ep model.Endpoint, clock *tlsClock) *tls.Config {
 		// TLS 1.0 and 1.1 are accepted so a legacy server shows its version
 		// rather than a handshake failure.
 		MinVersion:       tls.VersionTLS10,
-		CurvePreferences: p.certificateGroups(ep),
+		CurvePreferences: probeGroups,
 		Time:             clock.now,
 	}
 	if ep.Target.Protocol == model.ProtoTLS {

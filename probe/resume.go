@@ -37,10 +37,18 @@ func (p *prober) checkResumption(ctx context.Context, r resumption, sessionID []
 
 // resumeTicket presents the first captured ticket and records the tickets
 // issued on that connection (a second ticket is what tells a Go server's
-// random prefixes from a key name). It offers the group the first
-// handshake settled on, alone (resumptionGroups).
+// random prefixes from a key name). It offers the cheapest key exchange
+// the server is likely to accept (resumptionGroups); a server that refuses
+// it is asked again with the group its first handshake settled on, and
+// remembered.
 func (p *prober) resumeTicket(ctx context.Context, r resumption) (checked, resumed bool) {
-	checked, resumed, _ = p.presentTicket(ctx, r, resumptionGroups(r.state.CurveID))
+	negotiated := r.state.CurveID
+	groups := p.resumptionGroups(r.ep, negotiated)
+	checked, resumed, err := p.presentTicket(ctx, r, groups)
+	if err != nil && groups[0] == tls.CurveP256 && negotiated != tls.CurveP256 && isGroupAlert(err) {
+		p.p256Refused.Store(r.ep.Target.Addr(), true)
+		checked, resumed, _ = p.presentTicket(ctx, r, []tls.CurveID{negotiated})
+	}
 	return checked, resumed
 }
 
