@@ -14,6 +14,11 @@
 # them alike), and prints each run, the medians and the ratios. Every run
 # must succeed on all N endpoints (certdeck check must exit 0).
 #
+# The nginx column is the CPU its workers spent on each run: certdeck
+# offers session tickets (psk_key_exchange_modes) to capture the key name,
+# so nginx makes two tickets per connection for it and none for tlsx or
+# the bare loop.
+#
 # What each does per endpoint:
 #   tlsx      -sm ctls: one handshake, no verification (peer tool)
 #   bare      one handshake, chain + host name verified (the ceiling)
@@ -147,15 +152,27 @@ if [ "${SERVE:-0}" = 1 ]; then
   exit 0
 fi
 
-# run NAME CMD...: one timed run; appends "NAME wall user sys maxrss_kb".
+# server_ticks is the CPU time (clock ticks) nginx's workers have used.
+server_ticks() {
+  local total=0 p
+  for p in $(pgrep -P "$nginx_pid"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
+# run NAME CMD...: one timed run; appends "NAME wall user sys maxrss_kb server_cpu_s".
 run() {
   local name=$1; shift
-  local t0 t1
+  local t0 t1 s0 s1
+  s0=$(server_ticks)
   t0=$(date +%s.%N)
   /usr/bin/time -f "%U %S %M" -o "$work/time.out" "$@" >"$work/out.$name" 2>"$work/err.$name" || {
     echo "compare.sh: $name failed:" >&2; tail -5 "$work/err.$name" >&2; tail -5 "$work/out.$name" >&2; exit 1; }
   t1=$(date +%s.%N)
-  echo "$name $(echo "$t1 - $t0" | bc -l) $(cat "$work/time.out")" >>"$work/results"
+  s1=$(server_ticks)
+  echo "$name $(echo "$t1 - $t0" | bc -l) $(cat "$work/time.out") $(echo "($s1 - $s0) / $hz" | bc -l)" >>"$work/results"
 }
 tlsx_run() {
   run tlsx "$TLSX" -l targets.txt -sm ctls -c "$CONC" -retry 1 -timeout 10 -sni bench.test -silent -duc -nc
@@ -179,17 +196,17 @@ for rep in $(seq "$REPS"); do
   done
 done
 awk -v n="$N" '
-  { wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4); rss[$1] = ($5 > rss[$1] ? $5 : rss[$1]) }
+  { wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4); rss[$1] = ($5 > rss[$1] ? $5 : rss[$1]); srv[$1] = srv[$1] " " $6 }
   function median(list,   a, k, i, j, t) {
     k = split(list, a, " ")
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }
   END {
-    printf "%-16s %9s %11s %12s %10s  %s\n", "tool", "median s", "handshakes/s", "client cpu s", "max rss", "all runs (s)"
+    printf "%-16s %9s %11s %12s %12s %10s  %s\n", "tool", "median s", "handshakes/s", "client cpu s", "nginx cpu s", "max rss", "all runs (s)"
     for (t in wall) {
       m[t] = median(wall[t])
-      printf "%-16s %9.3f %11.0f %12.3f %7.1f MiB %s\n", t, m[t], n / m[t], median(cpu[t]), rss[t] / 1024, wall[t]
+      printf "%-16s %9.3f %11.0f %12.3f %12.3f %7.1f MiB %s\n", t, m[t], n / m[t], median(cpu[t]), median(srv[t]), rss[t] / 1024, wall[t]
     }
     for (t in cpu) c[t] = median(cpu[t])
     printf "\nthroughput certdeck / tlsx: %.2f (>= 1.0: certdeck is faster); client CPU certdeck / tlsx: %.2f\n", m["tlsx"] / m["certdeck"], c["certdeck"] / c["tlsx"]
