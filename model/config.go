@@ -331,6 +331,10 @@ func (c *Config) Resolve() (*Fleet, error) {
 	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
 		ep, err := ec.resolve(f.Thresholds)
+		ep.AllIPs = ep.AllIPs || c.Defaults.AllIPs
+		if err == nil {
+			err = f.checkReloadRef(ep.Reload)
+		}
 		if err != nil {
 			return nil, c.lines().endpoint(i).wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
