@@ -33,6 +33,10 @@ endpoints:
 			t.Errorf("%q: error %v, want one on %s", bad.cfg, err, bad.want)
 		}
 	}
+	all, err := ParseFleet([]byte("defaults: {all_ips: true}\nendpoints: [{address: a.example.com}, {address: b.example.com}]\n"), "config.yaml")
+	if err != nil || !all.Endpoints[0].AllIPs || !all.Endpoints[1].AllIPs {
+		t.Errorf("defaults.all_ips: %v, endpoints %+v; want every endpoint probed at every address", err, all)
+	}
 	if err := f.ApplyOverrides(Overrides{AllIPs: true, RateLimit: 5, PerIPConcurrency: 1}); err != nil {
 		t.Fatal(err)
 	}
