@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"certdeck/model"
 	"certdeck/probe"
@@ -20,6 +21,13 @@ type checkFlags struct {
 	format, ca, sni     string
 	timeout, warn, crit string
 	concurrency         int
+	resumption          bool
+	allIPs              bool
+	rateLimit           float64
+	perIP               int
+	// cpuProfile, hidden, writes a CPU profile of the run: where a
+	// round's time goes (README, Performance) is measured with it.
+	cpuProfile string
 }
 
 func newCheckCmd(g *globalFlags) *cobra.Command {
@@ -36,10 +44,16 @@ Exit status: 0 everything OK; 1 the worst is WARN or UNKNOWN; 2 anything
 is CRIT or ERROR; 3 usage or configuration error.
 
 --ca and --sni apply to the TARGET arguments (to every configured endpoint
-when no TARGET is given); --timeout, --concurrency, --warn and --crit
-override the config for every endpoint and bundle. --warn and --crit take
+when no TARGET is given); --timeout, --concurrency, --rate-limit,
+--per-ip-concurrency, --warn and --crit override the config for every
+endpoint and bundle, and --all-ips probes every address of every name. --warn and --crit take
 a duration (21d), a percentage of each certificate's lifetime (33%), or
-both ("30d or 33%": whichever is shorter).`,
+both ("30d or 33%": whichever is shorter).
+
+Each endpoint costs one handshake: the certificate, its chain and host
+name, the OCSP staple and the session-ticket key name. --resumption adds a
+second handshake that checks the server resumes its own ticket (JSON
+ticket.resumed is null when it was not checked).`,
 		Example: `  certdeck check example.com
   certdeck check https://example.com smtp://mail.example.com:25 --warn 21d --format json
   certdeck check 10.0.0.5:8443 --sni api.internal --ca ./private-ca.pem
@@ -54,6 +68,12 @@ both ("30d or 33%": whichever is shorter).`,
 	fl.IntVar(&f.concurrency, "concurrency", 0, "probes in flight at once (1-4096)")
 	fl.StringVar(&f.warn, "warn", "", `WARN when less than this is left: a duration (30d), a percentage of the lifetime (33%), or "30d or 33%" (default "30d or 33%")`)
 	fl.StringVar(&f.crit, "crit", "", `CRIT when less than this is left, as --warn (default "7d or 10%")`)
+	fl.BoolVar(&f.allIPs, "all-ips", false, "probe every address each name resolves to, each on its own (the endpoint's status is its worst address's)")
+	fl.Float64Var(&f.rateLimit, "rate-limit", 0, "start at most this many probes per second, fleet-wide (default: no limit)")
+	fl.IntVar(&f.perIP, "per-ip-concurrency", 0, "probes in flight to one IP address at most (default: no limit)")
+	fl.BoolVar(&f.resumption, "resumption", false, "also check that each server resumes its own session ticket (a second handshake per endpoint)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -81,9 +101,18 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 		return usage(err)
 	}
 
+	if f.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return usage(err)
+		}
+		defer stopProfile()
+	}
 	// ^C or SIGTERM (main's context) ends the round early; what was
-	// learned so far is still printed.
-	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{})
+	// learned so far is still printed. The resumption check is a second
+	// handshake per endpoint, about as costly as the first: cron runs want
+	// the certificates, and ask for it.
+	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{Probe: probe.ProbeOptions{NoResume: !f.resumption}})
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {
@@ -103,7 +132,13 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 // overrides parses --timeout, --concurrency, --warn and --crit; the rules
 // they must meet are model's, the same as for the config.
 func (f *checkFlags) overrides() (model.Overrides, error) {
-	o := model.Overrides{Concurrency: f.concurrency}
+	o := model.Overrides{Concurrency: f.concurrency, AllIPs: f.allIPs, RateLimit: f.rateLimit, PerIPConcurrency: f.perIP}
+	if f.rateLimit < 0 {
+		return o, fmt.Errorf("--rate-limit %v: want a positive number of probes per second", f.rateLimit)
+	}
+	if f.perIP < 0 {
+		return o, fmt.Errorf("--per-ip-concurrency %d: want a positive number", f.perIP)
+	}
 	if f.timeout != "" {
 		d, err := model.ParseDuration(f.timeout)
 		if err != nil {
@@ -128,6 +163,20 @@ func (f *checkFlags) overrides() (model.Overrides, error) {
 		*t.dst = &th
 	}
 	return o, nil
+}
+
+// startCPUProfile starts a CPU profile into path; the returned func stops
+// it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
 
 // terminalWidth is the width of the terminal w writes to, or 0 when w is

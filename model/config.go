@@ -25,19 +25,27 @@ type Config struct {
 	Bundles   []BundleConfig   `yaml:"bundles"`
 	Reloads   []ReloadConfig   `yaml:"reloads"`
 
-	// lines locates each item in the source document (ParseFleet sets it),
-	// so errors about an item point at its line; zero for a Config built
-	// in code.
-	lines configLines
+	// src is the source document (ParseFleet sets it): lines() locates
+	// each item in it, so errors about an item point at its line. It is
+	// read only when there is an error to place: the second pass over a
+	// 100,000-endpoint document would double what loading it takes.
+	src     []byte
+	located *configLines
 }
 
 // DefaultsConfig holds fleet-wide settings; each item may override warn/crit.
 type DefaultsConfig struct {
-	Interval    *Duration  `yaml:"interval"`
-	Timeout     *Duration  `yaml:"timeout"`
-	Concurrency int        `yaml:"concurrency"`
-	Warn        *Threshold `yaml:"warn"`
-	Crit        *Threshold `yaml:"crit"`
+	Interval    *Duration `yaml:"interval"`
+	Timeout     *Duration `yaml:"timeout"`
+	Concurrency int       `yaml:"concurrency"`
+	// RateLimit caps probes started per second across the fleet (0: none).
+	RateLimit float64 `yaml:"rate_limit"`
+	// PerIPConcurrency caps probes in flight to one IP address (0: none):
+	// many virtual hosts behind one address.
+	PerIPConcurrency int        `yaml:"per_ip_concurrency"`
+	AllIPs           bool       `yaml:"all_ips"`
+	Warn             *Threshold `yaml:"warn"`
+	Crit             *Threshold `yaml:"crit"`
 	// VerifyTimeout bounds the verification after an action, for every
 	// bundle that sets none (default DefaultVerifyTimeout).
 	VerifyTimeout *Duration `yaml:"verify_timeout"`
@@ -45,15 +53,17 @@ type DefaultsConfig struct {
 
 // EndpointConfig is one `endpoints:` entry.
 type EndpointConfig struct {
-	Name       string     `yaml:"name"`
-	Address    string     `yaml:"address"`
-	SNI        string     `yaml:"sni"`
-	CA         string     `yaml:"ca"`
-	ClientCert string     `yaml:"client_cert"`
-	ClientKey  string     `yaml:"client_key"`
-	Group      string     `yaml:"group"`
-	Warn       *Threshold `yaml:"warn"`
-	Crit       *Threshold `yaml:"crit"`
+	Name       string `yaml:"name"`
+	Address    string `yaml:"address"`
+	SNI        string `yaml:"sni"`
+	CA         string `yaml:"ca"`
+	ClientCert string `yaml:"client_cert"`
+	ClientKey  string `yaml:"client_key"`
+	Group      string `yaml:"group"`
+	// AllIPs probes every address the name resolves to, each on its own.
+	AllIPs bool       `yaml:"all_ips"`
+	Warn   *Threshold `yaml:"warn"`
+	Crit   *Threshold `yaml:"crit"`
 	// Reload names the `reloads:` entry that makes this endpoint pick up
 	// a new certificate; it overrides the reload of its bundle.
 	Reload string `yaml:"reload"`
@@ -105,9 +115,13 @@ type Fleet struct {
 	Interval    time.Duration
 	Timeout     time.Duration
 	Concurrency int
-	Thresholds  Thresholds
-	Endpoints   []Endpoint
-	Bundles     []Bundle
+	// RateLimit is probes started per second, fleet-wide (0: no limit).
+	RateLimit float64
+	// PerIPConcurrency is probes in flight to one IP address (0: no limit).
+	PerIPConcurrency int
+	Thresholds       Thresholds
+	Endpoints        []Endpoint
+	Bundles          []Bundle
 	// Reloads are the configured `reloads:`, in config order.
 	Reloads []Reload
 	// VerifyTimeout is defaults.verify_timeout (DefaultVerifyTimeout when
@@ -125,6 +139,9 @@ type Endpoint struct {
 	ClientCert string
 	ClientKey  string
 	Group      string
+	// AllIPs: probe every address the name resolves to, each on its own
+	// (one observation per address, the status its worst).
+	AllIPs     bool
 	Thresholds Thresholds
 	Reload     string // a Fleet.Reloads name; "" uses the bundle's
 }
@@ -214,7 +231,7 @@ func decodeConfig(data []byte, source string) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %s", source, explainYAMLError(err))
 	}
-	cfg.lines = locateItems(data)
+	cfg.src = data
 	return &cfg, nil
 }
 
@@ -264,7 +281,7 @@ func explainYAMLError(err error) string {
 // kind: a bundle "web" may serve the endpoint "web".
 func (c *Config) Resolve() (*Fleet, error) {
 	if c.Version != 0 && c.Version != 1 {
-		return nil, c.lines.top.at("version", fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version))
+		return nil, c.lines().top.at("version", fmt.Errorf("version %d is not supported (this certdeck reads version 1)", c.Version))
 	}
 	f := &Fleet{
 		Name:        c.Name,
@@ -272,6 +289,9 @@ func (c *Config) Resolve() (*Fleet, error) {
 		Interval:    durOr(c.Defaults.Interval, DefaultInterval),
 		Timeout:     durOr(c.Defaults.Timeout, DefaultTimeout),
 		Concurrency: c.Defaults.Concurrency,
+		RateLimit:   c.Defaults.RateLimit,
+		// PerIPConcurrency is checked below.
+		PerIPConcurrency: c.Defaults.PerIPConcurrency,
 		Thresholds: Thresholds{
 			Warn: thresholdOr(c.Defaults.Warn, DefaultWarn),
 			Crit: thresholdOr(c.Defaults.Crit, DefaultCrit),
@@ -280,22 +300,27 @@ func (c *Config) Resolve() (*Fleet, error) {
 	if f.Concurrency == 0 {
 		f.Concurrency = DefaultConcurrency
 	}
-	def := c.lines.defaults
 	if err := ValidateConcurrency(f.Concurrency); err != nil {
-		return nil, def.at("concurrency", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("concurrency", fmt.Errorf("defaults.%w", err))
+	}
+	if err := ValidateRateLimit(f.RateLimit); err != nil {
+		return nil, c.lines().defaults.at("rate_limit", fmt.Errorf("defaults.%w", err))
+	}
+	if err := ValidatePerIP(f.PerIPConcurrency); err != nil {
+		return nil, c.lines().defaults.at("per_ip_concurrency", fmt.Errorf("defaults.%w", err))
 	}
 	if err := ValidateInterval(f.Interval); err != nil {
-		return nil, def.at("interval", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("interval", fmt.Errorf("defaults.%w", err))
 	}
 	if err := ValidateTimeout(f.Timeout); err != nil {
-		return nil, def.at("timeout", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("timeout", fmt.Errorf("defaults.%w", err))
 	}
 	if err := f.Thresholds.Validate(); err != nil {
-		return nil, def.at("crit", fmt.Errorf("defaults: %w", err))
+		return nil, c.lines().defaults.at("crit", fmt.Errorf("defaults: %w", err))
 	}
 	f.VerifyTimeout = durOr(c.Defaults.VerifyTimeout, DefaultVerifyTimeout)
 	if err := ValidateVerifyTimeout(f.VerifyTimeout); err != nil {
-		return nil, def.at("verify_timeout", fmt.Errorf("defaults.%w", err))
+		return nil, c.lines().defaults.at("verify_timeout", fmt.Errorf("defaults.%w", err))
 	}
 	// Reloads first: endpoints and bundles refer to them by name.
 	reloads, err := c.resolveReloads()
@@ -305,39 +330,38 @@ func (c *Config) Resolve() (*Fleet, error) {
 	f.Reloads = reloads
 	seen := map[string]int{} // endpoint name → its 1-based item number
 	for i, ec := range c.Endpoints {
-		at := c.lines.endpoint(i)
 		ep, err := ec.resolve(f.Thresholds)
+		ep.AllIPs = ep.AllIPs || c.Defaults.AllIPs
 		if err == nil {
 			err = f.checkReloadRef(ep.Reload)
 		}
 		if err != nil {
-			return nil, at.wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
+			return nil, c.lines().endpoint(i).wrap(fmt.Sprintf("endpoint %d (%s)", i+1, orIndex(ec.Name, i)), err)
 		}
 		if prev, dup := seen[ep.Name]; dup {
-			return nil, at.at("name", fmt.Errorf("endpoint name %q is used twice (also by endpoint %d%s)",
-				ep.Name, prev, c.lines.endpoint(prev-1).onLine()))
+			return nil, c.lines().endpoint(i).at("name", fmt.Errorf("endpoint name %q is used twice (also by endpoint %d%s)",
+				ep.Name, prev, c.lines().endpoint(prev-1).onLine()))
 		}
 		seen[ep.Name] = i + 1
 		f.Endpoints = append(f.Endpoints, ep)
 	}
 	bundleSeen := map[string]int{}
 	for i, bc := range c.Bundles {
-		at := c.lines.bundle(i)
 		b, err := bc.resolve(f.Thresholds, f.VerifyTimeout)
 		if err == nil {
 			err = f.checkReloadRef(b.Reload)
 		}
 		if err != nil {
-			return nil, at.wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
+			return nil, c.lines().bundle(i).wrap(fmt.Sprintf("bundle %d (%s)", i+1, orIndex(bc.Name, i)), err)
 		}
 		if prev, dup := bundleSeen[b.Name]; dup {
-			return nil, at.at("name", fmt.Errorf("bundle name %q is used twice (also by bundle %d%s)",
-				b.Name, prev, c.lines.bundle(prev-1).onLine()))
+			return nil, c.lines().bundle(i).at("name", fmt.Errorf("bundle name %q is used twice (also by bundle %d%s)",
+				b.Name, prev, c.lines().bundle(prev-1).onLine()))
 		}
 		bundleSeen[b.Name] = i + 1
 		for _, s := range b.Serves {
 			if _, ok := seen[s]; !ok {
-				return nil, at.at("serves", fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s))
+				return nil, c.lines().bundle(i).at("serves", fmt.Errorf("bundle %q serves %q, which is not a configured endpoint", b.Name, s))
 			}
 		}
 		f.Bundles = append(f.Bundles, b)
@@ -350,6 +374,24 @@ func (c *Config) Resolve() (*Fleet, error) {
 func ValidateConcurrency(n int) error {
 	if n < 1 || n > MaxConcurrency {
 		return fmt.Errorf("concurrency %d: must be 1-%d", n, MaxConcurrency)
+	}
+	return nil
+}
+
+// ValidateRateLimit is the one rule for the probes-per-second limit
+// (config and --rate-limit): zero means none.
+func ValidateRateLimit(perSecond float64) error {
+	if perSecond < 0 || perSecond > 1e6 || perSecond != perSecond {
+		return fmt.Errorf("rate_limit %v: must be 0 (none) or a number of probes per second up to 1000000", perSecond)
+	}
+	return nil
+}
+
+// ValidatePerIP is the one rule for probes in flight per IP address
+// (config and --per-ip-concurrency): zero means none.
+func ValidatePerIP(n int) error {
+	if n < 0 || n > MaxConcurrency {
+		return fmt.Errorf("per_ip_concurrency %d: must be 0 (none) or 1-%d", n, MaxConcurrency)
 	}
 	return nil
 }
@@ -378,6 +420,11 @@ type Overrides struct {
 	Timeout     time.Duration
 	Concurrency int
 	Warn, Crit  *Threshold
+	// RateLimit and PerIPConcurrency replace the config's when positive;
+	// AllIPs probes every address of every endpoint.
+	RateLimit        float64
+	PerIPConcurrency int
+	AllIPs           bool
 }
 
 // ApplyOverrides puts o on every endpoint and bundle of f, checked by the
@@ -394,6 +441,23 @@ func (f *Fleet) ApplyOverrides(o Overrides) error {
 			return fmt.Errorf("--%w", err)
 		}
 		f.Concurrency = o.Concurrency
+	}
+	if o.RateLimit > 0 {
+		if err := ValidateRateLimit(o.RateLimit); err != nil {
+			return fmt.Errorf("--rate-limit: %w", err)
+		}
+		f.RateLimit = o.RateLimit
+	}
+	if o.PerIPConcurrency > 0 {
+		if err := ValidatePerIP(o.PerIPConcurrency); err != nil {
+			return fmt.Errorf("--per-ip-concurrency: %w", err)
+		}
+		f.PerIPConcurrency = o.PerIPConcurrency
+	}
+	if o.AllIPs {
+		for i := range f.Endpoints {
+			f.Endpoints[i].AllIPs = true
+		}
 	}
 	set := func(t *Thresholds) {
 		if o.Warn != nil {
@@ -435,7 +499,7 @@ func (ec EndpointConfig) resolve(def Thresholds) (Endpoint, error) {
 	ep := Endpoint{
 		Name: ec.Name, Address: ec.Address, Target: t, SNI: ec.SNI,
 		CAFile: ec.CA, ClientCert: ec.ClientCert, ClientKey: ec.ClientKey,
-		Group:      ec.Group,
+		Group: ec.Group, AllIPs: ec.AllIPs,
 		Thresholds: Thresholds{Warn: thresholdOr(ec.Warn, def.Warn), Crit: thresholdOr(ec.Crit, def.Crit)},
 		Reload:     ec.Reload,
 	}

@@ -23,6 +23,15 @@ type itemLines struct {
 	keys map[string]int
 }
 
+// lines locates the items of c.src on first use (see Config.src).
+func (c *Config) lines() *configLines {
+	if c.located == nil {
+		l := locateItems(c.src)
+		c.located = &l
+	}
+	return c.located
+}
+
 // locateItems reads positions from data; a document it cannot read yields
 // no positions (the strict decode has reported it already).
 func locateItems(data []byte) configLines {

@@ -47,14 +47,14 @@ func (c *Config) resolveReloads() ([]Reload, error) {
 	var out []Reload
 	seen := map[string]int{}
 	for i, rc := range c.Reloads {
-		at := c.lines.reload(i)
+		at := c.lines().reload(i)
 		r, err := rc.resolve()
 		if err != nil {
 			return nil, at.wrap(fmt.Sprintf("reload %d (%s)", i+1, orIndex(rc.Name, i)), err)
 		}
 		if prev, dup := seen[r.Name]; dup {
 			return nil, at.at("name", fmt.Errorf("reload name %q is used twice (also by reload %d%s)",
-				r.Name, prev, c.lines.reload(prev-1).onLine()))
+				r.Name, prev, c.lines().reload(prev-1).onLine()))
 		}
 		seen[r.Name] = i + 1
 		r.Line = at.line

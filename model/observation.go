@@ -49,6 +49,12 @@ type Observation struct {
 
 	Error   string    `json:"error,omitempty"`
 	ErrKind ErrorKind `json:"error_kind,omitempty"`
+
+	// Addresses, for an endpoint probed at every address of its name
+	// (all_ips), holds one observation per address, in address order; the
+	// fields above are then those of the worst address, and the status is
+	// judged over all of them (ClassifyEndpoint).
+	Addresses []*Observation `json:"addresses,omitempty"`
 }
 
 // OCSP staple statuses.
@@ -121,6 +127,10 @@ type TicketInfo struct {
 	// "does not resume".
 	ResumeChecked bool `json:"resume_checked"`
 	Resumed       bool `json:"resumed"`
+	// ResumeCheckedAt is when that answer was obtained: the probe's own
+	// time, or earlier when a prober reuses a recent answer while the
+	// server's ticket key is unchanged (ProbeOptions.ResumeEvery).
+	ResumeCheckedAt time.Time `json:"resume_checked_at,omitzero"`
 }
 
 // Leaf is the first certificate sent, or nil when none was.

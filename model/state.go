@@ -62,6 +62,9 @@ type EndpointState struct {
 	InFlight bool
 	// Tickets holds one sighting per key name seen, oldest first.
 	Tickets []TicketSighting
+	// Backoff is set while the scheduler waits longer than the interval
+	// before trying a failing endpoint again (ProbeBackoff).
+	Backoff BackoffState
 }
 
 // TicketAge is how long the current ticket key name has been observed, and
@@ -137,6 +140,10 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 			changes = append(changes, s.applyBundle(e, now)...)
 		case VerifyStarted:
 			changes = append(changes, s.startVerify(e, now)...)
+		case ProbeBackoff:
+			if es := s.byName[e.Endpoint]; es != nil {
+				es.Backoff = BackoffState{Failures: e.Failures, Next: e.Next}
+			}
 		}
 	}
 	return changes
@@ -214,6 +221,9 @@ func (es *EndpointState) observe(o *Observation, now time.Time) []Change {
 	}
 	es.Last = o
 	es.InFlight = false
+	if !o.Failed() || len(o.Addresses) > 0 && anyAddressAnswered(o.Addresses) {
+		es.Backoff = BackoffState{}
+	}
 	before := es.Verdict.Status
 	es.Verdict = ClassifyEndpoint(o, es.Endpoint.Thresholds, now)
 	if prev != nil && before != es.Verdict.Status && len(changes) == 0 {

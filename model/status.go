@@ -97,6 +97,9 @@ func ClassifyEndpoint(o *Observation, t Thresholds, now time.Time) Verdict {
 	if o == nil {
 		return Verdict{Status: Unknown, Reasons: []string{"not probed yet"}}
 	}
+	if len(o.Addresses) > 0 {
+		return classifyAddresses(o.Addresses, t, now)
+	}
 	if o.Error != "" {
 		return Verdict{Status: Error, Reasons: []string{o.Error}}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,21 +16,29 @@ import (
 	"certdeck/probe/probetest"
 )
 
-// benchEndpoints and benchConcurrency size BenchmarkProbeRound: a fleet of
-// 2,000 endpoints probed with the default concurrency.
-const (
-	benchEndpoints   = 2000
-	benchConcurrency = model.DefaultConcurrency
-)
+// benchConcurrency is the probes in flight in BenchmarkProbeRound: the
+// default concurrency.
+const benchConcurrency = model.DefaultConcurrency
 
-// BenchmarkProbeRound measures one Round over 2,000 endpoints (one local Go
-// TLS server, distinct endpoint names) against a baseline of the same
-// number of bare tls.Dial full handshakes at the same concurrency, in the
-// same run. The goal is round/baseline ≤ 1.5 with the resumption check
-// included; the interleaved sub-benchmark reports it as ratio (wall) and
-// cpu-ratio. The baseline uses Go's default groups, as a plain tls.Dial
-// does; ratio-same-groups compares against tls.Dial offering the probe's
-// classical groups, which isolates what the resumption check costs.
+// BenchmarkProbeRound measures one Round over 2,000 and 10,000 endpoints
+// (one local Go TLS server, distinct endpoint names) against a baseline of
+// the same number of bare tls.Dial full handshakes with verification at
+// the same concurrency, interleaved in the same run so load from other
+// processes falls on both alike. It reports, per size:
+//
+//   - ratio, cpu-ratio: the round as `certdeck check` runs it (NoResume)
+//     over the baseline (Go's default groups, as a plain tls.Dial); wall
+//     time and CPU time of both ends (client and in-process server). Goal:
+//     ≤ 1.15 at 10,000.
+//   - ratio-same-groups: the same round over tls.Dial offering the probe's
+//     classical groups, with verification: the key exchange held equal.
+//   - resume-ratio, resume-cpu-ratio: the round with the resumption check
+//     (`check --resumption`) over the round without: what the check costs.
+//
+// Every endpoint names the same server, so the round learns once that its
+// tickets are opaque (a Go server sends one TLS 1.3 ticket per connection):
+// a fleet of distinct Go servers costs `check` a second handshake each to
+// tell a key name from a random prefix (resume_policy.go).
 //
 //	go test -run '^$' -bench BenchmarkProbeRound -benchtime 3x ./probe/
 func BenchmarkProbeRound(b *testing.B) {
@@ -37,82 +46,102 @@ func BenchmarkProbeRound(b *testing.B) {
 	leaf := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"svc.test"}}))
 	srv := probetest.StartTLSServer(b, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}})
 	roots := ca.Pool()
+	for _, n := range []int{2000, 10_000} {
+		b.Run(fmt.Sprintf("endpoints=%d", n), func(b *testing.B) {
+			f := benchFleet(srv.Addr, n)
+			round := func(b *testing.B, resume bool) {
+				obs := Round(context.Background(), f, RoundOptions{Probe: ProbeOptions{Roots: roots, NoResume: !resume}})
+				for _, o := range obs {
+					if o.Failed() || !o.Verified || o.Ticket.Kind != model.TicketOpaque || (resume && !o.Ticket.Resumed) {
+						b.Fatalf("%s: error %q verified=%v ticket %+v", o.Endpoint, o.Error, o.Verified, o.Ticket)
+					}
+				}
+			}
+			baseline := func(b *testing.B) { dialLoop(b, srv.Addr, n, &tls.Config{RootCAs: roots, ServerName: "svc.test"}) }
+			sameGroups := func(b *testing.B) {
+				dialLoop(b, srv.Addr, n, &tls.Config{RootCAs: roots, ServerName: "svc.test", CurvePreferences: probeGroups})
+			}
+			var checkD, baseD, sameD, resumeD, checkCPU, baseCPU, resumeCPU time.Duration
+			for b.Loop() {
+				t0, c0 := time.Now(), cpuTime()
+				baseline(b)
+				t1, c1 := time.Now(), cpuTime()
+				round(b, false)
+				t2, c2 := time.Now(), cpuTime()
+				sameGroups(b)
+				t3, c3 := time.Now(), cpuTime()
+				round(b, true)
+				t4, c4 := time.Now(), cpuTime()
+				baseD, baseCPU = baseD+t1.Sub(t0), baseCPU+c1-c0
+				checkD, checkCPU = checkD+t2.Sub(t1), checkCPU+c2-c1
+				sameD = sameD + t3.Sub(t2)
+				resumeD, resumeCPU = resumeD+t4.Sub(t3), resumeCPU+c4-c3
+			}
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+			b.ReportMetric(per(checkD), "round-ns/op")
+			b.ReportMetric(per(baseD), "baseline-ns/op")
+			b.ReportMetric(float64(n)/(per(checkD)/1e9), "handshakes/s")
+			b.ReportMetric(float64(checkD)/float64(baseD), "ratio")
+			// CPU time (client and in-process server together) is steadier
+			// than wall time when other processes compete for the cores.
+			b.ReportMetric(float64(checkCPU)/float64(baseCPU), "cpu-ratio")
+			b.ReportMetric(float64(checkD)/float64(sameD), "ratio-same-groups")
+			b.ReportMetric(float64(resumeD)/float64(checkD), "resume-ratio")
+			b.ReportMetric(float64(resumeCPU)/float64(checkCPU), "resume-cpu-ratio")
+		})
+	}
+}
 
+// benchFleet is n endpoints, distinct names, all at addr.
+func benchFleet(addr string, n int) *model.Fleet {
 	f := &model.Fleet{Interval: time.Minute, Timeout: 30 * time.Second, Concurrency: benchConcurrency,
 		Thresholds: model.Thresholds{Warn: model.DefaultWarn, Crit: model.DefaultCrit}}
-	target, _ := model.ParseTarget(srv.Addr)
-	for i := range benchEndpoints {
+	target, _ := model.ParseTarget(addr)
+	for i := range n {
 		f.Endpoints = append(f.Endpoints, model.Endpoint{
-			Name: fmt.Sprintf("ep%04d", i), Address: srv.Addr, Target: target, SNI: "svc.test",
+			Name: fmt.Sprintf("ep%05d", i), Address: addr, Target: target, SNI: "svc.test",
 			Thresholds: f.Thresholds,
 		})
 	}
-
-	round := func(b *testing.B) {
-		obs := Round(context.Background(), f, RoundOptions{Probe: ProbeOptions{Roots: roots}})
-		for _, o := range obs {
-			if o.Failed() || !o.Verified || !o.Ticket.Resumed {
-				b.Fatalf("%s: error %q verified=%v resumed=%v", o.Endpoint, o.Error, o.Verified, o.Ticket.Resumed)
-			}
-		}
-	}
-	// baseline is the issue's yardstick: bare tls.Dial, Go's defaults.
-	// baselineSameGroups offers the probe's classical groups instead, so
-	// the ratio against it is the cost of everything else a probe does
-	// (the resumption check above all), with the key exchange held equal.
-	baseline := func(b *testing.B) { dialLoop(b, srv.Addr, &tls.Config{RootCAs: roots, ServerName: "svc.test"}) }
-	baselineSameGroups := func(b *testing.B) {
-		dialLoop(b, srv.Addr, &tls.Config{RootCAs: roots, ServerName: "svc.test", CurvePreferences: probeGroups})
-	}
-
-	b.Run("round", func(b *testing.B) {
-		for b.Loop() {
-			round(b)
-		}
-	})
-	b.Run("baseline-tls-dial", func(b *testing.B) {
-		for b.Loop() {
-			baseline(b)
-		}
-	})
-	// The machine is shared, so load drifts between the two runs above;
-	// alternating them per iteration exposes both to the same load and
-	// makes the ratio meaningful.
-	b.Run("interleaved", func(b *testing.B) {
-		var roundD, baseD, sameD, roundCPU, baseCPU time.Duration
-		for b.Loop() {
-			t0, c0 := time.Now(), cpuTime()
-			baseline(b)
-			t1, c1 := time.Now(), cpuTime()
-			round(b)
-			t2, c2 := time.Now(), cpuTime()
-			baselineSameGroups(b)
-			roundD += t2.Sub(t1)
-			roundCPU += c2 - c1
-			baseD += t1.Sub(t0)
-			baseCPU += c1 - c0
-			sameD += time.Since(t2)
-		}
-		n := float64(b.N)
-		b.ReportMetric(float64(roundD.Nanoseconds())/n, "round-ns/op")
-		b.ReportMetric(float64(baseD.Nanoseconds())/n, "baseline-ns/op")
-		b.ReportMetric(float64(roundD)/float64(baseD), "ratio")
-		// CPU time (client and in-process server together) is steadier
-		// than wall time when other processes compete for the cores.
-		b.ReportMetric(float64(roundCPU)/float64(baseCPU), "cpu-ratio")
-		b.ReportMetric(float64(roundD)/float64(sameD), "ratio-same-groups")
-	})
+	return f
 }
 
-// dialLoop makes benchEndpoints bare tls.Dial handshakes with cfg at
-// benchConcurrency.
-func dialLoop(b *testing.B, addr string, cfg *tls.Config) {
+// BenchmarkRoundMemory reports what a round keeps per endpoint once it is
+// over (the heap in use after a collection, over 10,000 endpoints of one
+// pool): the observations, whose chain descriptions endpoints serving one
+// chain share (chainCache), and nothing of the connections.
+//
+//	go test -run '^$' -bench BenchmarkRoundMemory -benchtime 1x ./probe/
+func BenchmarkRoundMemory(b *testing.B) {
+	ca := pki.Must(pki.NewCA("Bench Root"))
+	leaf := pki.Must(ca.Issue(pki.Options{DNSNames: []string{"svc.test"}}))
+	srv := probetest.StartTLSServer(b, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}})
+	const n = 10_000
+	f := benchFleet(srv.Addr, n)
+	for b.Loop() {
+		before := liveHeap()
+		obs := Round(context.Background(), f, RoundOptions{Probe: ProbeOptions{Roots: ca.Pool(), NoResume: true}})
+		b.ReportMetric(float64(liveHeap()-before)/n, "kept-bytes/endpoint")
+		runtime.KeepAlive(obs)
+	}
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// dialLoop makes n bare tls.Dial handshakes with cfg at benchConcurrency.
+func dialLoop(b *testing.B, addr string, n int, cfg *tls.Config) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	for range benchConcurrency {
 		wg.Go(func() {
-			for next.Add(1) <= benchEndpoints {
+			for next.Add(1) <= int64(n) {
 				c, err := tls.Dial("tcp", addr, cfg)
 				if err != nil {
 					failed.Store(err)

@@ -29,8 +29,17 @@ type CheckOptions struct {
 // now, and now. Cancelling ctx makes the remaining probes fail fast; the
 // state is complete either way.
 func Check(ctx context.Context, fleet *model.Fleet, opt CheckOptions) (state *model.State, now time.Time) {
-	obs := Round(ctx, fleet, RoundOptions{Probe: opt.Probe, Events: opt.Events})
-	now = opt.Probe.now()
+	popt := opt.Probe
+	if popt.Timeout == 0 {
+		popt.Timeout = fleet.Timeout
+	}
+	return check(ctx, fleet, fleetProber(fleet, popt), opt)
+}
+
+// check is Check with a given prober (Scheduler.Check passes its own).
+func check(ctx context.Context, fleet *model.Fleet, p *prober, opt CheckOptions) (state *model.State, now time.Time) {
+	obs := p.round(ctx, fleet, opt.Events)
+	now = p.opt.now()
 	state = model.NewState(fleet)
 	events := make([]model.Event, len(obs))
 	for i, o := range obs {

@@ -39,6 +39,9 @@ type dialed struct {
 func dial(ctx context.Context, t model.Target) (dialed, error) {
 	var started atomic.Int64
 	d := net.Dialer{
+		// A probe's connection lives for one handshake: TCP keep-alive
+		// would only cost the setsockopt calls that configure it.
+		KeepAlive: -1,
 		// ControlContext runs just before connect(2) on each attempt, after
 		// name resolution: the moment the server starts to matter.
 		ControlContext: func(context.Context, string, string, syscall.RawConn) error {

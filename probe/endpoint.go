@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"certdeck/model"
@@ -21,10 +24,15 @@ var offeredALPN = []string{"h2", "http/1.1"}
 // that refuses the connection for want of a client certificate is not a
 // failure: its certificate was seen, and ClientCert says what happened.
 //
+// A name is resolved once (ProbeOptions.Resolver) and its addresses tried
+// in order; with ep.AllIPs every address is probed on its own and listed
+// in Observation.Addresses.
+//
 // When the server issues a session ticket (or, under TLS 1.2, a session
 // ID), a second handshake presents it to check resumption (unless
-// opt.NoResume); that check shares the deadline and its failure never
-// turns a successful probe into an error: it is "not checked".
+// opt.NoResume, and see ResumeEvery); that check shares the deadline and
+// its failure never turns a successful probe into an error: it is "not
+// checked".
 func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *model.Observation {
 	return newProber(opt, nil).probe(ctx, ep)
 }
@@ -37,39 +45,82 @@ type prober struct {
 	// p256Refused holds the addresses whose server refused a P-256-only
 	// resumption handshake, so it is not asked again (see resumptionGroups).
 	p256Refused sync.Map
+	// chains holds this prober's chain verifications (see chainCache).
+	chains *chainCache
+	// tickets remembers what each server's tickets showed (resume_policy.go).
+	tickets *ticketMemory
+	// admit spaces and limits probes (nil: none; see admission).
+	admit *admission
 }
 
 func newProber(opt ProbeOptions, files *material) *prober {
 	if files == nil {
 		files = newMaterial()
 	}
-	return &prober{opt: opt, files: files}
+	return &prober{opt: opt, files: files, chains: newChainCache(), tickets: newTicketMemory()}
 }
 
 func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observation {
-	host := hostToVerify(ep)
-	o := &model.Observation{Endpoint: ep.Name, Time: p.opt.now(), HostChecked: host}
+	start := p.opt.now()
 	timeout := p.opt.timeout()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
+	begun := time.Now()
+	dnsCtx, cancel := context.WithTimeout(ctx, timeout)
+	addrs, err := p.addresses(dnsCtx, ep.Target)
+	cancel()
+	if err != nil {
+		o := newObservation(ep, start)
+		o.ErrKind, o.Error = classify(err, timeout)
+		return o
+	}
+	// DNS counts against the probe's one deadline; waiting for a turn
+	// (admission) does not.
+	budget := timeout - time.Since(begun)
+	if ep.AllIPs {
+		return p.probeEveryAddress(ctx, ep, addrs, start, budget)
+	}
+	return p.probeAt(ctx, ep, addrs, start, budget)
+}
 
+func newObservation(ep model.Endpoint, start time.Time) *model.Observation {
+	return &model.Observation{Endpoint: ep.Name, Time: start, HostChecked: hostToVerify(ep)}
+}
+
+// probeAt probes ep at the first of addrs that takes a connection (an
+// address that refuses or cannot be reached gives way to the next, as
+// net.Dialer does; one that does not answer uses up the deadline), within
+// budget once admitted (rate and per-IP limits, keyed by the first
+// address). Everything after the connection, the resumption check
+// included, goes to the address that took it.
+func (p *prober) probeAt(ctx context.Context, ep model.Endpoint, addrs []netip.Addr, start time.Time, budget time.Duration) *model.Observation {
+	o := newObservation(ep, start)
+	host := o.HostChecked
+	timeout := p.opt.timeout()
 	clientCert, err := p.clientCertificate(ep)
 	if err != nil {
 		o.ErrKind, o.Error = model.ErrProtocol, err.Error()
 		return o
 	}
+	release, admitted := p.admit.wait(ctx, addrs[0])
+	defer release()
+	if !admitted {
+		o.ErrKind, o.Error = classify(ctx.Err(), timeout)
+		return o
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+
 	clock := &tlsClock{deadline: deadline}
-	cfg := p.clientConfig(ep, clock)
+	cfg := p.clientConfig(pinned(ep, addrs[0]), clock)
 	capture := &ticketCapture{}
 	cfg.ClientSessionCache = capture
 	seen := observe(cfg, clientCert, clock)
 
-	h, err := handshake(ctx, ep, cfg)
+	h, at, err := firstHandshake(ctx, ep, addrs, cfg)
 	if err != nil && !refusedClientCert(err, seen) && groupRefused(err, cfg) {
 		cfg.CurvePreferences = nil // Go's defaults, post-quantum groups included
 		seen = observe(cfg, clientCert, clock)
-		h, err = handshake(ctx, ep, cfg)
+		h, err = handshake(ctx, at, cfg)
 	}
 	if h.rec != nil {
 		o.IP = remoteIP(h.rec)
@@ -79,7 +130,9 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	case err == nil:
 		o.Latency = h.latency
 		state = h.tc.ConnectionState()
+		capture.grace = p.secondTicketGrace(serverKey(at, h.rec.RemoteAddr().String()), h.latency)
 		alert := capture.await(h.tc, h.rec, 0, ticketWait(h.latency), deadline)
+		capture.grace = 0
 		o.ClientCert.Required = refusedClientCert(alert, seen)
 		_ = h.tc.Close()
 	case refusedClientCert(err, seen) && seen.state != nil:
@@ -99,23 +152,43 @@ func (p *prober) probe(ctx context.Context, ep model.Endpoint) *model.Observatio
 	o.ALPN = state.NegotiatedProtocol
 	roots, rootsErr := p.trustRoots(ep)
 	now := p.opt.now()
-	verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
+	p.verifyServed(o, state.PeerCertificates, roots, rootsErr, host, now)
 	o.OCSP = describeStaple(state.OCSPResponse, state.PeerCertificates, roots, now)
 
 	// A server that refused the connection established no session: its
 	// session ID names nothing, and there is nothing to resume.
-	var sessionID []byte
-	var checked, resumed bool
-	if !o.ClientCert.Required {
-		sessionID = assignedSessionID(state.Version, h.rec)
-		if !p.opt.NoResume {
-			r := resumption{ep: ep, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
-			checked, resumed = p.checkResumption(ctx, r, sessionID)
+	if o.ClientCert.Required {
+		o.Ticket = describeTickets(capture.tickets, nil)
+		return o
+	}
+	sessionID := assignedSessionID(state.Version, h.rec)
+	r := resumption{ep: at, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
+	o.Ticket = p.settleTickets(ctx, r, sessionID, serverKey(at, h.rec.RemoteAddr().String()))
+	return o
+}
+
+// firstHandshake runs the certificate handshake at the first of addrs that
+// takes a connection; at is ep pinned to the address used.
+func firstHandshake(ctx context.Context, ep model.Endpoint, addrs []netip.Addr, cfg *tls.Config) (h handshakeResult, at model.Endpoint, err error) {
+	for i, a := range addrs {
+		at = pinned(ep, a)
+		h, err = handshake(ctx, at, cfg)
+		if err == nil || i == len(addrs)-1 || !unreachable(err) {
+			break
 		}
 	}
-	o.Ticket = describeTickets(capture.tickets, sessionID)
-	o.Ticket.ResumeChecked, o.Ticket.Resumed = checked, resumed
-	return o
+	return h, at, err
+}
+
+// unreachable reports whether err is a connect that failed at once (the
+// address refuses, or has no route): another address of the name may work.
+func unreachable(err error) bool {
+	var se *stepError
+	if !errors.As(err, &se) || se.step != stepDial {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL)
 }
 
 // handshakeResult is one connection's handshake. rec is the socket

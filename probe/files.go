@@ -35,8 +35,9 @@ type fileStamp struct {
 }
 
 type cachedRoots struct {
-	stamp fileStamp
-	pool  *x509.CertPool
+	stamp   fileStamp
+	pool    *x509.CertPool
+	checked time.Time // when stamp was last compared with the file
 }
 
 type cachedPair struct {
@@ -56,16 +57,28 @@ func stamp(path string) (fileStamp, error) {
 	return fileStamp{size: fi.Size(), mod: fi.ModTime()}, nil
 }
 
+// rootsRecheck is how long a ca: file's pool is used before the file is
+// looked at again: 10,000 endpoints sharing one ca: file need not stat it
+// 10,000 times a round, and a rotated file is still picked up within a
+// second.
+const rootsRecheck = time.Second
+
 // trustRoots returns the pool in a ca: file.
 func (m *material) trustRoots(path string) (*x509.CertPool, error) {
+	m.mu.Lock()
+	c, ok := m.roots[path]
+	m.mu.Unlock()
+	if ok && time.Since(c.checked) < rootsRecheck {
+		return c.pool, nil
+	}
 	st, err := stamp(path)
 	if err != nil {
 		return nil, fmt.Errorf("read ca file: %w", err)
 	}
-	m.mu.Lock()
-	c, ok := m.roots[path]
-	m.mu.Unlock()
 	if ok && c.stamp == st {
+		m.mu.Lock()
+		m.roots[path] = cachedRoots{stamp: st, pool: c.pool, checked: time.Now()}
+		m.mu.Unlock()
 		return c.pool, nil
 	}
 	// ReadRegularFile opens without blocking and refuses a FIFO or a
@@ -79,8 +92,14 @@ func (m *material) trustRoots(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("ca file %s: no PEM certificates in it", path)
 	}
 	m.mu.Lock()
-	m.roots[path] = cachedRoots{stamp: st, pool: pool}
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if c, ok := m.roots[path]; ok && c.stamp == st {
+		// Another probe loaded the same file meanwhile: use its pool, so
+		// every endpoint of this file verifies against one pool (the
+		// chain cache tells roots apart by identity).
+		return c.pool, nil
+	}
+	m.roots[path] = cachedRoots{stamp: st, pool: pool, checked: time.Now()}
 	return pool, nil
 }
 

@@ -57,3 +57,24 @@ func TestProbeNeverHangsOnASpecialFile(t *testing.T) {
 		})
 	}
 }
+
+// A ca: file replaced while certdeck runs is used from the next probe a
+// second (rootsRecheck) later: endpoints sharing it do not stat it on
+// every probe, and a rotation is never missed.
+func TestReplacedCAFileIsUsedWithinASecond(t *testing.T) {
+	fx := newFixture(t)
+	srv := probetest.StartTLSServer(t, serverConfig(fx.leaf.TLSCertificate()))
+	caFile := writeFile(t, "ca.pem", pki.Must(pki.NewCA("Old Root")).RootPEM())
+	p := newProber(probeOpts(), nil)
+	ep := endpoint(t, "x", srv.Addr, "svc.test", caFile)
+	if o := p.probe(context.Background(), ep); o.Verified {
+		t.Fatal("verified against a root that did not issue the chain")
+	}
+	if err := os.WriteFile(caFile, fx.ca.RootPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(rootsRecheck + 100*time.Millisecond)
+	if o := p.probe(context.Background(), ep); !o.Verified {
+		t.Fatalf("after the ca: file was replaced: verified=false (%s)", o.VerifyError)
+	}
+}

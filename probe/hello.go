@@ -39,30 +39,59 @@ const (
 	extRenegotiationInf = 0xff01
 )
 
-// wireRecorder is a net.Conn that keeps the first maxHelloCapture bytes
-// written and read. It is used by one goroutine at a time, like the
-// tls.Conn on top of it.
+// wireRecorder is a net.Conn that keeps what was written and read up to
+// the end of the first handshake message each way (the hellos), at most
+// maxHelloCapture bytes each: the certificates and everything after them
+// are not copied. It is used by one goroutine at a time, like the tls.Conn
+// on top of it.
 type wireRecorder struct {
 	net.Conn
-	out, in []byte
+	out, in         []byte
+	outDone, inDone bool // the hello is complete: keep nothing more
 }
 
 func (r *wireRecorder) Write(p []byte) (int, error) {
-	r.out = keep(r.out, p)
+	r.out, r.outDone = keep(r.out, p, r.outDone)
 	return r.Conn.Write(p)
 }
 
 func (r *wireRecorder) Read(p []byte) (int, error) {
 	n, err := r.Conn.Read(p)
-	r.in = keep(r.in, p[:n])
+	r.in, r.inDone = keep(r.in, p[:n], r.inDone)
 	return n, err
 }
 
-func keep(buf, p []byte) []byte {
+// keep appends p to buf until buf holds a whole first handshake message
+// (done) or maxHelloCapture bytes.
+func keep(buf, p []byte, done bool) ([]byte, bool) {
+	if done {
+		return buf, true
+	}
 	if room := maxHelloCapture - len(buf); room > 0 {
 		buf = append(buf, p[:min(len(p), room)]...)
 	}
-	return buf
+	return buf, firstMessageComplete(buf) || len(buf) >= maxHelloCapture
+}
+
+// firstMessageComplete reports whether the records at the start of wire
+// hold the whole first handshake message: firstHandshakeMessage would
+// find it. It copies nothing (it runs on every read until it is true).
+func firstMessageComplete(wire []byte) bool {
+	var header [4]byte
+	got, have := 0, 0 // header bytes seen; handshake bytes in whole records
+	for len(wire) >= 5 && wire[0] == recordHandshake {
+		n := int(wire[3])<<8 | int(wire[4])
+		if len(wire) < 5+n {
+			return false
+		}
+		got += copy(header[got:], wire[5:5+n])
+		have += n
+		wire = wire[5+n:]
+		if got == 4 && have >= 4+(int(header[1])<<16|int(header[2])<<8|int(header[3])) {
+			return true
+		}
+	}
+	return false
 }
 
 // clientHelloFacts is what the probe's own ClientHello offered.

@@ -21,8 +21,16 @@ type ProbeOptions struct {
 	// (the demo fleet and tests trust their own CA this way).
 	Roots *x509.CertPool
 	// NoResume skips the second handshake that checks whether the server
-	// accepts its own session ticket.
+	// accepts its own session ticket, except when it is needed to classify
+	// a lone ticket (resume_policy.go); a server resumption was not checked
+	// for says so (TicketInfo.ResumeChecked false).
 	NoResume bool
+	// ResumeEvery, when positive, reuses a server's resumption answer
+	// while its tickets keep their kind and key name, for at most this
+	// long (the console: an hour). Zero checks on every probe.
+	ResumeEvery time.Duration
+	// Resolver looks host names up; nil means net.DefaultResolver.
+	Resolver Resolver
 }
 
 func (o ProbeOptions) now() time.Time {

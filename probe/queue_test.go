@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"certdeck/model"
 )
 
 func TestQueueRunsTriggeredInFlightEndpointAgain(t *testing.T) {
@@ -32,28 +30,5 @@ func TestQueueRunsTriggeredInFlightEndpointAgain(t *testing.T) {
 	defer cancel()
 	if n, ok := q.take(short); ok {
 		t.Fatalf("took %q from a queue that should be empty", n)
-	}
-}
-
-func TestJitterStaysWithinItsFraction(t *testing.T) {
-	f := testFleet(time.Minute, 1)
-	s, err := NewScheduler(f, Options{Events: make(chan model.Event), Jitter: 0.1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[time.Duration]bool{}
-	for range 1000 {
-		d := s.nextInterval()
-		if d < 54*time.Second || d > 66*time.Second {
-			t.Fatalf("interval %v outside 60s ± 10%%", d)
-		}
-		seen[d] = true
-	}
-	if len(seen) < 100 {
-		t.Fatalf("only %d distinct intervals in 1000: no jitter", len(seen))
-	}
-	s, _ = NewScheduler(f, Options{Events: make(chan model.Event), Jitter: -1})
-	if d := s.nextInterval(); d != time.Minute {
-		t.Fatalf("jitter disabled: interval %v, want exactly 1m", d)
 	}
 }

@@ -27,7 +27,22 @@ func Round(ctx context.Context, f *model.Fleet, opt RoundOptions) []*model.Obser
 	if popt.Timeout == 0 {
 		popt.Timeout = f.Timeout
 	}
-	p := newProber(popt, nil)
+	return fleetProber(f, popt).round(ctx, f, opt.Events)
+}
+
+// fleetProber is a prober for f's endpoints, with f's rate and per-IP
+// limits.
+func fleetProber(f *model.Fleet, opt ProbeOptions) *prober {
+	p := newProber(opt, nil)
+	if f.RateLimit > 0 || f.PerIPConcurrency > 0 {
+		p.admit = newAdmission(f.RateLimit, f.PerIPConcurrency)
+	}
+	return p
+}
+
+// round is Round with this prober (its caches, memories and limits).
+func (p *prober) round(ctx context.Context, f *model.Fleet, events chan<- model.Event) []*model.Observation {
+	popt := p.opt
 	out := make([]*model.Observation, len(f.Endpoints))
 	workers := min(max(f.Concurrency, 1), len(f.Endpoints))
 	var next atomic.Int64
@@ -40,9 +55,9 @@ func Round(ctx context.Context, f *model.Fleet, opt RoundOptions) []*model.Obser
 					return
 				}
 				ep := f.Endpoints[i]
-				sendEvent(ctx, opt.Events, model.ProbeStarted{Endpoint: ep.Name, Time: popt.now()})
+				sendEvent(ctx, events, model.ProbeStarted{Endpoint: ep.Name, Time: popt.now()})
 				out[i] = p.probe(ctx, ep)
-				sendEvent(ctx, opt.Events, out[i])
+				sendEvent(ctx, events, out[i])
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -20,19 +21,23 @@ type Options struct {
 	Events chan<- model.Event
 	// Clock stamps observations and NextRound. Nil means time.Now.
 	Clock func() time.Time
-	// Jitter spreads rounds by up to ±Jitter×interval so many certdecks
-	// (or many fleets) do not probe in lockstep. Zero means 0.1; negative
-	// means none.
+	// Jitter, unless negative, shifts every endpoint's phase in the
+	// interval (spread.go) by an offset drawn once per scheduler, so many
+	// certdecks (or many fleets) do not probe in lockstep. Negative keeps
+	// the phases a function of the names alone (tests).
 	Jitter float64
 	// Probe tunes every probe; its Timeout defaults to the fleet's.
 	Probe ProbeOptions
-	// Delay postpones the first periodic round (zero: at once); Trigger
-	// is served meanwhile. The console runs its first round through Check
-	// and lets the scheduler take over an interval later.
+	// Delay postpones the first periodic probes (zero: every endpoint at
+	// once, then spread) and the first pass (NextRound); Trigger is served
+	// meanwhile. The console runs its first round through Scheduler.Check
+	// and lets the periodic probes start at their phases from Delay/2 on.
 	Delay time.Duration
 }
 
-// Scheduler probes a fleet periodically with a bounded worker pool.
+// Scheduler probes a fleet periodically with a bounded worker pool, each
+// endpoint once per interval at its own phase (spread.go), failing ones
+// backing off.
 type Scheduler struct {
 	fleet  *model.Fleet
 	opt    Options
@@ -40,9 +45,17 @@ type Scheduler struct {
 	q      *queue
 	names  map[string]model.Endpoint
 	all    []string
-	next   atomic.Int64 // NextRound as Unix nanoseconds; 0 before Run
+	epoch  atomic.Int64 // start of the first pass, Unix nanoseconds; 0 before Run
 	once   sync.Once
 	served servedWaiters // verification probes waiting (served.go)
+
+	offset time.Duration // shifts every phase (Options.Jitter)
+	wake   chan struct{} // capacity 1: the earliest due time may have moved
+
+	mu       sync.Mutex
+	due      map[string]time.Time // each endpoint's next periodic probe
+	pending  dueHeap              // the same, ordered (stale entries included)
+	failures map[string]int       // consecutive failed probes
 }
 
 // NewScheduler checks the options and prepares a scheduler for f. Nothing
@@ -57,9 +70,6 @@ func NewScheduler(f *model.Fleet, opt Options) (*Scheduler, error) {
 	if opt.Clock == nil {
 		opt.Clock = time.Now
 	}
-	if opt.Jitter == 0 {
-		opt.Jitter = 0.1
-	}
 	popt := opt.Probe
 	if popt.Timeout == 0 {
 		popt.Timeout = f.Timeout
@@ -67,7 +77,14 @@ func NewScheduler(f *model.Fleet, opt Options) (*Scheduler, error) {
 	if popt.Clock == nil {
 		popt.Clock = opt.Clock
 	}
-	s := &Scheduler{fleet: f, opt: opt, prober: newProber(popt, nil), q: newQueue(), names: map[string]model.Endpoint{}}
+	if popt.ResumeEvery == 0 {
+		popt.ResumeEvery = consoleResumeEvery
+	}
+	s := &Scheduler{fleet: f, opt: opt, prober: fleetProber(f, popt), q: newQueue(), names: map[string]model.Endpoint{},
+		wake: make(chan struct{}, 1), due: map[string]time.Time{}, failures: map[string]int{}}
+	if opt.Jitter >= 0 {
+		s.offset = time.Duration(rand.Int64N(int64(f.Interval)))
+	}
 	for _, ep := range f.Endpoints {
 		s.names[ep.Name] = ep
 		s.all = append(s.all, ep.Name)
@@ -75,9 +92,15 @@ func NewScheduler(f *model.Fleet, opt Options) (*Scheduler, error) {
 	return s, nil
 }
 
-// Run probes every endpoint at once, then again every interval (± jitter),
-// plus whatever Trigger asks for, until ctx is done. It returns only after
-// every goroutine it started has exited. A Scheduler runs once.
+// consoleResumeEvery is how long a scheduler reuses a server's resumption
+// answer while its ticket key name is unchanged (ProbeOptions.ResumeEvery;
+// negative there checks on every probe).
+const consoleResumeEvery = time.Hour
+
+// Run probes every endpoint (at once, unless Options.Delay), then once per
+// interval each at its own phase, plus whatever Trigger asks for, until ctx
+// is done. It returns only after every goroutine it started has exited. A
+// Scheduler runs once.
 func (s *Scheduler) Run(ctx context.Context) {
 	ran := false
 	s.once.Do(func() { ran = true })
@@ -94,22 +117,142 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Go(func() { s.work(ctx) })
 	}
 
-	timer := time.NewTimer(s.opt.Delay)
-	defer timer.Stop()
-	if s.opt.Delay > 0 {
-		s.next.Store(s.opt.Clock().Add(s.opt.Delay).UnixNano())
+	// Passes over the fleet start at epoch + k×interval. After a Delay
+	// (the console's first round) the first periodic probes begin at
+	// their phases from Delay/2 on, so none waits more than about one and
+	// a half intervals after that round.
+	start := s.opt.Clock()
+	epoch := start.Add(s.opt.Delay)
+	s.mu.Lock()
+	for _, name := range s.all {
+		at := start
+		if s.opt.Delay > 0 {
+			at = nextSlot(start.Add(s.opt.Delay/2), epoch, s.phase(name), s.fleet.Interval)
+		}
+		s.setDue(name, at)
 	}
+	s.mu.Unlock()
+	s.epoch.Store(epoch.UnixNano())
+
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-			s.q.add(false, s.all...)
-			d := s.nextInterval()
-			s.next.Store(s.opt.Clock().Add(d).UnixNano())
-			timer.Reset(d)
+		case <-s.wake:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		timer.Reset(s.dispatch())
+	}
+}
+
+// dispatch queues the endpoints that are due and returns how long until
+// the next one is.
+func (s *Scheduler) dispatch() time.Duration {
+	now := s.opt.Clock()
+	var ready []string
+	s.mu.Lock()
+	wait := time.Hour
+	for s.pending.Len() > 0 {
+		it := s.pending[0]
+		if at, ok := s.due[it.name]; !ok || !at.Equal(it.at) {
+			heap.Pop(&s.pending) // superseded
+			continue
+		}
+		if d := it.at.Sub(now); d > 0 {
+			wait = d
+			break
+		}
+		heap.Pop(&s.pending)
+		delete(s.due, it.name)
+		ready = append(ready, it.name)
+	}
+	s.mu.Unlock()
+	s.q.add(false, ready...)
+	return wait
+}
+
+// setDue makes at name's next periodic probe. Called with mu held.
+func (s *Scheduler) setDue(name string, at time.Time) {
+	s.due[name] = at
+	heap.Push(&s.pending, dueItem{at: at, name: name})
+}
+
+func (s *Scheduler) phase(name string) time.Duration {
+	return phaseOf(name, s.offset, s.fleet.Interval)
+}
+
+// settle records how a probe of name went and schedules its next periodic
+// probe: at its phase at least half an interval on, or, after the second
+// failure in a row, after the backoff. It returns the ProbeBackoff to
+// report, nil when name is not backing off.
+func (s *Scheduler) settle(name string, o *model.Observation) *model.ProbeBackoff {
+	now := s.opt.Clock()
+	iv := s.fleet.Interval
+	s.mu.Lock()
+	n := s.record(name, o)
+	at := nextSlot(now.Add(iv/2), time.Unix(0, s.epoch.Load()), s.phase(name), iv)
+	if n >= 2 {
+		at = now.Add(backoffAfter(n, iv))
+	}
+	s.setDue(name, at)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	if n < 2 {
+		return nil
+	}
+	return &model.ProbeBackoff{Endpoint: name, Failures: n, Next: at}
+}
+
+// record counts name's failures in a row; it returns the count. An
+// endpoint probed at every address fails when every address does (one
+// node down is a finding, not a reason to probe the others less). Called
+// with mu held.
+func (s *Scheduler) record(name string, o *model.Observation) int {
+	if allFailed(o) {
+		s.failures[name]++
+	} else {
+		delete(s.failures, name)
+	}
+	return s.failures[name]
+}
+
+func allFailed(o *model.Observation) bool {
+	if len(o.Addresses) == 0 {
+		return o.Failed()
+	}
+	for _, a := range o.Addresses {
+		if !a.Failed() {
+			return false
 		}
 	}
+	return true
+}
+
+// Check runs the check pipeline (Check) with this scheduler's prober, so
+// what the first round learns (chains, ticket kinds, resumption answers)
+// and its limits (rate, per-IP) are the scheduler's, and its failures count
+// towards backoff. The console's first round runs through it.
+func (s *Scheduler) Check(ctx context.Context, opt CheckOptions) (*model.State, time.Time) {
+	state, now := check(ctx, s.fleet, s.prober, opt)
+	s.mu.Lock()
+	for _, es := range state.Endpoints() {
+		if es.Last != nil {
+			s.record(es.Endpoint.Name, es.Last)
+		}
+	}
+	s.mu.Unlock()
+	return state, now
 }
 
 // Trigger queues an immediate probe of the named endpoints (all of them
@@ -130,23 +273,20 @@ func (s *Scheduler) Trigger(names ...string) {
 	s.q.add(true, known...)
 }
 
-// NextRound is when the next periodic round starts (zero before Run).
-// Safe for concurrent use.
+// NextRound is when the next pass over the fleet starts: every endpoint
+// not backing off is probed once per pass, at its phase (zero before
+// Run). Safe for concurrent use.
 func (s *Scheduler) NextRound() time.Time {
-	n := s.next.Load()
-	if n == 0 {
+	e := s.epoch.Load()
+	if e == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, n)
-}
-
-func (s *Scheduler) nextInterval() time.Duration {
-	iv := s.fleet.Interval
-	if s.opt.Jitter <= 0 {
-		return iv
+	epoch, iv := time.Unix(0, e), s.fleet.Interval
+	now := s.opt.Clock()
+	if now.Before(epoch) {
+		return epoch
 	}
-	spread := (rand.Float64()*2 - 1) * s.opt.Jitter * float64(iv)
-	return max(iv+time.Duration(spread), iv/2)
+	return epoch.Add((now.Sub(epoch)/iv + 1) * iv)
 }
 
 // work is one pool worker: take a name, probe it, report it.
@@ -166,7 +306,11 @@ func (s *Scheduler) work(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // a probe cut short by shutdown is not a finding
 		}
+		backoff := s.settle(name, o)
 		if !s.emit(ctx, o) {
+			return
+		}
+		if backoff != nil && !s.emit(ctx, *backoff) {
 			return
 		}
 	}

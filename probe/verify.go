@@ -12,23 +12,17 @@ import (
 // still see (and report) a certificate that is expired, self-signed or for
 // another host; this is where the verification Go would have done happens,
 // in two separate steps so each failure gets its own exact reason:
-// the chain against the roots, then the host name.
-func verifyServed(o *model.Observation, chain []*x509.Certificate, roots *x509.CertPool, rootsErr string, host string, now time.Time) {
-	for _, c := range chain {
-		o.Chain = append(o.Chain, model.DescribeCert(c))
-	}
+// the chain against the roots (once per distinct chain, see chainCache),
+// then the host name (per endpoint: it is string matching, and the names
+// a wildcard covers share one chain).
+func (p *prober) verifyServed(o *model.Observation, chain []*x509.Certificate, roots *x509.CertPool, rootsErr string, host string, now time.Time) {
 	if len(chain) == 0 {
 		return
 	}
-	o.ChainProblems = model.ChainOrderProblems(chain)
-	if rootsErr != "" {
-		// The ca: file could not be read: say so rather than blame the
-		// server's chain for failing against the system roots.
-		o.VerifyError = rootsErr
-	} else if err := model.VerifyChain(chain, roots, "", now); err != nil {
-		o.VerifyError = model.ExplainVerifyError(err, now)
-	} else {
-		o.Verified = true
-	}
+	r := p.chains.verify(chain, roots, rootsErr, now)
+	// Observations are never modified once made, so endpoints serving one
+	// chain share its description: 10,000 endpoints of one pool keep one.
+	o.Chain, o.ChainProblems = r.described, r.problems
+	o.Verified, o.VerifyError = r.verified, r.verifyError
 	o.HostnameOK = chain[0].VerifyHostname(host) == nil
 }

@@ -40,7 +40,7 @@ func newBundlesSection(ctx *Context, con console) Section {
 		items: ctx.State.Bundles,
 		rank:  (*model.BundleState).Rank,
 		group: func(bs *model.BundleState) string { return bs.Bundle.Group },
-		match: matchBundleFilter,
+		match: newBundleMatcher().match,
 		empty: func(filtered bool) string {
 			if filtered {
 				return "no bundle matches the filter (esc clears it)"

@@ -36,7 +36,9 @@ func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...t
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		probe.Check(ctx, fleet, probe.CheckOptions{Events: events, SkipBundles: true}) // the watcher reads bundles
+		// Through the scheduler: its prober, limits and backoff count see
+		// the first round too.
+		sched.Check(ctx, probe.CheckOptions{Events: events, SkipBundles: true}) // the watcher reads bundles
 	}()
 	go func() {
 		defer wg.Done()

@@ -50,6 +50,10 @@ func (f *fleetSection) Detail() []detailLine {
 	if o.Failed() {
 		d.kv("error", st.Error.Render(string(o.ErrKind)+": "+clean(o.Error)))
 	}
+	if b := es.Backoff; b.BackingOff(now) {
+		d.kv("next probe", st.Warn.Render(fmt.Sprintf("%s (%d failures in a row; r probes now)", backoffLabel(b, now), b.Failures)))
+	}
+	f.addressLines(d, es, now)
 	if o.TLSVersion != "" {
 		proto := o.TLSVersion + " · " + o.Cipher
 		if o.ALPN != "" {
@@ -104,6 +108,30 @@ func (f *fleetSection) Detail() []detailLine {
 	f.ticketLines(d, es, now)
 	d.events(f.ctx.Events, ep.Name)
 	return d.lines
+}
+
+// addressLines lists, for an endpoint probed at every address of its
+// name, what each address serves and how it is judged.
+func (f *fleetSection) addressLines(d *details, es *model.EndpointState, now time.Time) {
+	st := d.st
+	if len(es.Last.Addresses) == 0 {
+		return
+	}
+	d.heading(fmt.Sprintf("Addresses (%d)", len(es.Last.Addresses)))
+	for _, a := range es.Last.Addresses {
+		v := model.ClassifyEndpoint(a, es.Endpoint.Thresholds, now)
+		line := statusStyle(st, v.Status).Render(statusLabel(v.Status)) + " " + clean(a.IP)
+		switch leaf := a.Leaf(); {
+		case a.Failed():
+			line += " " + st.Error.Render(string(a.ErrKind)+": "+clean(a.Error))
+		case leaf != nil:
+			line += fmt.Sprintf(" serial %s · expires %s (%s left)", leaf.Serial, leaf.NotAfter.Format(time.DateOnly), formatLeft(leaf.NotAfter, now))
+		}
+		d.add(line, 2)
+		if len(v.Reasons) > 0 && !a.Failed() {
+			d.kv("", statusStyle(st, v.Status).Render(clean(v.Reasons[0])))
+		}
+	}
 }
 
 // ocspLines says what a stapled OCSP response says, and when.
@@ -188,6 +216,10 @@ func (f *fleetSection) ticketLines(d *details, es *model.EndpointState, now time
 		res := st.OK.Render("resumes")
 		if !t.Resumed {
 			res = st.Warn.Render("does not resume")
+		}
+		if at := t.ResumeCheckedAt; !at.IsZero() && at.Before(o.Time) {
+			// A reused answer (the key name has not changed since).
+			res += st.Muted.Render(fmt.Sprintf(" (checked %s ago, same ticket key)", formatAge(now.Sub(at))))
 		}
 		d.kv("resumption", res)
 	} else if !o.Failed() && ticketKind(t) != model.TicketNone {

@@ -25,9 +25,11 @@ type fleetSection struct {
 	// ones the digits were counted for.
 	hex, keys, lastHex, lastKeys []string
 	seen                         map[tailKey]string
-	// measuredFor is the fleet size NAME and ADDRESS were measured for:
-	// configured endpoints do not change while the console runs.
-	measuredFor int
+	// measuredFor is the fleet size NAME and ADDRESS were measured for
+	// (nameW, addrW): configured endpoints do not change while the console
+	// runs.
+	measuredFor  int
+	nameW, addrW int
 
 	// Indexes of the columns measure sizes.
 	colName, colAddress, colSerial, colIssuer, colTicket, colOCSP int
@@ -41,8 +43,9 @@ func newFleetSection(ctx *Context, con console) Section {
 		items: ctx.State.Endpoints,
 		rank:  (*model.EndpointState).Rank,
 		group: func(es *model.EndpointState) string { return es.Endpoint.Group },
-		match: matchFilter,
+		match: newEndpointMatcher().match,
 		empty: f.emptyText,
+		subs:  addressRows,
 	}, cols)
 	title := func(s string) int { return slices.IndexFunc(cols, func(c endpointCol) bool { return c.title == s }) }
 	f.colName, f.colAddress, f.colSerial, f.colIssuer = title("NAME"), title("ADDRESS"), title("SERIAL"), title("ISSUER")
@@ -68,17 +71,27 @@ func (f *fleetSection) measure() {
 	all := f.ctx.State.Endpoints()
 	cols := f.cols
 	if f.measuredFor != len(all) {
-		nameW, addrW := 4, 7
+		f.nameW, f.addrW = 4, 7
 		for _, es := range all {
-			nameW = max(nameW, width(es.Endpoint.Name))
-			addrW = max(addrW, width(addressLabel(es.Endpoint)))
+			f.nameW = max(f.nameW, width(es.Endpoint.Name))
+			f.addrW = max(f.addrW, width(addressLabel(es.Endpoint)))
 		}
-		// Each gets a share when admitted and grows to its longest value
-		// (up to 48 cells) when the terminal has room.
-		cols[f.colName].width, cols[f.colName].grow = min(nameW, 28), max(0, min(nameW, 48)-28)
-		cols[f.colAddress].width, cols[f.colAddress].grow = min(addrW, 24), max(0, min(addrW, 48)-24)
 		f.measuredFor = len(all)
 	}
+	// The lines under an all_ips endpoint name its addresses, which are
+	// known only once probed.
+	nameW := f.nameW
+	for _, es := range all {
+		if es.Last != nil {
+			for _, a := range es.Last.Addresses {
+				nameW = max(nameW, width(addressName(a.IP)))
+			}
+		}
+	}
+	// Each gets a share when admitted and grows to its longest value (up
+	// to 48 cells) when the terminal has room.
+	cols[f.colName].width, cols[f.colName].grow = min(nameW, 28), max(0, min(nameW, 48)-28)
+	cols[f.colAddress].width, cols[f.colAddress].grow = min(f.addrW, 24), max(0, min(f.addrW, 48)-24)
 	issuerW, stapled := 0, false
 	f.hex, f.keys = f.hex[:0], f.keys[:0]
 	for _, es := range all {

@@ -111,7 +111,10 @@ func reasonCell(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 	switch {
 	case es.Last == nil && es.InFlight:
 		return "probing…", &r.styles.Muted
-	case es.Last.Failed():
+	case es.Last != nil && es.Backoff.BackingOff(r.now):
+		// First, so a cut cell still says why the row is not refreshing.
+		return backoffLabel(es.Backoff, r.now) + " · " + clean(es.Last.Error), &r.styles.Error
+	case es.Last.Failed() && len(es.Last.Addresses) == 0:
 		return clean(es.Last.Error), &r.styles.Error
 	case len(es.Verdict.Reasons) == 0:
 		return "", nil
@@ -120,6 +123,36 @@ func reasonCell(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 	}
 	return clean(es.Verdict.Reasons[0]), statusStyle(r.styles, es.Verdict.Status)
 }
+
+// backoffLabel says that failing probes are spaced out, and until when:
+// "backing off, next try in 4m" (r still probes at once).
+func backoffLabel(b model.BackoffState, now time.Time) string {
+	return "backing off, next try in " + formatAge(b.Next.Sub(now))
+}
+
+// addressRows are the lines under an endpoint probed at every address of
+// its name (all_ips): one per address, each judged on its own and drawn
+// with the fleet's columns ("└ ::1" in NAME, the address it reached in
+// ADDRESS).
+func addressRows(es *model.EndpointState, now time.Time) []*model.EndpointState {
+	if es.Last == nil || len(es.Last.Addresses) == 0 {
+		return nil
+	}
+	out := make([]*model.EndpointState, 0, len(es.Last.Addresses))
+	for _, a := range es.Last.Addresses {
+		ep := es.Endpoint
+		ep.Name, ep.Target.Host = addressName(a.IP), a.IP
+		sub := &model.EndpointState{Endpoint: ep, Last: a, Verdict: model.ClassifyEndpoint(a, es.Endpoint.Thresholds, now)}
+		if a.Leaf() != nil {
+			sub.LastGood = a
+		}
+		out = append(out, sub)
+	}
+	return out
+}
+
+// addressName is what NAME shows on an address's line.
+func addressName(ip string) string { return " └ " + clean(ip) }
 
 // ocspCell marks what a staple says: REVOKED stands out, good is quiet,
 // and a staple that cannot be trusted or is past its next update warns.

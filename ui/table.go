@@ -32,15 +32,24 @@ type table[T any] struct {
 	grouped bool
 	filter  []string
 
-	rows   []row[T]    // the items that match the filter, in display order
-	heads  []groupHead // when grouped: one heading per group, in order
-	lines  []int       // when grouped: each screen line's row (>= 0) or heading (-1 - index)
-	lineOf []int       // when grouped: each row's screen line
-	cursor int         // index into rows
-	offset int         // first line on screen
+	keys  []row[T]    // every item with its sort keys, in the section's item order
+	order []int       // indices into keys, sorted (the previous refresh's order to start from)
+	rows  []row[T]    // the items that match the filter, in display order
+	heads []groupHead // when grouped: one heading per group, in order
+	// When laidOut (grouped, or a row has sub-lines): each screen line's
+	// row (>= 0) or heading (-1 - index), which of the row's sub-lines it
+	// is (sub; -1 for the row itself), and each row's screen line.
+	laidOut bool
+	lines   []int
+	sub     []int
+	lineOf  []int
+	cursor  int // index into rows
+	offset  int // first line on screen
 	// moved is set once the user moves the cursor: until then it stays on
-	// the first row (the worst item) as rows arrive and re-sort.
+	// the first row (the worst item) as rows arrive and re-sort. pin is
+	// the item the user moved to.
 	moved bool
+	pin   string
 
 	counts statusCounts // over every item, filtered or not
 	total  int
@@ -59,13 +68,19 @@ type tableSpec[T any] struct {
 	match func(it T, words []string) bool
 	// empty is the line shown when no row is left ("" for the default).
 	empty func(filtered bool) string
+	// subs, when set, gives the items shown on lines of their own under
+	// an item (not selectable, not counted: the addresses of an endpoint
+	// probed at every address), rendered with the same columns.
+	subs func(it T, now time.Time) []T
 }
 
-// row is one item with its sort keys, computed once per refresh.
+// row is one item with its sort keys, computed once per refresh, and the
+// sub-items shown on lines under it (tableSpec.subs).
 type row[T any] struct {
 	it    T
 	rank  model.Rank
 	group string
+	subs  []T
 }
 
 // groupHead is the heading line of one group: its name and counts.
@@ -93,40 +108,58 @@ func (t *table[T]) SetSize(w, h int) {
 // relayout chooses the columns for the width.
 func (t *table[T]) relayout() { t.lay = layoutColumns(t.cols, t.width-t.markWidth()) }
 
-// SetFilter narrows the rows to those matching every word.
+// SetFilter narrows the rows to those matching every word. The order is
+// the last refresh's: typing re-filters, it does not re-rank or re-sort.
 func (t *table[T]) SetFilter(words []string) {
 	t.filter = words
-	t.refresh()
+	t.applyFilter(t.selected())
 }
 
-// refresh re-ranks, re-filters and re-sorts every item, keeping the
-// cursor on its item once the user has moved it.
-func (t *table[T]) refresh() {
-	selected, had := "", false
-	if t.cursor < len(t.rows) {
-		selected, had = t.rows[t.cursor].rank.Name, true
+// selected is the item the cursor belongs on once the user has moved it
+// ("" otherwise: the cursor then stays on the first row): the last one
+// the user moved to, even while a filter hides it, so clearing the filter
+// brings the cursor back to it.
+func (t *table[T]) selected() string {
+	if t.moved {
+		return t.pin
 	}
+	return ""
+}
+
+// refresh re-ranks and re-sorts every item, then re-filters, keeping the
+// cursor on its item once the user has moved it. Items are kept in the
+// order of the previous refresh (order), so when nothing moved the check
+// that they are still sorted is all the sorting there is: a batch that
+// changes no rank costs one comparison per row, not a sort of 10,000.
+func (t *table[T]) refresh() {
+	selected := t.selected()
 	now := t.ctx.Now()
 	all := t.spec.items()
 	t.total = len(all)
 	t.counts = statusCounts{}
-	t.rows = t.rows[:0]
+	t.keys = t.keys[:0]
 	for _, it := range all {
 		r := row[T]{it: it, rank: t.spec.rank(it, now)}
 		t.counts[r.rank.Status]++
-		if len(t.filter) > 0 && !t.spec.match(it, t.filter) {
-			continue
-		}
 		if t.grouped {
 			r.group = t.spec.group(it)
 		}
-		t.rows = append(t.rows, r)
+		if t.spec.subs != nil {
+			r.subs = t.spec.subs(it, now)
+		}
+		t.keys = append(t.keys, r)
+	}
+	if len(t.order) != len(t.keys) {
+		t.order = t.order[:0]
+		for i := range t.keys {
+			t.order = append(t.order, i)
+		}
 	}
 	by := t.cols[t.sortCol].compare
 	// Names are unique per kind and end every comparison, so the order is
-	// total and an unstable sort is as steady as a stable one (and faster:
-	// 10,000 rows are re-sorted after each batch).
-	slices.SortFunc(t.rows, func(a, b row[T]) int {
+	// total and an unstable sort is as steady as a stable one.
+	cmp := func(i, j int) int {
+		a, b := &t.keys[i], &t.keys[j]
 		if t.grouped && a.group != b.group {
 			return compareGroups(a.group, b.group)
 		}
@@ -141,10 +174,26 @@ func (t *table[T]) refresh() {
 			c = -c
 		}
 		return c
-	})
+	}
+	if !slices.IsSortedFunc(t.order, cmp) {
+		slices.SortFunc(t.order, cmp)
+	}
+	t.applyFilter(selected)
+}
+
+// applyFilter lays out the rows that match the filter, in the sorted
+// order, and puts the cursor back on selected when it is shown.
+func (t *table[T]) applyFilter(selected string) {
+	t.rows = t.rows[:0]
+	for _, i := range t.order {
+		if len(t.filter) > 0 && !t.spec.match(t.keys[i].it, t.filter) {
+			continue
+		}
+		t.rows = append(t.rows, t.keys[i])
+	}
 	t.buildGroups()
 	t.countMarks()
-	if had && t.moved {
+	if selected != "" {
 		for i := range t.rows {
 			if t.rows[i].rank.Name == selected {
 				t.cursor = i
@@ -166,35 +215,46 @@ func compareGroups(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// buildGroups lays out the heading lines of grouped rows.
+// buildGroups lays out the screen lines when they are not simply the
+// rows: grouped rows under their headings, and rows with sub-lines (the
+// addresses of an all_ips endpoint) followed by them.
 func (t *table[T]) buildGroups() {
-	t.heads, t.lines, t.lineOf = t.heads[:0], t.lines[:0], t.lineOf[:0]
-	if !t.grouped {
+	t.heads, t.lines, t.lineOf, t.sub = t.heads[:0], t.lines[:0], t.lineOf[:0], t.sub[:0]
+	t.laidOut = t.grouped
+	for i := range t.rows {
+		t.laidOut = t.laidOut || len(t.rows[i].subs) > 0
+	}
+	if !t.laidOut {
 		return
 	}
 	for i, r := range t.rows {
-		if i == 0 || r.group != t.rows[i-1].group {
+		if t.grouped && (i == 0 || r.group != t.rows[i-1].group) {
 			t.heads = append(t.heads, groupHead{name: r.group})
-			t.lines = append(t.lines, -len(t.heads))
+			t.lines, t.sub = append(t.lines, -len(t.heads)), append(t.sub, -1)
 		}
-		h := &t.heads[len(t.heads)-1]
-		h.n++
-		h.counts[r.rank.Status]++
+		if t.grouped {
+			h := &t.heads[len(t.heads)-1]
+			h.n++
+			h.counts[r.rank.Status]++
+		}
 		t.lineOf = append(t.lineOf, len(t.lines))
-		t.lines = append(t.lines, i)
+		t.lines, t.sub = append(t.lines, i), append(t.sub, -1)
+		for k := range r.subs {
+			t.lines, t.sub = append(t.lines, i), append(t.sub, k)
+		}
 	}
 }
 
 // lineCount is the number of screen lines the rows take.
 func (t *table[T]) lineCount() int {
-	if t.grouped {
+	if t.laidOut {
 		return len(t.lines)
 	}
 	return len(t.rows)
 }
 
 func (t *table[T]) line(row int) int {
-	if t.grouped {
+	if t.laidOut {
 		return t.lineOf[row]
 	}
 	return row
@@ -204,7 +264,8 @@ func (t *table[T]) line(row int) int {
 func (t *table[T]) visibleLines() int { return max(0, t.height-1) }
 
 // keepVisible keeps cursor and offset inside the rows and the cursor on
-// screen, with its group's heading when it is the group's first row.
+// screen, with its group's heading when it is the group's first row, and
+// its sub-lines when they fit.
 func (t *table[T]) keepVisible() {
 	n := len(t.rows)
 	t.cursor = max(0, min(t.cursor, n-1))
@@ -218,11 +279,13 @@ func (t *table[T]) keepVisible() {
 	if t.grouped && l > 0 && t.lines[l-1] < 0 {
 		top = l - 1
 	}
+	// The row's sub-lines come into view with it, as far as they fit.
+	end := l + len(t.rows[t.cursor].subs)
 	if top < t.offset {
 		t.offset = top
 	}
-	if l >= t.offset+vis {
-		t.offset = l - vis + 1
+	if end >= t.offset+vis {
+		t.offset = min(end-vis+1, l)
 	}
 	t.offset = max(0, min(t.offset, t.lineCount()-vis))
 }
@@ -231,6 +294,9 @@ func (t *table[T]) step(delta int) {
 	t.moved = true
 	t.cursor += delta
 	t.keepVisible()
+	if t.cursor < len(t.rows) {
+		t.pin = t.rows[t.cursor].rank.Name
+	}
 }
 
 // selection is the item under the cursor; ok is false when there is none.

@@ -137,9 +137,13 @@ func (t *table[T]) View(w, h int) []string {
 	rc := &rowCtx{now: t.ctx.Now(), styles: st, changedAt: t.ctx.ChangedAt, actions: t.ctx.Actions}
 	for l := t.offset; l < t.lineCount() && len(lines) < h; l++ {
 		r := l
-		if t.grouped {
+		if t.laidOut {
 			if r = t.lines[l]; r < 0 {
 				lines = append(lines, t.renderHead(&t.heads[-1-r], w))
+				continue
+			}
+			if k := t.sub[l]; k >= 0 {
+				lines = append(lines, t.renderRow(rc, lay, t.rows[r].subs[k], false, false, mw))
 				continue
 			}
 		}

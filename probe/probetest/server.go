@@ -1,8 +1,9 @@
 // Package probetest runs the servers that probe tests talk to: in-process
 // Go TLS servers, hostile servers (silent, plain text, alerts, resets),
 // fake STARTTLS servers per protocol, and a real nginx under a temp prefix.
-// Every server listens on 127.0.0.1 only and is stopped by t.Cleanup, so a
-// test cannot leave a listener or goroutine behind.
+// Every server listens on 127.0.0.1 (or ::1, see ServeAt) only and is
+// stopped by t.Cleanup, so a test cannot leave a listener or goroutine
+// behind.
 //
 // It is imported by tests only (probe, and later the console and bundle
 // tests); production code never imports it.
@@ -51,6 +52,27 @@ func Serve(t testing.TB, handle func(net.Conn)) *Server {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	return serveOn(t, ln, handle)
+}
+
+// ServeAt is Serve on a given loopback address (127.0.0.1:PORT or
+// [::1]:PORT: two servers on one port, one per address family, stand for
+// the two nodes of a name that resolves to both). ok is false when the
+// address cannot be listened on (the port is taken, or there is no IPv6).
+func ServeAt(t testing.TB, addr string, handle func(net.Conn)) (s *Server, ok bool) {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		t.Fatalf("ServeAt %s: only loopback addresses", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, false
+	}
+	return serveOn(t, ln, handle), true
+}
+
+func serveOn(t testing.TB, ln net.Listener, handle func(net.Conn)) *Server {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	s := &Server{Addr: ln.Addr().String(), Port: port, ln: ln, handle: handle, conns: map[net.Conn]struct{}{}}
 	s.wg.Add(1)

@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"io"
 	"math"
@@ -18,9 +18,18 @@ type jsonReport struct {
 }
 
 type jsonEndpoint struct {
-	Name        string     `json:"name"`
-	Address     string     `json:"address"`
-	SNI         string     `json:"sni"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	SNI     string `json:"sni"`
+	jsonProbe
+	// Addresses lists, for an endpoint probed at every address of its name
+	// (all_ips), each address's own result; [] otherwise.
+	Addresses []jsonProbe `json:"addresses"`
+}
+
+// jsonProbe is what one probe found: the endpoint's fields (those of its
+// worst address under all_ips), or one address's.
+type jsonProbe struct {
 	IP          string     `json:"ip"`
 	Status      string     `json:"status"`
 	Reasons     []string   `json:"reasons"` // the verdict's findings, worst first, as bundles have them
@@ -83,31 +92,66 @@ type jsonClient struct {
 }
 
 // JSON writes the state as one JSON document, endpoints then bundles, each
-// worst first (the table's order), times in RFC 3339 UTC. state must be classified at now.
+// worst first (the table's order), times in RFC 3339 UTC. state must be
+// classified at now. The document is written one endpoint at a time, so a
+// fleet of 100,000 never exists as one encoded buffer (the bytes are those
+// of json.Encoder with a two-space indent, as before).
 func JSON(w io.Writer, state *model.State, now time.Time) error {
-	doc := jsonReport{Endpoints: []jsonEndpoint{}, Bundles: []model.BundleReport{}}
-	for _, es := range state.WorstFirst(now) {
-		doc.Endpoints = append(doc.Endpoints, endpointJSON(es, now))
-	}
-	for _, b := range state.BundlesWorstFirst(now) {
-		doc.Bundles = append(doc.Bundles, b.Report(now))
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	eps := state.WorstFirst(now)
+	bundles := state.BundlesWorstFirst(now)
+	bw.WriteString("{\n  \"endpoints\": ")
+	err := writeArray(bw, len(eps), func(i int) any { return endpointJSON(eps[i], now) })
+	if err != nil {
 		return err
 	}
-	_, err := w.Write(escapeTerminalRunes(buf.Bytes()))
+	bw.WriteString(",\n  \"bundles\": ")
+	if err := writeArray(bw, len(bundles), func(i int) any { return bundles[i].Report(now) }); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeArray writes n elements as a JSON array indented as the second
+// level of the document.
+func writeArray(w *bufio.Writer, n int, item func(i int) any) error {
+	if n == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n")
+	for i := range n {
+		b, err := json.MarshalIndent(item(i), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		w.WriteString("    ")
+		w.Write(escapeTerminalRunes(b))
+		if i < n-1 {
+			w.WriteString(",\n")
+		}
+	}
+	_, err := w.WriteString("\n  ]")
 	return err
 }
 
 func endpointJSON(es *model.EndpointState, now time.Time) jsonEndpoint {
 	e := jsonEndpoint{
 		Name: es.Endpoint.Name, Address: es.Endpoint.Target.String(), SNI: es.Endpoint.SNI,
-		Status: es.Verdict.Status.String(), Reasons: append([]string{}, es.Verdict.Reasons...), Chain: []jsonCert{},
+		jsonProbe: probeJSON(es.Last, es.Verdict, now), Addresses: []jsonProbe{},
 	}
-	o := es.Last
+	if es.Last != nil {
+		for _, a := range es.Last.Addresses {
+			e.Addresses = append(e.Addresses, probeJSON(a, model.ClassifyEndpoint(a, es.Endpoint.Thresholds, now), now))
+		}
+	}
+	return e
+}
+
+// probeJSON is one observation (nil: not probed yet) with its verdict.
+func probeJSON(o *model.Observation, v model.Verdict, now time.Time) jsonProbe {
+	e := jsonProbe{Status: v.Status.String(), Reasons: append([]string{}, v.Reasons...), Chain: []jsonCert{}}
 	if o == nil {
 		return e
 	}

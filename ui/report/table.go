@@ -53,6 +53,13 @@ func serialDigits(state *model.State) int {
 		if leaf := es.Last.Leaf(); leaf != nil {
 			serials = append(serials, leaf.Serial)
 		}
+		if es.Last != nil {
+			for _, a := range es.Last.Addresses {
+				if leaf := a.Leaf(); leaf != nil {
+					serials = append(serials, leaf.Serial)
+				}
+			}
+		}
 	}
 	for _, b := range state.Bundles() {
 		if leaf := b.Leaf(); leaf != nil {
@@ -75,18 +82,7 @@ func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt 
 		fmt.Fprintln(tw, "STATUS\tNAME\tDAYS\tNOT AFTER\tSERIAL\tISSUER\tTLS\tERROR/REASON")
 	}
 	for _, es := range rows {
-		days, notAfter, serial, issuer, version := "-", "-", "-", "-", "-"
-		if o := es.Last; o != nil {
-			if leaf := o.Leaf(); leaf != nil {
-				days = strconv.Itoa(model.DaysLeft(leaf.NotAfter, now))
-				notAfter = leaf.NotAfter.UTC().Format(time.DateOnly)
-				serial = model.SerialTail(leaf.Serial, digits)
-				issuer = orDash(leaf.IssuerCN)
-			}
-			if o.TLSVersion != "" {
-				version = strings.TrimPrefix(o.TLSVersion, "TLS ")
-			}
-		}
+		days, notAfter, serial, issuer, version := served(es.Last, now, digits)
 		fmt.Fprintf(tw, "%s\t%s\t", es.Verdict.Status, cell(es.Endpoint.Name))
 		if showAddress {
 			// Shown once: a row named by its address leaves this cell blank.
@@ -97,11 +93,55 @@ func endpointTable(w io.Writer, rows []*model.EndpointState, now time.Time, opt 
 			fmt.Fprintf(tw, "%s\t", cell(addr))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", days, notAfter, serial, cell(issuer), version, cell(reason(es)))
+		addressRows(tw, es, now, showAddress, digits)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	return writeTrimmed(w, buf.String(), opt.Width)
+}
+
+// served is the certificate columns of an observation ("-" when unknown).
+func served(o *model.Observation, now time.Time, digits int) (days, notAfter, serial, issuer, version string) {
+	days, notAfter, serial, issuer, version = "-", "-", "-", "-", "-"
+	if o == nil {
+		return
+	}
+	if leaf := o.Leaf(); leaf != nil {
+		days = strconv.Itoa(model.DaysLeft(leaf.NotAfter, now))
+		notAfter = leaf.NotAfter.UTC().Format(time.DateOnly)
+		serial = model.SerialTail(leaf.Serial, digits)
+		issuer = orDash(leaf.IssuerCN)
+	}
+	if o.TLSVersion != "" {
+		version = strings.TrimPrefix(o.TLSVersion, "TLS ")
+	}
+	return
+}
+
+// addressRows writes, under an endpoint probed at every address of its
+// name (all_ips), one line per address: its status, "└ IP", what it
+// serves and its own first finding.
+func addressRows(tw io.Writer, es *model.EndpointState, now time.Time, showAddress bool, digits int) {
+	if es.Last == nil {
+		return
+	}
+	for _, a := range es.Last.Addresses {
+		v := model.ClassifyEndpoint(a, es.Endpoint.Thresholds, now)
+		days, notAfter, serial, issuer, version := served(a, now, digits)
+		why := ""
+		switch {
+		case a.Failed():
+			why = string(a.ErrKind) + ": " + a.Error
+		case len(v.Reasons) > 0:
+			why = v.Reasons[0]
+		}
+		fmt.Fprintf(tw, "%s\t  └ %s\t", v.Status, cell(a.IP))
+		if showAddress {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", days, notAfter, serial, cell(issuer), version, cell(why))
+	}
 }
 
 // writeTrimmed copies tabwriter output line by line without trailing
@@ -128,7 +168,7 @@ func writeTrimmed(w io.Writer, text string, width int) error {
 // or the worst finding, or a note an OK row carries ("requires a client
 // certificate; none configured").
 func reason(es *model.EndpointState) string {
-	if o := es.Last; o != nil && o.Failed() {
+	if o := es.Last; o != nil && o.Failed() && len(o.Addresses) == 0 {
 		return string(o.ErrKind) + ": " + o.Error
 	}
 	if len(es.Verdict.Reasons) == 0 {
