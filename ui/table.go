@@ -290,6 +290,19 @@ func (t *table[T]) keepVisible() {
 	t.offset = max(0, min(t.offset, t.lineCount()-vis))
 }
 
+// pinCursor keeps the cursor on the row it is on from now on. Until the
+// operator does anything the cursor rides the top row (the worst item)
+// as rows arrive; any key aimed at the table (x, p, enter, a sort, a
+// mark) means they have chosen that row, and it must not slide away when
+// the action's result re-sorts the rows.
+func (t *table[T]) pinCursor() {
+	if t.moved || t.cursor >= len(t.rows) {
+		return
+	}
+	t.moved = true
+	t.pin = t.rows[t.cursor].rank.Name
+}
+
 func (t *table[T]) step(delta int) {
 	t.moved = true
 	t.cursor += delta
@@ -310,6 +323,7 @@ func (t *table[T]) selection() (it T, ok bool) {
 // handleTableKey handles what every table does: move, sort, group. It
 // reports whether msg was one of those keys.
 func (t *table[T]) handleTableKey(msg tea.KeyPressMsg) bool {
+	t.pinCursor()
 	k := t.ctx.Keys
 	n := len(t.rows)
 	half := max(1, t.visibleLines()/2)

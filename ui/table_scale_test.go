@@ -48,3 +48,23 @@ func TestCursorKeepsItsEndpointAt10000Rows(t *testing.T) {
 		t.Fatalf("after clearing the filter the cursor is on %s, want %s again", got, chosen)
 	}
 }
+
+// The operator acts on the top row without moving (x on the worst item,
+// enter to read it): when the result re-sorts the rows, the cursor stays
+// on that item instead of riding the top row onto another one.
+func TestCursorStaysOnTheRowActedOnWithoutMoving(t *testing.T) {
+	m, _ := newBigModel(t, 50, 200, 50)
+	chosen := selectedName(m)
+	if chosen == "" {
+		t.Fatal("nothing selected")
+	}
+	press(m, "enter")
+	// The chosen endpoint recovers and sinks down the worst-first order.
+	m.Update(eventsMsg{events: []model.Event{obs(chosen, cert(chosen, "ff", 300*24*time.Hour))}})
+	if rowNames(m)[0] == chosen {
+		t.Fatal("the batch did not move the row: the test proves nothing")
+	}
+	if got := selectedName(m); got != chosen {
+		t.Fatalf("after the re-sort the cursor is on %s, want %s (the row the operator opened)", got, chosen)
+	}
+}
