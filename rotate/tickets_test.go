@@ -437,6 +437,3 @@ func TestTicketConfigLinesPutTheEncryptingKeyFirst(t *testing.T) {
 		t.Fatalf("haproxy line %q", lines[1])
 	}
 }
-
-
-
