@@ -21,6 +21,9 @@ type NginxSite struct {
 	// TicketKeys are raw ssl_session_ticket_key files (48 or 80 bytes);
 	// the first encrypts, all decrypt. None: nginx's own random key.
 	TicketKeys [][]byte
+	// TicketKeyFiles are existing key files (a dir made by `certdeck
+	// tickets init`), listed after TicketKeys in this order.
+	TicketKeyFiles []string
 	// Protocols is ssl_protocols; empty means "TLSv1.2 TLSv1.3".
 	Protocols string
 	// NoTickets turns ssl_session_tickets off; SessionCache is
@@ -53,6 +56,7 @@ type Nginx struct {
 	Conf    string
 	ErrLog  string
 	Servers []NginxServer
+	bin     string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
@@ -105,7 +109,7 @@ func StartNginx(t testing.TB, sites ...NginxSite) *Nginx {
 
 func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 	dir := t.TempDir()
-	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), ErrLog: filepath.Join(dir, "error.log")}
+	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), ErrLog: filepath.Join(dir, "error.log"), bin: bin}
 	for _, sub := range []string{"tmp", "logs"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, err
@@ -154,6 +158,10 @@ func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 			if err := WriteSecret(p, key); err != nil {
 				return nil, err
 			}
+			srv.TicketKeyFiles = append(srv.TicketKeyFiles, p)
+			fmt.Fprintf(&blocks, "    ssl_session_ticket_key %s;\n", p)
+		}
+		for _, p := range site.TicketKeyFiles {
 			srv.TicketKeyFiles = append(srv.TicketKeyFiles, p)
 			fmt.Fprintf(&blocks, "    ssl_session_ticket_key %s;\n", p)
 		}
@@ -229,6 +237,13 @@ func (n *Nginx) ReloadArgv() []string {
 // config, certificates and ticket keys and replaces its workers.
 func (n *Nginx) Reload() error {
 	return n.cmd.Process.Signal(syscall.SIGHUP)
+}
+
+// ReloadArgv is the command an operator runs to reload this nginx:
+// `nginx -p DIR -c CONF -e LOG -s reload` (it signals the master named in
+// the pid file). Tests exec it as a reload action would.
+func (n *Nginx) ReloadArgv() []string {
+	return []string{n.bin, "-p", n.Dir, "-c", n.Conf, "-e", n.ErrLog, "-s", "reload"}
 }
 
 // Stop asks the master (by the PID this test started) to quit gracefully,
