@@ -25,6 +25,10 @@ const MaxTicketMetaSize = 256 << 10
 type TicketMeta struct {
 	Version   int             `json:"version"`
 	Format    TicketFormat    `json:"format"`
+	// CreatedAt is when `tickets init` made the keys; RotatedAt the last
+	// rotation (zero before the first: the previous key made by init
+	// never encrypted, so dropping it needs no wait).
+	CreatedAt time.Time       `json:"created_at,omitzero"`
 	RotatedAt time.Time       `json:"rotated_at,omitzero"`
 	Keys      []TicketMetaKey `json:"keys"`
 	// Members records, per pool member (endpoint name), the last reload

@@ -61,8 +61,13 @@ func (d *TicketDir) rand() io.Reader {
 // TicketResult says what an init or rotation did: the key names by role
 // before and after (names only: the secrets never leave the files).
 type TicketResult struct {
+	// Action is "init", "rotate" or "convert".
+	Action string
 	Dir    string
 	Format model.TicketFormat
+	// From is the source dir and format of a conversion.
+	From       string
+	FromFormat model.TicketFormat
 	Before map[model.TicketRole]string // empty for init
 	After  map[model.TicketRole]string
 	// Finished is set when this run completed a rotation a crash had
@@ -121,7 +126,7 @@ func (d *TicketDir) Init(ctx context.Context, opt InitOptions) (*TicketResult, e
 		return nil, err
 	}
 	defer unlock()
-	res := &TicketResult{Dir: d.Dir, Format: d.Format, Before: map[model.TicketRole]string{}}
+	res := &TicketResult{Action: "init", Dir: d.Dir, Format: d.Format, Before: map[model.TicketRole]string{}}
 	read := ReadTicketDir(d.Dir, d.Format, d.now())
 	if present := presentFiles(read); len(present) > 0 {
 		set, facts := model.InspectTicketDir(read)
@@ -202,7 +207,7 @@ func (d *TicketDir) Rotate(ctx context.Context, opt RotateOptions) (*TicketResul
 		return nil, err
 	}
 	meta, _ := model.ParseTicketMeta(read.Meta) // zero when missing: ages then come from mtimes
-	res := &TicketResult{Dir: d.Dir, Format: d.Format, Before: namesOf(set)}
+	res := &TicketResult{Action: "rotate", Dir: d.Dir, Format: d.Format, Before: namesOf(set)}
 	next, finished := rotatedSet(set)
 	if finished == "" && rotatedButUnrecorded(meta, set) {
 		next = set
@@ -210,7 +215,7 @@ func (d *TicketDir) Rotate(ctx context.Context, opt RotateOptions) (*TicketResul
 	}
 	if finished != "" {
 		res.Finished = finished
-	} else if !opt.Force && opt.TicketLifetime > 0 {
+	} else if !opt.Force && opt.TicketLifetime > 0 && !neverRotated(read.Meta, meta, set) {
 		cur, _ := facts.Key(model.RoleCurrent)
 		if until := cur.Since.Add(opt.TicketLifetime); !cur.Since.IsZero() && now.Before(until) {
 			return nil, refuse(ReasonPreviousInUse, "the previous key %s may still decrypt tickets until %s (the current key took over at %s, ticket_lifetime %s); "+
@@ -262,6 +267,23 @@ func rotatedSet(set model.TicketKeySet) (model.TicketKeySet, string) {
 		return model.TicketKeySet{Previous: set.Previous, Current: set.Current}, "a rotation was interrupted after current.key was replaced; finished it (next ← fresh)"
 	}
 	return model.TicketKeySet{Previous: set.Current, Current: set.Next}, ""
+}
+
+// neverRotated reports a dir whose meta says it was made by init and not
+// rotated since, with the keys init made: its previous key never
+// encrypted, so no ticket needs it. Without a meta file nothing is known,
+// and the lifetime rule applies.
+func neverRotated(raw []byte, m model.TicketMeta, set model.TicketKeySet) bool {
+	if raw == nil || m.CreatedAt.IsZero() || !m.RotatedAt.IsZero() {
+		return false
+	}
+	name, ok := "", false
+	for _, k := range m.Keys {
+		if k.Role == model.RolePrevious {
+			name, ok = k.Name, true
+		}
+	}
+	return ok && name == set.Previous.Name()
 }
 
 // rotatedButUnrecorded reports a dir whose files went through a rotation

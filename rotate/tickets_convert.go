@@ -50,7 +50,7 @@ func (d *TicketDir) Convert(ctx context.Context, dst *TicketDir) (*TicketResult,
 	if present := presentFiles(ReadTicketDir(dst.Dir, dst.Format, dst.now())); len(present) > 0 {
 		return nil, refuse(ReasonTicketKeysExist, "%s already holds %s: convert into an empty dir", dst.Dir, strings.Join(present, ", "))
 	}
-	res := &TicketResult{Dir: dst.Dir, Format: dst.Format, Before: namesOf(set)}
+	res := &TicketResult{Action: "convert", Dir: dst.Dir, Format: dst.Format, From: d.Dir, FromFormat: d.Format, Before: namesOf(set)}
 	if err := dst.writeSet(set, nil, &res.Steps); err != nil {
 		return nil, err
 	}

@@ -133,8 +133,14 @@ func (r *TicketResult) Describe() string {
 	case r.Unchanged:
 		fmt.Fprintf(&b, "%s already holds a complete %s key set (current %s)", r.Dir, r.Format, r.After[model.RoleCurrent])
 		return b.String()
-	case len(r.Before) == 0:
+	case r.Action == "init":
 		fmt.Fprintf(&b, "created %s keys in %s", r.Format, r.Dir)
+	case r.Action == "convert":
+		fmt.Fprintf(&b, "wrote the %s keys of %s as %s keys in %s (same keys, same roles)", r.FromFormat, r.From, r.Format, r.Dir)
+		for _, role := range model.TicketRoles {
+			fmt.Fprintf(&b, "\n  %-8s %s", role, r.After[role])
+		}
+		return b.String()
 	case r.Finished != "":
 		fmt.Fprintf(&b, "%s: %s", r.Dir, r.Finished)
 	default:

@@ -132,7 +132,10 @@ func createTicketTemp(dir, name string) (*os.File, error) {
 // old meta for a key that holds the same role as before, now otherwise.
 // Pool member records are carried over.
 func (d *TicketDir) writeMeta(set model.TicketKeySet, old model.TicketMeta, now time.Time, before *model.TicketKeySet) error {
-	m := model.TicketMeta{Format: d.Format, RotatedAt: now.UTC(), Members: old.Members}
+	m := model.TicketMeta{Format: d.Format, CreatedAt: old.CreatedAt, RotatedAt: now.UTC(), Members: old.Members}
+	if before == nil { // init
+		m.CreatedAt, m.RotatedAt = now.UTC(), time.Time{}
+	}
 	for _, role := range model.TicketRoles {
 		k := set.ByRole(role)
 		since := now.UTC()

@@ -56,7 +56,6 @@ type Nginx struct {
 	Conf    string
 	ErrLog  string
 	Servers []NginxServer
-	bin     string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
@@ -109,7 +108,7 @@ func StartNginx(t testing.TB, sites ...NginxSite) *Nginx {
 
 func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 	dir := t.TempDir()
-	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), ErrLog: filepath.Join(dir, "error.log"), bin: bin}
+	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), ErrLog: filepath.Join(dir, "error.log")}
 	for _, sub := range []string{"tmp", "logs"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, err
@@ -237,13 +236,6 @@ func (n *Nginx) ReloadArgv() []string {
 // config, certificates and ticket keys and replaces its workers.
 func (n *Nginx) Reload() error {
 	return n.cmd.Process.Signal(syscall.SIGHUP)
-}
-
-// ReloadArgv is the command an operator runs to reload this nginx:
-// `nginx -p DIR -c CONF -e LOG -s reload` (it signals the master named in
-// the pid file). Tests exec it as a reload action would.
-func (n *Nginx) ReloadArgv() []string {
-	return []string{n.bin, "-p", n.Dir, "-c", n.Conf, "-e", n.ErrLog, "-s", "reload"}
 }
 
 // Stop asks the master (by the PID this test started) to quit gracefully,
