@@ -23,8 +23,8 @@ const MaxTicketMetaSize = 256 << 10
 // TicketMeta is the content of TicketMetaFile. It holds names and times,
 // never key bytes.
 type TicketMeta struct {
-	Version   int             `json:"version"`
-	Format    TicketFormat    `json:"format"`
+	Version int          `json:"version"`
+	Format  TicketFormat `json:"format"`
 	// CreatedAt is when `tickets init` made the keys; RotatedAt the last
 	// rotation (zero before the first: the previous key made by init
 	// never encrypted, so dropping it needs no wait).

@@ -68,8 +68,8 @@ type TicketResult struct {
 	// From is the source dir and format of a conversion.
 	From       string
 	FromFormat model.TicketFormat
-	Before map[model.TicketRole]string // empty for init
-	After  map[model.TicketRole]string
+	Before     map[model.TicketRole]string // empty for init
+	After      map[model.TicketRole]string
 	// Finished is set when this run completed a rotation a crash had
 	// interrupted, instead of rotating again.
 	Finished string
