@@ -5,9 +5,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
 	"time"
 
 	"certdeck/model"
+	"certdeck/probe"
 	"certdeck/rotate"
 
 	"github.com/spf13/cobra"
@@ -285,4 +288,27 @@ func printTicketResult(cmd *cobra.Command, res *rotate.TicketResult, err error) 
 		fmt.Fprintln(cmd.ErrOrStderr(), "certdeck: warning:", model.Sanitize(w))
 	}
 	return nil
+}
+
+// openTicketHistory opens the history of ticket key names seen per
+// endpoint in the state dir, so ages mean "seen since" across runs. With
+// no state dir ($HOME unset) or an unreadable file there is none, and
+// that is said once on stderr.
+func openTicketHistory(stderr io.Writer) *probe.TicketHistoryFile {
+	dir, err := model.StateDir()
+	if err == nil {
+		var h *probe.TicketHistoryFile
+		if h, err = probe.OpenTicketHistory(filepath.Join(dir, probe.TicketHistoryName)); err == nil {
+			return h
+		}
+	}
+	fmt.Fprintln(stderr, "certdeck: note: ticket key ages are not kept across runs:", model.Sanitize(err.Error()))
+	return nil
+}
+
+// reportTicketHistory says once that recording failed.
+func reportTicketHistory(stderr io.Writer, h *probe.TicketHistoryFile) {
+	if h != nil && h.Err() != nil {
+		fmt.Fprintln(stderr, "certdeck: note: ticket key ages were not saved:", model.Sanitize(h.Err().Error()))
+	}
 }

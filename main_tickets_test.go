@@ -146,3 +146,15 @@ func TestTicketsCommandsUseTheConfiguredEntry(t *testing.T) {
 		t.Fatalf("unknown entry: exit %d %s", code, errOut)
 	}
 }
+
+// TestCheckSaysOnceThatKeyAgesAreNotKept: without a state dir there is no
+// ticket history; check says so once and still checks.
+func TestCheckSaysOnceThatKeyAgesAreNotKept(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	_, errOut, code := runTickets(t, "check", "127.0.0.1:1", "--timeout", "2s")
+	if code != 2 || strings.Count(errOut, "ticket key ages are not kept across runs") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}

@@ -52,11 +52,9 @@ type TicketHistoryFile struct {
 type historyKey struct{ endpoint, key string }
 
 // OpenTicketHistory loads the history at path (a missing file is an empty
-// history) and creates its directory (0700) when needed.
+// history). Its directory is created (0700) by the first write, not here:
+// a run that sees no named ticket leaves no trace.
 func OpenTicketHistory(path string) (*TicketHistoryFile, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("ticket history: %w", err)
-	}
 	h := &TicketHistoryFile{path: path, written: map[historyKey]time.Time{}}
 	data, err := h.read()
 	if err != nil {
@@ -237,6 +235,9 @@ func (h *TicketHistoryFile) read() ([]byte, error) {
 // lock takes a flock on PATH.lock (opened O_NOFOLLOW: a planted link must
 // not make certdeck create files elsewhere).
 func (h *TicketHistoryFile) lock(how int) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+		return nil, fmt.Errorf("ticket history: %w", err)
+	}
 	f, err := os.OpenFile(h.path+historyLockName, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("ticket history lock: %w", err)
