@@ -131,9 +131,9 @@ storage: init says how to mount a tmpfs when DIR is on a disk.`,
 func newTicketsRotateCmd(g *globalFlags) *cobra.Command {
 	var tt ticketTarget
 	var dryRun, force bool
-	var lifetime string
+	var lifetime, socket, ref string
 	cmd := &cobra.Command{
-		Use:   "rotate (NAME | --dir DIR [--format F]) [--dry-run] [--ticket-lifetime D] [--force]",
+		Use:   "rotate (NAME | --dir DIR [--format F]) [--dry-run] [--ticket-lifetime D] [--force] [--haproxy-socket S [--haproxy-ref R]]",
 		Short: "Move every key one role along: previous ← current, current ← next, next ← fresh",
 		Long: `rotate replaces the three keys atomically (renames in an order that leaves
 every key that matters in place at every step; a rotation a crash interrupted
@@ -141,7 +141,12 @@ is finished by the next run, never repeated). It refuses a dir with a missing,
 unreadable or wrong-sized file, and, with --ticket-lifetime (or a configured
 ticket_lifetime), a rotation that would drop the previous key while tickets it
 encrypted may still be valid (--force drops it anyway). Reload the servers
-afterwards (nginx -s reload; HAProxy reload) so they load the new files.
+afterwards (nginx -s reload; HAProxy reload) so they load the new files, or,
+for HAProxy, give --haproxy-socket: the file is rotated, then "set ssl
+tls-key" installs the new next key over the runtime API (the former next
+starts encrypting, no reload) and "show tls-keys" must list the file's keys.
+--haproxy-ref is the tls-ticket-keys path exactly as haproxy.cfg names it
+(default: DIR/tls-ticket-keys, absolute).
 
 Exit status: 0 rotated; 1 refused or failed (nothing changed); 3 usage error.`,
 		Args: cobra.MaximumNArgs(1),
@@ -157,7 +162,17 @@ Exit status: 0 rotated; 1 refused or failed (nothing changed); 3 usage error.`,
 				}
 			}
 			d := &rotate.TicketDir{Dir: tk.Dir, Format: tk.Format, ReadOnly: g.readOnly}
-			res, err := d.Rotate(cmd.Context(), opt)
+			var res *rotate.TicketResult
+			if socket != "" {
+				if ref == "" {
+					if ref, err = filepath.Abs(filepath.Join(tk.Dir, model.HAProxyTicketFile)); err != nil {
+						return usageError(err)
+					}
+				}
+				res, err = d.RotateWithHAProxy(cmd.Context(), rotate.HAProxyTicketAPI{Socket: socket, Ref: ref}, opt)
+			} else {
+				res, err = d.Rotate(cmd.Context(), opt)
+			}
 			if err == nil && dryRun {
 				out := cmd.OutOrStdout()
 				fmt.Fprintf(out, "dry run: would rotate %s keys in %s\n", res.Format, model.Sanitize(res.Dir))
@@ -173,6 +188,8 @@ Exit status: 0 rotated; 1 refused or failed (nothing changed); 3 usage error.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be written and write nothing")
 	cmd.Flags().StringVar(&lifetime, "ticket-lifetime", "", "refuse to drop the previous key before it has been out of use this long (e.g. 5m)")
 	cmd.Flags().BoolVar(&force, "force", false, "drop the previous key even when its tickets may still be valid")
+	cmd.Flags().StringVar(&socket, "haproxy-socket", "", "HAProxy stats socket (level admin): also install the new key at runtime with set ssl tls-key")
+	cmd.Flags().StringVar(&ref, "haproxy-ref", "", "the tls-ticket-keys file as haproxy.cfg names it, or #ID (default: DIR/tls-ticket-keys)")
 	return cmd
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +83,21 @@ func awaitKeyName(t *testing.T, ep model.Endpoint, want string) *model.Observati
 // with the halves certdeck parsed (swapped halves do not); after a rotation
 // and reload, the next key's name, and a ticket issued before still
 // resumes; after the second rotation (its key dropped), it no longer does.
-func checkTicketKeysAcrossRotation(t *testing.T, fx *fixture, sites []keySite, reload func()) {
+// rotateKeys, when set, replaces "rotate the dir" (HAProxy's runtime API
+// rotates the file and the server in one go); reload may then be nil.
+func checkTicketKeysAcrossRotation(t *testing.T, fx *fixture, sites []keySite, reload func(), rotateKeys ...func(*rotate.TicketDir)) {
+	rotateAll := func() {
+		for _, d := range uniqueDirs(sites) {
+			if len(rotateKeys) > 0 {
+				rotateKeys[0](d)
+			} else {
+				rotateDir(t, d)
+			}
+		}
+		if reload != nil {
+			reload()
+		}
+	}
 	roots := x509.NewCertPool()
 	roots.AddCert(fx.ca.Cert)
 	eps := make([]model.Endpoint, len(sites))
@@ -118,10 +134,7 @@ func checkTicketKeysAcrossRotation(t *testing.T, fx *fixture, sites []keySite, r
 	for i, s := range sites {
 		before[i] = keySet(t, s.dir)
 	}
-	for _, s := range uniqueDirs(sites) {
-		rotateDir(t, s)
-	}
-	reload()
+	rotateAll()
 	for i, s := range sites {
 		o := awaitKeyName(t, eps[i], before[i].Next.Name())
 		d, err := probetest.DialTicket(s.addr, "svc.test", roots, s.version, old[i])
@@ -136,10 +149,7 @@ func checkTicketKeysAcrossRotation(t *testing.T, fx *fixture, sites []keySite, r
 	for i, s := range sites {
 		mid[i] = keySet(t, s.dir)
 	}
-	for _, s := range uniqueDirs(sites) {
-		rotateDir(t, s)
-	}
-	reload()
+	rotateAll()
 	for i, s := range sites {
 		awaitKeyName(t, eps[i], mid[i].Next.Name())
 		d, err := probetest.DialTicket(s.addr, "svc.test", roots, s.version, old[i])
@@ -255,5 +265,61 @@ func writeTicketFixture(t *testing.T, s keySite, ticket []byte) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".ticket"), ticket, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHAProxyRuntimeTicketKeyRotation: with HAProxy's runtime API
+// (`set ssl tls-key`) a rotation needs no reload. The file is rotated, the
+// new next key pushed; the same HAProxy process (PID unchanged) at once
+// issues tickets named after the former next key, `show tls-keys` lists
+// the file's three keys, an old ticket resumes until its key is dropped
+// by the second rotation. A HAProxy that does not hold the file's keys
+// is refused before anything is written.
+func TestHAProxyRuntimeTicketKeyRotation(t *testing.T) {
+	probetest.RequireBinary(t, "haproxy")
+	fx := newFixture(t)
+	d := initKeyDir(t, model.TicketHAProxy, 80)
+	keys := filepath.Join(d.Dir, model.HAProxyTicketFile)
+	sites := []keySite{{dir: d, version: tls.VersionTLS13}, {dir: d, version: tls.VersionTLS12}}
+	var hs []probetest.HAProxySite
+	for _, s := range sites {
+		site := probetest.HAProxySite{FullchainPEM: fx.leaf.FullchainPEM(), KeyPEM: fx.leaf.KeyPEM(), TicketKeysFile: keys}
+		if s.version == tls.VersionTLS13 {
+			site.MinVersion = "TLSv1.3"
+		} else {
+			site.MaxVersion = "TLSv1.2"
+		}
+		hs = append(hs, site)
+	}
+	hap := probetest.StartHAProxy(t, hs...)
+	pid := hap.PID()
+	for i := range sites {
+		sites[i].addr = hap.Servers[i].Addr
+	}
+	api := rotate.HAProxyTicketAPI{Socket: hap.Socket, Ref: keys}
+	held, err := api.Names(context.Background())
+	set := keySet(t, d)
+	if err != nil || held[0] != set.Previous.Name() || held[1] != set.Current.Name() || held[2] != set.Next.Name() {
+		t.Fatalf("show tls-keys = %v (%v); want the file's previous, current, next", held, err)
+	}
+	checkTicketKeysAcrossRotation(t, fx, sites, nil, func(d *rotate.TicketDir) {
+		if _, err := d.RotateWithHAProxy(context.Background(), api, rotate.RotateOptions{}); err != nil {
+			t.Fatalf("rotate with set ssl tls-key: %v", err)
+		}
+	})
+	if hap.PID() != pid || !hap.Running() {
+		t.Fatal("HAProxy was restarted: the runtime rotation must not need one")
+	}
+	// The file moves on without HAProxy: the next runtime rotation would
+	// promote a key HAProxy does not hold as next, and is refused.
+	rotateDir(t, d)
+	before := keySet(t, d)
+	_, err = d.RotateWithHAProxy(context.Background(), api, rotate.RotateOptions{})
+	var r *rotate.Refusal
+	if !errors.As(err, &r) || !strings.Contains(err.Error(), "reload HAProxy") {
+		t.Fatalf("HAProxy out of step with the file: %v", err)
+	}
+	if after := keySet(t, d); !after.Current.SameKey(before.Current) || !after.Next.SameKey(before.Next) {
+		t.Fatal("a refused runtime rotation rotated the file")
 	}
 }
