@@ -200,6 +200,12 @@ func (d *TicketDir) Rotate(ctx context.Context, opt RotateOptions) (*TicketResul
 		}
 	}
 	defer unlock()
+	return d.rotateLocked(opt)
+}
+
+// rotateLocked is Rotate for a caller that holds the dir's lock (or runs
+// a dry run).
+func (d *TicketDir) rotateLocked(opt RotateOptions) (*TicketResult, error) {
 	now := d.now()
 	read := ReadTicketDir(d.Dir, d.Format, now)
 	set, facts := model.InspectTicketDir(read)
