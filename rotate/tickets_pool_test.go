@@ -23,8 +23,10 @@ type fakeReload struct {
 	loaded string // the current key the member encrypts with
 }
 
-func (f *fakeReload) Name() string  { return f.name }
-func (f *fakeReload) Steps() []Step { return []Step{{Kind: "exec", Target: f.name, Detail: "reload " + f.name}} }
+func (f *fakeReload) Name() string { return f.name }
+func (f *fakeReload) Steps() []Step {
+	return []Step{{Kind: "exec", Target: f.name, Detail: "reload " + f.name}}
+}
 func (f *fakeReload) Run(context.Context) ReloadResult {
 	f.mu.Lock()
 	defer f.mu.Unlock()
