@@ -11,10 +11,10 @@ import (
 	"certdeck/model"
 )
 
-// fakeReload is a member's reload that succeeds or fails on demand and
+// memberReload is a member's reload that succeeds or fails on demand and
 // counts its runs; on success the member "loads" the dir: the fake
 // server then encrypts with the dir's current key.
-type fakeReload struct {
+type memberReload struct {
 	name   string
 	dir    *TicketDir
 	mu     sync.Mutex
@@ -23,11 +23,11 @@ type fakeReload struct {
 	loaded string // the current key the member encrypts with
 }
 
-func (f *fakeReload) Name() string { return f.name }
-func (f *fakeReload) Steps() []Step {
+func (f *memberReload) Name() string { return f.name }
+func (f *memberReload) Steps() []Step {
 	return []Step{{Kind: "exec", Target: f.name, Detail: "reload " + f.name}}
 }
-func (f *fakeReload) Run(context.Context) ReloadResult {
+func (f *memberReload) Run(context.Context) ReloadResult {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.runs++
@@ -39,20 +39,20 @@ func (f *fakeReload) Run(context.Context) ReloadResult {
 	return ReloadResult{}
 }
 
-func (f *fakeReload) state() (runs int, loaded string) {
+func (f *memberReload) state() (runs int, loaded string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.runs, f.loaded
 }
 
-func newFakePool(t *testing.T) (*TicketPool, []*fakeReload, *ticketClock) {
+func newFakePool(t *testing.T) (*TicketPool, []*memberReload, *ticketClock) {
 	t.Helper()
 	d, clk := newTicketDir(t, model.TicketNginx80)
 	mustInit(t, d)
 	p := &TicketPool{Name: "edge-tickets", Dir: d, TicketLifetime: 5 * time.Minute, VerifyTimeout: time.Second}
-	var reloads []*fakeReload
+	var reloads []*memberReload
 	for _, ep := range []string{"edge-1", "edge-2", "edge-3"} {
-		r := &fakeReload{name: ep + "-reload", dir: d}
+		r := &memberReload{name: ep + "-reload", dir: d}
 		reloads = append(reloads, r)
 		p.Members = append(p.Members, TicketPoolMember{Endpoint: ep, Reload: r})
 	}
