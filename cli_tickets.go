@@ -130,65 +130,91 @@ storage: init says how to mount a tmpfs when DIR is on a disk.`,
 
 func newTicketsRotateCmd(g *globalFlags) *cobra.Command {
 	var tt ticketTarget
-	var dryRun, force bool
+	var af actionFlags
+	var force bool
 	var lifetime, socket, ref string
 	cmd := &cobra.Command{
-		Use:   "rotate (NAME | --dir DIR [--format F]) [--dry-run] [--ticket-lifetime D] [--force] [--haproxy-socket S [--haproxy-ref R]]",
+		Use:   "rotate (NAME | --dir DIR [--format F]) [--dry-run] [--force] [--timeout D] [--ticket-lifetime D] [--haproxy-socket S [--haproxy-ref R]]",
 		Short: "Move every key one role along: previous ← current, current ← next, next ← fresh",
 		Long: `rotate replaces the three keys atomically (renames in an order that leaves
 every key that matters in place at every step; a rotation a crash interrupted
 is finished by the next run, never repeated). It refuses a dir with a missing,
-unreadable or wrong-sized file, and, with --ticket-lifetime (or a configured
-ticket_lifetime), a rotation that would drop the previous key while tickets it
-encrypted may still be valid (--force drops it anyway). Reload the servers
-afterwards (nginx -s reload; HAProxy reload) so they load the new files, or,
-for HAProxy, give --haproxy-socket: the file is rotated, then "set ssl
-tls-key" installs the new next key over the runtime API (the former next
-starts encrypting, no reload) and "show tls-keys" must list the file's keys.
---haproxy-ref is the tls-ticket-keys path exactly as haproxy.cfg names it
-(default: DIR/tls-ticket-keys, absolute).
+unreadable or wrong-sized file, and a rotation that would drop the previous
+key while tickets it encrypted may still be valid (ticket_lifetime, or
+--ticket-lifetime with --dir); --force drops it anyway.
 
-Exit status: 0 rotated; 1 refused or failed (nothing changed); 3 usage error.`,
+NAME is a ticket_keys entry. With serves: it is a pool, rotated in phases:
+phase 1 reloads each member (its endpoint's reload:, else the entry's) until
+it holds the dir's next key (a HAProxy reload means its runtime API: show
+tls-keys); phase 2, refused while any member has not confirmed (unless
+--force), rotates the dir, reloads every member (set ssl tls-key for HAProxy)
+and verifies each encrypts with the promoted key. Progress is printed per
+member as it happens; the action is one audit line.
+
+With --dir, reload the servers yourself afterwards, or give --haproxy-socket:
+HAProxy then follows at runtime (show tls-keys must list the file's next key
+first; set ssl tls-key installs the new one). --haproxy-ref is the
+tls-ticket-keys path exactly as haproxy.cfg names it (default:
+DIR/tls-ticket-keys, absolute).
+
+Exit status: 0 rotated (and every member verified); 1 refused or failed
+before the dir changed; 3 usage or config error; 4 rotated, but a member's
+reload failed or it does not encrypt with the promoted key.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tk, err := tt.resolve(g, args, true)
-			if err != nil {
+			if err := af.check("tickets rotate"); err != nil {
 				return err
 			}
-			opt := rotate.RotateOptions{DryRun: dryRun, Force: force, TicketLifetime: tk.TicketLifetime}
-			if lifetime != "" {
-				if opt.TicketLifetime, err = model.ParseDuration(lifetime); err != nil {
-					return usageError(fmt.Errorf("--ticket-lifetime: %w", err))
+			req := rotate.TicketRotateRequest{Force: force}
+			var fleet *model.Fleet
+			if len(args) == 1 {
+				if tt.dir != "" || socket != "" || lifetime != "" {
+					return usageError(errors.New("tickets rotate NAME takes its dir, reloads and ticket_lifetime from the config: drop --dir, --haproxy-socket and --ticket-lifetime"))
 				}
-			}
-			d := &rotate.TicketDir{Dir: tk.Dir, Format: tk.Format, ReadOnly: g.readOnly}
-			var res *rotate.TicketResult
-			if socket != "" {
-				if ref == "" {
-					if ref, err = filepath.Abs(filepath.Join(tk.Dir, model.HAProxyTicketFile)); err != nil {
-						return usageError(err)
+				var err error
+				if fleet, err = configuredFleet(g, "tickets rotate"); err != nil {
+					return err
+				}
+				req.Name = args[0]
+			} else {
+				tk, err := tt.resolve(g, nil, true)
+				if err != nil {
+					return err
+				}
+				req.Dir, req.Format = tk.Dir, tk.Format
+				if lifetime != "" {
+					if req.TicketLifetime, err = model.ParseDuration(lifetime); err != nil {
+						return usageError(fmt.Errorf("--ticket-lifetime: %w", err))
 					}
 				}
-				res, err = d.RotateWithHAProxy(cmd.Context(), rotate.HAProxyTicketAPI{Socket: socket, Ref: ref}, opt)
-			} else {
-				res, err = d.Rotate(cmd.Context(), opt)
-			}
-			if err == nil && dryRun {
-				out := cmd.OutOrStdout()
-				fmt.Fprintf(out, "dry run: would rotate %s keys in %s\n", res.Format, model.Sanitize(res.Dir))
-				for _, s := range res.Steps {
-					fmt.Fprintln(out, "  "+model.Sanitize(s))
+				if socket != "" {
+					if ref == "" {
+						if ref, err = filepath.Abs(filepath.Join(tk.Dir, model.HAProxyTicketFile)); err != nil {
+							return usageError(err)
+						}
+					}
+					req.HAProxy = &rotate.HAProxyTicketAPI{Socket: socket, Ref: ref}
 				}
-				return nil
 			}
-			return printTicketResult(cmd, res, err)
+			a, err := newEngine(g, fleet, af, rotate.StoreOptions{}).RotateTickets(req)
+			if err != nil {
+				return usageError(err)
+			}
+			if af.dryRun {
+				return printPlan(cmd, a, cmd.Context())
+			}
+			w := cmd.OutOrStdout()
+			out, err := a.Run(cmd.Context(), func(p rotate.Progress) {
+				fmt.Fprintf(w, "  %-12s %-9s %s\n", model.Sanitize(p.Target), p.Phase, model.Sanitize(p.Message))
+			})
+			return printOutcome(cmd, out, err)
 		},
 	}
 	tt.flags(cmd, "format")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be written and write nothing")
-	cmd.Flags().StringVar(&lifetime, "ticket-lifetime", "", "refuse to drop the previous key before it has been out of use this long (e.g. 5m)")
-	cmd.Flags().BoolVar(&force, "force", false, "drop the previous key even when its tickets may still be valid")
-	cmd.Flags().StringVar(&socket, "haproxy-socket", "", "HAProxy stats socket (level admin): also install the new key at runtime with set ssl tls-key")
+	af.register(cmd, true)
+	cmd.Flags().BoolVar(&force, "force", false, "promote although a pool member has not confirmed the next key, and drop the previous key even when its tickets may still be valid")
+	cmd.Flags().StringVar(&lifetime, "ticket-lifetime", "", "with --dir: refuse to drop the previous key before it has been out of use this long (e.g. 5m)")
+	cmd.Flags().StringVar(&socket, "haproxy-socket", "", "with --dir: HAProxy stats socket (level admin); HAProxy follows the rotation at runtime")
 	cmd.Flags().StringVar(&ref, "haproxy-ref", "", "the tls-ticket-keys file as haproxy.cfg names it, or #ID (default: DIR/tls-ticket-keys)")
 	return cmd
 }

@@ -38,6 +38,8 @@ func secretForms(t *testing.T, dir string) []string {
 }
 
 func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
 	dir := filepath.Join(t.TempDir(), "edge")
 	out, _, code := runTickets(t, "tickets", "init", "--dir", dir, "--format", "nginx80")
 	if code != 0 || !strings.Contains(out, "created nginx80 keys") {
@@ -73,6 +75,13 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 	if _, errOut, code := runTickets(t, "tickets", "rotate", "--dir", dir, "--ticket-lifetime", "5m"); code != 1 || !strings.Contains(errOut, "may still decrypt tickets until") {
 		t.Fatalf("rotate inside the ticket lifetime: exit %d %s", code, errOut)
 	}
+	// Each rotation that began is one audit line: the done one, the
+	// refused one; names only.
+	audit, _ := os.ReadFile(filepath.Join(state, "certdeck", "audit.log"))
+	if lines := strings.Split(strings.TrimSpace(string(audit)), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"action":"ticket-rotate"`) ||
+		!strings.Contains(lines[0], oldNext) || !strings.Contains(lines[1], "previous key in use") {
+		t.Fatalf("audit log:\n%s", audit)
+	}
 	lines, _, code := runTickets(t, "tickets", "show", "--dir", dir, "--nginx")
 	if code != 0 || !strings.Contains(strings.Split(lines, "\n")[1], "ssl_session_ticket_key "+filepath.Join(dir, "current.key")+";") {
 		t.Fatalf("--nginx: exit %d\n%s", code, lines)
@@ -106,6 +115,7 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 }
 
 func TestTicketsCommandsNeverGuessA48ByteFormat(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	dir := t.TempDir()
 	for _, n := range []string{"current.key", "next.key", "previous.key"} {
 		os.WriteFile(filepath.Join(dir, n), bytes.Repeat([]byte{7}, 48), 0o600)
@@ -123,6 +133,7 @@ func TestTicketsCommandsNeverGuessA48ByteFormat(t *testing.T) {
 }
 
 func TestTicketsCommandsUseTheConfiguredEntry(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
 	cfg := filepath.Join(dir, "config.yaml")

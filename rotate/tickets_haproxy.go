@@ -158,49 +158,29 @@ func safeReply(line string) string {
 }
 
 // RotateWithHAProxy rotates a haproxy-format dir and makes a running
-// HAProxy follow it without a reload: the file is rotated first (so a
-// later reload loads the same keys), then `set ssl tls-key` installs the
-// new next key, which promotes the former next, and `show tls-keys`
-// must list the file's three keys. It refuses, before writing anything,
-// when HAProxy does not hold what the file holds (its next key would be
-// promoted, not the file's): reload HAProxy first. If the push fails
-// after the file was rotated, HAProxy keeps serving its old keys and the
-// error says to reload it.
+// HAProxy follow it without a reload: a pool of one member driven over
+// its runtime API (TicketPool). Phase 1: HAProxy must list the file's next
+// key as its next (show tls-keys), else the rotation is refused before
+// anything is written: set ssl tls-key would promote HAProxy's next, not
+// the file's (reload HAProxy first). Phase 2: the file is rotated (so a
+// later reload loads the same keys), set ssl tls-key installs the new next
+// key, which promotes the former next, and show tls-keys must list the
+// file's three keys. If that fails after the file was rotated, HAProxy
+// keeps serving its old keys, and the error says to reload it.
 func (d *TicketDir) RotateWithHAProxy(ctx context.Context, api HAProxyTicketAPI, opt RotateOptions) (*TicketResult, error) {
 	if d.Format != model.TicketHAProxy {
 		return nil, refuse(ReasonBadInput, "%s holds %s keys; HAProxy's runtime API takes haproxy-format keys", d.Dir, d.Format)
 	}
-	held, err := api.Names(ctx)
+	p := &TicketPool{Name: d.Dir, Dir: d, TicketLifetime: opt.TicketLifetime,
+		Members: []TicketPoolMember{{Endpoint: "haproxy " + api.Socket, Runtime: &api}}}
+	res, err := p.Rotate(ctx, PoolOptions{Force: opt.Force, DryRun: opt.DryRun}, nil)
 	if err != nil {
 		return nil, err
 	}
-	set, _ := LoadTicketDir(d.Dir, d.Format, d.now())
-	file := []string{set.Previous.Name(), set.Current.Name(), set.Next.Name()}
-	if held[1] != file[1] || held[2] != file[2] {
-		return nil, refuse(ReasonBadInput, "HAProxy holds current %s and next %s for %s, the file current %s and next %s: reload HAProxy so it loads the file, then rotate",
-			model.ShortKeyName(held[1]), model.ShortKeyName(held[2]), api.Ref, model.ShortKeyName(file[1]), model.ShortKeyName(file[2]))
+	if len(res.Phase2) == 1 && res.Phase2[0].State == MemberFailed {
+		return res.Rotation, fmt.Errorf("the key file was rotated, but HAProxy was not (it still serves the old keys; reload it to load the file): %s", res.Phase2[0].Error)
 	}
-	res, err := d.Rotate(ctx, opt)
-	if err != nil || opt.DryRun {
-		if res != nil {
-			res.Steps = append(res.Steps, api.Step().Detail+" on "+api.Socket)
-		}
-		return res, err
-	}
-	after, _ := LoadTicketDir(d.Dir, d.Format, d.now())
-	if err := api.Push(ctx, after.Next); err != nil {
-		return res, fmt.Errorf("the key file was rotated, but HAProxy was not (it still serves the old keys; reload it to load the file): %w", err)
-	}
-	res.Steps = append(res.Steps, fmt.Sprintf("set ssl tls-key %s on %s: next %s, %s starts encrypting", api.Ref, api.Socket,
-		model.ShortKeyName(after.Next.Name()), model.ShortKeyName(after.Current.Name())))
-	now, err := api.Names(ctx)
-	if err != nil {
-		return res, fmt.Errorf("HAProxy took the key, but show tls-keys failed: %w", err)
-	}
-	if want := []string{after.Previous.Name(), after.Current.Name(), after.Next.Name()}; strings.Join(now, " ") != strings.Join(want, " ") {
-		return res, fmt.Errorf("HAProxy holds %s after the update, the file %s: reload it", shortNames(now), shortNames(want))
-	}
-	return res, nil
+	return res.Rotation, nil
 }
 
 func shortNames(names []string) string {

@@ -26,7 +26,9 @@ import (
 //	         has passed (the rotation is refused before).
 //
 // Phase 2 is refused while any member has not confirmed phase 1, unless
-// Force. A member whose phase-2 reload fails keeps encrypting with the old
+// Force. A member with no reload and no runtime API is taken to follow
+// the files itself (a Go server on rotate.TicketKeys), and phase 2's
+// verification checks that it does. A member whose phase-2 reload fails keeps encrypting with the old
 // current key, which every other member still decrypts (as previous): the
 // pool stays whole, and the next rotation's phase 1 reloads that member
 // first. Confirmations are kept in the dir's meta file, so phase 1 costs
@@ -38,7 +40,8 @@ type TicketPool struct {
 	// TicketLifetime guards phase 3 (0: no wait).
 	TicketLifetime time.Duration
 	// Probe, when set, verifies phase 2: the key name an endpoint's
-	// tickets carry now ("" for tickets that name no key).
+	// tickets carry now, or why none was seen (asked again until
+	// VerifyTimeout).
 	Probe func(ctx context.Context, endpoint string) (string, error)
 	// VerifyTimeout bounds the wait for each member to encrypt with the
 	// promoted key (default model.DefaultVerifyTimeout).
@@ -72,7 +75,9 @@ const (
 	MemberFailed    = "failed"    // its reload (or runtime update) failed
 	MemberPlanned   = "planned"   // dry run: would be reloaded
 	MemberVerified  = "verified"  // encrypts with the promoted key
-	MemberUnchecked = "unchecked" // phase 2 done, but its tickets could not be checked
+	// MemberRotated reports the dir itself (Endpoint empty): phase 2
+	// rotated it.
+	MemberRotated = "rotated"
 )
 
 // PoolProgress is one report of a running pool rotation.
@@ -87,7 +92,8 @@ type PoolProgress struct {
 type MemberResult struct {
 	Endpoint string `json:"endpoint"`
 	// How: "already confirmed", "reload NAME", "show tls-keys", "set ssl
-	// tls-key", or "no reload configured".
+	// tls-key", or "follows the files (no reload)" for a member with no
+	// reload (a Go server on rotate.TicketKeys).
 	How   string `json:"how"`
 	State string `json:"state"`
 	// Holds is the next key the member confirmed holding.
@@ -98,6 +104,13 @@ type MemberResult struct {
 	Steps    []Step  `json:"steps,omitempty"`
 	Output   string  `json:"output,omitempty"` // the reload's output tail (sanitise before display)
 	Took     float64 `json:"took_seconds"`
+	// ExitCode is its reload's exit status (-1: none).
+	ExitCode int `json:"exit_code"`
+	// Probes, Waited and VerifyError are phase 2's verification of the
+	// member: how many probes, how long, and why it did not verify.
+	Probes      int           `json:"probes,omitempty"`
+	Waited      time.Duration `json:"waited,omitempty"`
+	VerifyError string        `json:"verify_error,omitempty"`
 }
 
 // PoolResult is a pool rotation: both phases member by member, and the
@@ -166,8 +179,9 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 
 	// Phase 1: every member must hold the next key.
 	var unconfirmed []string
+	once := reloadOnce()
 	for _, m := range p.Members {
-		mr := p.confirm(ctx, m, set.Next, meta, opt.DryRun, progress)
+		mr := p.confirm(ctx, m, set.Next, meta, opt.DryRun, once, progress)
 		res.Phase1 = append(res.Phase1, mr)
 		if mr.State != MemberConfirmed {
 			unconfirmed = append(unconfirmed, describeUnconfirmed(mr))
@@ -194,6 +208,14 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 		return res, err
 	}
 	res.Rotation = rot
+	if !opt.DryRun {
+		msg := fmt.Sprintf("rotated: current %s → %s; next %s (fresh); previous %s",
+			rot.Before[model.RoleCurrent], rot.After[model.RoleCurrent], rot.After[model.RoleNext], rot.After[model.RolePrevious])
+		if rot.Finished != "" {
+			msg = rot.Finished
+		}
+		progress(PoolProgress{Phase: 2, State: MemberRotated, Message: msg})
+	}
 	if opt.DryRun {
 		for _, m := range p.Members {
 			res.Phase2 = append(res.Phase2, MemberResult{Endpoint: m.Endpoint, How: howOf(m, 2), State: MemberPlanned, Steps: stepsOf(m, 2)})
@@ -205,8 +227,9 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 	if meta2.Members == nil {
 		meta2.Members = map[string]model.TicketMemberState{}
 	}
+	once = reloadOnce()
 	for _, m := range p.Members {
-		mr := p.install(ctx, m, after, progress)
+		mr := p.install(ctx, m, after, once, progress)
 		meta2.Members[m.Endpoint] = memberState(mr, d.now())
 		res.Phase2 = append(res.Phase2, mr)
 	}
@@ -218,15 +241,14 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 }
 
 // confirm is phase 1 for one member: is the next key loaded there?
-func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model.TicketKey, meta model.TicketMeta, dry bool, progress func(PoolProgress)) MemberResult {
-	mr := MemberResult{Endpoint: m.Endpoint, Holds: next.Name()}
+func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model.TicketKey, meta model.TicketMeta, dry bool, run func(context.Context, Reload) ReloadResult, progress func(PoolProgress)) MemberResult {
+	mr := MemberResult{Endpoint: m.Endpoint, Holds: next.Name(), ExitCode: -1}
 	if st, ok := meta.Members[m.Endpoint]; ok && st.Next == next.Name() && st.Error == "" && m.Runtime == nil {
 		mr.How, mr.State = "already confirmed", MemberConfirmed
 		progress(PoolProgress{Phase: 1, Endpoint: m.Endpoint, State: mr.State, Message: "holds " + model.ShortKeyName(next.Name()) + " since " + st.At.UTC().Format(time.RFC3339)})
 		return mr
 	}
 	start := time.Now()
-	defer func() { mr.Took = time.Since(start).Seconds() }()
 	if m.Runtime != nil {
 		mr.How = "show tls-keys"
 		names, err := m.Runtime.Names(ctx)
@@ -236,7 +258,7 @@ func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model
 			progress(PoolProgress{Phase: 1, Endpoint: m.Endpoint, State: mr.State, Message: "show tls-keys lists " + model.ShortKeyName(next.Name()) + " as next"})
 			return mr
 		case err == nil:
-			mr.Error = fmt.Sprintf("show tls-keys lists %s, not the next key %s", shortNames(names), model.ShortKeyName(next.Name()))
+			mr.Error = fmt.Sprintf("show tls-keys lists %s, not the next key %s as next: reload HAProxy so it loads the file", shortNames(names), model.ShortKeyName(next.Name()))
 		default:
 			mr.Error = err.Error()
 		}
@@ -247,8 +269,10 @@ func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model
 		}
 	}
 	if m.Reload == nil {
-		mr.How, mr.State, mr.Holds, mr.Error = "no reload configured", MemberFailed, "", "no reload configured: certdeck cannot make it load the next key"
-		progress(PoolProgress{Phase: 1, Endpoint: m.Endpoint, State: mr.State, Message: mr.Error})
+		// A Go server on rotate.TicketKeys reloads the files itself; phase
+		// 2's verification shows whether it does.
+		mr.How, mr.State = "follows the files (no reload)", MemberConfirmed
+		progress(PoolProgress{Phase: 1, Endpoint: m.Endpoint, State: mr.State, Message: mr.How})
 		return mr
 	}
 	mr.How, mr.Steps = "reload "+m.Reload.Name(), m.Reload.Steps()
@@ -257,8 +281,8 @@ func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model
 		return mr
 	}
 	progress(PoolProgress{Phase: 1, Endpoint: m.Endpoint, State: MemberRunning, Message: mr.How})
-	r := m.Reload.Run(ctx)
-	mr.Output = r.Output
+	r := run(ctx, m.Reload)
+	mr.Output, mr.ExitCode, mr.Took = r.Output, r.ExitCode, time.Since(start).Seconds()
 	if !r.OK() {
 		mr.State, mr.Holds, mr.Error = MemberFailed, "", reloadError(r)
 	} else {
@@ -269,10 +293,9 @@ func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model
 }
 
 // install is phase 2 for one member: load the rotated dir.
-func (p *TicketPool) install(ctx context.Context, m TicketPoolMember, after model.TicketKeySet, progress func(PoolProgress)) MemberResult {
-	mr := MemberResult{Endpoint: m.Endpoint, How: howOf(m, 2), Steps: stepsOf(m, 2), Holds: after.Next.Name()}
+func (p *TicketPool) install(ctx context.Context, m TicketPoolMember, after model.TicketKeySet, run func(context.Context, Reload) ReloadResult, progress func(PoolProgress)) MemberResult {
+	mr := MemberResult{Endpoint: m.Endpoint, How: howOf(m, 2), Steps: stepsOf(m, 2), Holds: after.Next.Name(), ExitCode: -1}
 	start := time.Now()
-	defer func() { mr.Took = time.Since(start).Seconds() }()
 	progress(PoolProgress{Phase: 2, Endpoint: m.Endpoint, State: MemberRunning, Message: mr.How})
 	var err error
 	switch {
@@ -284,14 +307,13 @@ func (p *TicketPool) install(ctx context.Context, m TicketPoolMember, after mode
 			}
 		}
 	case m.Reload != nil:
-		r := m.Reload.Run(ctx)
-		mr.Output = r.Output
+		r := run(ctx, m.Reload)
+		mr.Output, mr.ExitCode = r.Output, r.ExitCode
 		if !r.OK() {
 			err = errors.New(reloadError(r))
 		}
-	default:
-		err = fmt.Errorf("no reload configured")
 	}
+	mr.Took = time.Since(start).Seconds()
 	if err != nil {
 		mr.State, mr.Holds, mr.Error = MemberFailed, "", err.Error()+" (it keeps encrypting with the previous key, which the others still decrypt; the next rotation reloads it first)"
 	} else {
@@ -316,21 +338,20 @@ func (p *TicketPool) verify(ctx context.Context, members []MemberResult, want st
 		if mr.State != MemberConfirmed {
 			continue
 		}
-		deadline := time.Now().Add(timeout)
+		start := time.Now()
+		deadline := start.Add(timeout)
 		wait := 100 * time.Millisecond
 		for {
 			name, err := p.Probe(ctx, mr.Endpoint)
+			mr.Probes, mr.Waited = mr.Probes+1, time.Since(start)
 			switch {
 			case err == nil && name == want:
 				mr.State, mr.Encrypts = MemberVerified, name
-			case err == nil && name == "":
-				mr.State = MemberUnchecked
-				mr.Error = "its tickets name no key: cannot check which key it encrypts with"
 			case time.Now().Add(wait).After(deadline) || ctx.Err() != nil:
 				mr.State, mr.Encrypts = MemberFailed, name
-				mr.Error = fmt.Sprintf("still encrypts with %s, not %s, after %s", namedOr(model.ShortKeyName(name)), model.ShortKeyName(want), timeout)
+				mr.VerifyError = fmt.Sprintf("still encrypts with %s, not %s, after %s", namedOr(model.ShortKeyName(name)), model.ShortKeyName(want), timeout)
 				if err != nil {
-					mr.Error = fmt.Sprintf("probe: %v", err)
+					mr.VerifyError = fmt.Sprintf("probe: %v", err)
 				}
 			default:
 				select {
@@ -342,7 +363,21 @@ func (p *TicketPool) verify(ctx context.Context, members []MemberResult, want st
 			}
 			break
 		}
-		progress(PoolProgress{Phase: 2, Endpoint: mr.Endpoint, State: mr.State, Message: firstNonEmpty(mr.Error, "encrypts with "+model.ShortKeyName(want))})
+		progress(PoolProgress{Phase: 2, Endpoint: mr.Endpoint, State: mr.State, Message: firstNonEmpty(mr.VerifyError, "encrypts with "+model.ShortKeyName(want))})
+	}
+}
+
+// reloadOnce runs each reload (by name) at most once per phase: one nginx
+// reload serves every member it hosts.
+func reloadOnce() func(context.Context, Reload) ReloadResult {
+	done := map[string]ReloadResult{}
+	return func(ctx context.Context, r Reload) ReloadResult {
+		if res, ok := done[r.Name()]; ok {
+			return res
+		}
+		res := r.Run(ctx)
+		done[r.Name()] = res
+		return res
 	}
 }
 
@@ -364,7 +399,7 @@ func howOf(m TicketPoolMember, phase int) string {
 	case m.Runtime != nil:
 		return "show tls-keys"
 	}
-	return "no reload configured"
+	return "follows the files (no reload)"
 }
 
 func stepsOf(m TicketPoolMember, phase int) []Step {
