@@ -338,15 +338,24 @@ func printTicketResult(cmd *cobra.Command, res *rotate.TicketResult, err error) 
 // no state dir ($HOME unset) or an unreadable file there is none, and
 // that is said once on stderr.
 func openTicketHistory(stderr io.Writer) *probe.TicketHistoryFile {
+	h, note := ticketHistory()
+	if note != "" {
+		fmt.Fprintln(stderr, "certdeck: note: ticket key ages are not kept across runs:", model.Sanitize(note))
+	}
+	return h
+}
+
+// ticketHistory opens the history, or says why there is none (the
+// console puts that in its event log: stderr is behind its screen).
+func ticketHistory() (*probe.TicketHistoryFile, string) {
 	dir, err := model.StateDir()
 	if err == nil {
 		var h *probe.TicketHistoryFile
 		if h, err = probe.OpenTicketHistory(filepath.Join(dir, probe.TicketHistoryName)); err == nil {
-			return h
+			return h, ""
 		}
 	}
-	fmt.Fprintln(stderr, "certdeck: note: ticket key ages are not kept across runs:", model.Sanitize(err.Error()))
-	return nil
+	return nil, err.Error()
 }
 
 // reportTicketHistory says once that recording failed.

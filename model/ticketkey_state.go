@@ -303,21 +303,79 @@ func ticketKindOf(t TicketInfo) TicketKind {
 	return TicketNone
 }
 
-// TicketKeysWorstFirst orders ticket_keys states by status, worst first,
-// then name.
-func (s *State) TicketKeysWorstFirst() []*TicketKeyState {
+// Rank of a ticket_keys entry, for CompareWorstFirst: status, then name
+// (key dirs have no days left).
+func (ts *TicketKeyState) Rank(time.Time) Rank {
+	return Rank{Status: ts.Verdict.Status, Name: ts.TicketKeys.Name}
+}
+
+// TicketKeysReport is a ticket_keys entry as `check --format json`
+// reports it: names, roles, ages and the pool, never a secret.
+type TicketKeysReport struct {
+	Name            string           `json:"name"`
+	Dir             string           `json:"dir"`
+	Format          TicketFormat     `json:"format"`
+	Status          Status           `json:"status"`
+	Reasons         []string         `json:"reasons"`
+	Encrypts        string           `json:"encrypts"`          // the current key's name ("" unknown)
+	EncryptsSince   *time.Time       `json:"encrypts_since"`    // null when unknown
+	NextRotationDue *time.Time       `json:"next_rotation_due"` // null when unknown
+	RotateEvery     string           `json:"rotate_every"`
+	TicketLifetime  string           `json:"ticket_lifetime"`
+	OnMemoryFS      bool             `json:"on_memory_fs"`
+	FSType          string           `json:"fs_type"`
+	Keys            []TicketKeyFacts `json:"keys"`
+	PoolInSync      int              `json:"pool_in_sync"`
+	Pool            []PoolReport     `json:"pool"`
+}
+
+// PoolReport is one pool member in a report.
+type PoolReport struct {
+	Endpoint string     `json:"endpoint"`
+	Kind     TicketKind `json:"kind"`
+	KeyName  string     `json:"key_name"`
+	Role     TicketRole `json:"role"` // "" when the key is not in the dir
+	Since    *time.Time `json:"seen_since"`
+}
+
+// Report is the entry's report at now.
+func (ts *TicketKeyState) Report(time.Time) TicketKeysReport {
+	tk := ts.TicketKeys
+	r := TicketKeysReport{Name: tk.Name, Dir: tk.Dir, Format: tk.Format, Status: ts.Verdict.Status, Reasons: ts.Verdict.Reasons,
+		RotateEvery: FormatDays(tk.RotateEvery), TicketLifetime: FormatDays(tk.TicketLifetime), Keys: []TicketKeyFacts{}, Pool: []PoolReport{}}
+	if r.Reasons == nil {
+		r.Reasons = []string{}
+	}
+	if f := ts.Facts; f != nil {
+		r.OnMemoryFS, r.FSType = f.OnMemoryFS, f.FSType
+		r.Keys = append(r.Keys, f.Keys...)
+	}
+	if cur, ok := ts.Current(); ok {
+		r.Encrypts = cur.Name
+		if !cur.Since.IsZero() {
+			since := cur.Since.UTC()
+			r.EncryptsSince = &since
+		}
+	}
+	if due, ok := ts.NextRotationDue(); ok {
+		due = due.UTC()
+		r.NextRotationDue = &due
+	}
+	r.PoolInSync, _ = ts.Sync()
+	for _, m := range ts.Pool {
+		p := PoolReport{Endpoint: m.Endpoint, Kind: m.Kind, KeyName: m.KeyName, Role: m.Role}
+		if !m.Since.IsZero() {
+			since := m.Since.UTC()
+			p.Since = &since
+		}
+		r.Pool = append(r.Pool, p)
+	}
+	return r
+}
+
+// TicketKeysWorstFirst orders the ticket_keys states by CompareWorstFirst.
+func (s *State) TicketKeysWorstFirst(now time.Time) []*TicketKeyState {
 	out := slices.Clone(s.ticketKeys)
-	slices.SortStableFunc(out, func(a, b *TicketKeyState) int {
-		if a.Verdict.Status != b.Verdict.Status {
-			return int(b.Verdict.Status) - int(a.Verdict.Status)
-		}
-		switch {
-		case a.TicketKeys.Name < b.TicketKeys.Name:
-			return -1
-		case a.TicketKeys.Name > b.TicketKeys.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b *TicketKeyState) int { return CompareWorstFirst(a.Rank(now), b.Rank(now)) })
 	return out
 }
