@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"certdeck/model"
 )
 
 // runTickets runs a command line through run() and returns stdout, stderr
@@ -62,7 +64,7 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 	oldCurrent, oldNext := rep.Keys[0].Name, rep.Keys[1].Name
 
 	dry, _, code := runTickets(t, "tickets", "rotate", "--dir", dir, "--dry-run")
-	if code != 0 || !strings.Contains(dry, "dry run") || !strings.Contains(dry, oldNext[:8]+" starts encrypting") {
+	if code != 0 || !strings.Contains(dry, "dry run") || !strings.Contains(dry, model.ShortKeyName(oldNext)+" starts encrypting") {
 		t.Fatalf("dry run: exit %d\n%s", code, dry)
 	}
 	if _, errOut, code := runTickets(t, "--read-only", "tickets", "rotate", "--dir", dir); code != 1 || !strings.Contains(errOut, "read-only") {

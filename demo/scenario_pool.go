@@ -17,11 +17,17 @@ import (
 // the third server copied its keys (it missed the reload), so that member
 // still encrypts with what is now the dir's previous key: it stands out,
 // WARN with "encrypts with the previous key of pool-tickets (…): reload
-// it", and the entry's pool sync reads 2/3.
+// it", and the entry's pool sync reads 2/3. t rotates the pool: pool-1
+// and pool-2 follow (rotate.TicketKeys reloads the files), pool-3, on its
+// copy, is reported not verified.
 func ticketPool(b *Builder) error {
 	ctx := context.Background()
-	pool := &rotate.TicketDir{Dir: filepath.Join(b.Dir, "tickets", "pool"), Format: model.TicketNginx80}
-	stale := &rotate.TicketDir{Dir: filepath.Join(b.Dir, "tickets", "pool-3-copy"), Format: model.TicketNginx80}
+	// The keys were made and rotated an hour ago: the rotation's
+	// ticket_lifetime has passed, so t on the Ticket keys tab can rotate
+	// at once.
+	hourAgo := func() time.Time { return time.Now().Add(-time.Hour) }
+	pool := &rotate.TicketDir{Dir: filepath.Join(b.Dir, "tickets", "pool"), Format: model.TicketNginx80, Clock: hourAgo}
+	stale := &rotate.TicketDir{Dir: filepath.Join(b.Dir, "tickets", "pool-3-copy"), Format: model.TicketNginx80, Clock: hourAgo}
 	if _, err := pool.Init(ctx, rotate.InitOptions{}); err != nil {
 		return fmt.Errorf("demo ticket keys: %w", err)
 	}

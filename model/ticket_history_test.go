@@ -75,7 +75,7 @@ func TestSeededHistoryMakesAgesSurviveRestarts(t *testing.T) {
 	}
 	// A new name after the restart is a change, against the last one seen.
 	changes = s.Apply(dirNow, []Event{namedObs("pool-1", nextName, dirNow)})
-	if len(changes) == 0 || !strings.Contains(changes[0].Message, "ticket key "+nextName[:8]+" replaces "+curName[:8]) {
+	if len(changes) == 0 || !strings.Contains(changes[0].Message, "ticket key "+ShortKeyName(nextName)+" replaces "+ShortKeyName(curName)) {
 		t.Fatalf("changes %+v", changes)
 	}
 }

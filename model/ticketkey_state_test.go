@@ -61,7 +61,7 @@ func TestPoolMemberOnAKeyOutsideTheDirStandsOut(t *testing.T) {
 	if in, n := ts.Sync(); in != 2 || n != 3 || ts.SyncLabel() != "2/3" {
 		t.Fatalf("sync %d/%d", in, n)
 	}
-	if v := s.Endpoint("pool-3").Verdict; v.Status != Warn || !strings.Contains(reasons(v), "encrypts with a key not in pool-tickets (eeeeeeee") {
+	if v := s.Endpoint("pool-3").Verdict; v.Status != Warn || !strings.Contains(reasons(v), "encrypts with a key not in pool-tickets (…eeeeeeee") {
 		t.Fatalf("pool-3: %s %q", v.Status, reasons(v))
 	}
 	for _, ep := range []string{"pool-1", "pool-2"} {
@@ -98,7 +98,7 @@ func TestPoolWithoutItsDirJudgesByTheMajority(t *testing.T) {
 	s := NewState(poolFleet(t))
 	unreadable := &TicketDirSnapshot{Name: "pool-tickets", Facts: TicketDirFacts{Dir: "/run/pool", Error: "key dir /run/pool: permission denied"}}
 	s.Apply(dirNow, []Event{unreadable, namedObs("pool-1", curName, dirNow), namedObs("pool-2", curName, dirNow), namedObs("pool-3", nowhere, dirNow)})
-	if v := s.Endpoint("pool-3").Verdict; v.Status != Warn || !strings.Contains(reasons(v), "the rest of pool-tickets uses "+curName[:8]) {
+	if v := s.Endpoint("pool-3").Verdict; v.Status != Warn || !strings.Contains(reasons(v), "the rest of pool-tickets uses "+ShortKeyName(curName)) {
 		t.Fatalf("pool-3: %s %q", v.Status, reasons(v))
 	}
 	if v := s.TicketKey("pool-tickets").Verdict; v.Status != Error {
@@ -112,7 +112,7 @@ func TestEndpointWhoseKeyNeverChangesWarnsPastRotateEvery(t *testing.T) {
 	s.SeedTicketHistory(TicketHistory{"pool-1": {{KeyName: curName, FirstSeen: dirNow.Add(-48 * time.Hour), LastSeen: dirNow.Add(-time.Hour)}}})
 	s.Apply(dirNow, []Event{poolDir(dirNow.Add(-time.Hour)), namedObs("pool-1", curName, dirNow)})
 	v := s.Endpoint("pool-1").Verdict
-	if v.Status != Warn || !strings.Contains(reasons(v), "has encrypted with ticket key "+curName[:8]+" since 2026-03-08 12:00Z (2 days): longer than rotate_every 12h") {
+	if v.Status != Warn || !strings.Contains(reasons(v), "has encrypted with ticket key "+ShortKeyName(curName)+" since 2026-03-08 12:00Z (2 days): longer than rotate_every 12h") {
 		t.Fatalf("pool-1: %s %q", v.Status, reasons(v))
 	}
 	es := s.Endpoint("pool-1")

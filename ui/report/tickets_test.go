@@ -53,7 +53,7 @@ func TestCheckReportsTicketKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := table.String()
-	for _, want := range []string{"STATUS  TICKET KEYS", "WARN    edge-tickets  nginx80  " + cur[:8] + "  1h   1/2   edge-2 encrypts with a key not in edge-tickets"} {
+	for _, want := range []string{"STATUS  TICKET KEYS", "WARN    edge-tickets  nginx80  " + model.ShortKeyName(cur) + "  1h   1/2   edge-2 encrypts with a key not in edge-tickets"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
