@@ -98,7 +98,14 @@ func (e *Engine) RotateTickets(req TicketRotateRequest) (Action, error) {
 // no reload (they must follow the files themselves).
 func (e *Engine) ticketPool(tk model.TicketKeys) (*TicketPool, []string, error) {
 	d := &TicketDir{Dir: tk.Dir, Format: tk.Format, Clock: e.opt.Store.Clock, ReadOnly: e.opt.ReadOnly}
-	pool := &TicketPool{Name: tk.Name, Dir: d, TicketLifetime: tk.TicketLifetime, VerifyTimeout: e.opt.VerifyTimeout}
+	timeout := e.opt.VerifyTimeout // --timeout
+	if timeout <= 0 {
+		timeout = e.fleet.VerifyTimeout // defaults.verify_timeout
+	}
+	if timeout <= 0 {
+		timeout = model.DefaultVerifyTimeout
+	}
+	pool := &TicketPool{Name: tk.Name, Dir: d, TicketLifetime: tk.TicketLifetime, VerifyTimeout: timeout}
 	if tv, ok := e.opt.Verifier.(TicketVerifier); ok {
 		pool.Probe = tv.ServedTicketKey
 	}
