@@ -112,7 +112,9 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	// learned so far is still printed. The resumption check is a second
 	// handshake per endpoint, about as costly as the first: cron runs want
 	// the certificates, and ask for it.
-	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{Probe: probe.ProbeOptions{NoResume: !f.resumption}})
+	history := openTicketHistory(cmd.ErrOrStderr())
+	state, now := probe.Check(cmd.Context(), fleet, probe.CheckOptions{Probe: probe.ProbeOptions{NoResume: !f.resumption}, TicketHistory: history})
+	reportTicketHistory(cmd.ErrOrStderr(), history)
 
 	out := cmd.OutOrStdout()
 	if f.format == "json" {

@@ -30,7 +30,8 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 	}
 	ctx, stop := hangupContext(cmd.Context())
 	defer stop()
-	return openConsole(ctx, g, fleet, rotate.StoreOptions{})
+	history, note := ticketHistory()
+	return openConsole(ctx, g, fleet, rotate.StoreOptions{}, ui.Options{TicketHistory: history, TicketHistoryNote: note})
 }
 
 // hangupContext is cancelled by SIGHUP (the terminal closed, `tmux
@@ -42,8 +43,9 @@ func hangupContext(parent context.Context) (context.Context, context.CancelFunc)
 }
 
 // openConsole picks the theme and runs the console until the user quits
-// or ctx ends; store configures the stores its publish and rollback open.
-func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions) error {
+// or ctx ends; store configures the stores its publish and rollback open,
+// extra carries the ticket history (the demo keeps none).
+func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions, extra ui.Options) error {
 	themeDir := ""
 	if dir, err := model.ConfigDir(); err == nil {
 		themeDir = themes.Dir(dir) // no $HOME: built-in themes only
@@ -54,7 +56,9 @@ func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store 
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
-	return ui.Run(ctx, fleet, ui.Options{Theme: theme, ThemeDecided: decided, ReadOnly: g.readOnly, Store: store, ThemeDir: themeDir})
+	opts := extra
+	opts.Theme, opts.ThemeDecided, opts.ReadOnly, opts.Store, opts.ThemeDir = theme, decided, g.readOnly, store, themeDir
+	return ui.Run(ctx, fleet, opts)
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -79,7 +83,7 @@ on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 			defer cleanup()
 			// A publish or rollback tried in the demo is a rehearsal: it
 			// must not append to the user's real audit log.
-			return openConsole(ctx, g, fleet, rotate.StoreOptions{AuditLog: "-"})
+			return openConsole(ctx, g, fleet, rotate.StoreOptions{AuditLog: "-"}, ui.Options{})
 		},
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")

@@ -105,7 +105,11 @@ func TestDemoFixTurnsTheDriftingEndpointOK(t *testing.T) {
 	c.waitScreen("the web bundle drifting", func(s string) bool {
 		return strings.Contains(webRow(s), "▲ WARN") && strings.Contains(webRow(s), "1/2 in sync")
 	})
+	// Back to the Fleet tab (the demo also has a Ticket keys tab).
 	c.send("Tab")
+	c.waitScreen("the Ticket keys tab", func(s string) bool { return strings.Contains(s, "[Ticket keys") })
+	c.send("Tab")
+	c.waitScreen("the Fleet tab", func(s string) bool { return strings.Contains(s, "[Fleet") })
 	c.send("/")
 	c.send("-l", "web2")
 	c.send("Enter")

@@ -132,6 +132,7 @@ plus any TARGET given as an argument.`,
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newCheckCmd(&g))
 	root.AddCommand(newRotateCmd(&g), newRollbackCmd(&g), newStoreCmd(&g), newReloadCmd(&g))
+	root.AddCommand(newTicketsCmd(&g))
 	return root
 }
 

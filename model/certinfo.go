@@ -74,16 +74,18 @@ func SerialHex(n *big.Int) string {
 	return s
 }
 
-// ShortKeyName is the first 8 hex digits of a ticket key name, for event
-// lines. Key names are 16 random bytes (OpenSSL and certdeck make them
-// with a CSPRNG), so 32 bits tell the few a server uses apart; serials are
-// not random (CAs issue them in sequence) and are always shown whole or by
-// their distinguishing end (SerialTail).
+// ShortKeyName is a ticket key name by its last 8 hex digits ("…3bbac413"),
+// for reasons, events and plans: the console's tables show key names by
+// their end too (SerialTail), so every short form of one key reads the
+// same. Key names are 16 random bytes (OpenSSL and certdeck make them with
+// a CSPRNG), so 32 bits tell the few a server uses apart; serials are not
+// random (CAs issue them in sequence) and are shown by as many end digits
+// as tell them apart.
 func ShortKeyName(s string) string {
 	if len(s) <= 8 {
 		return s
 	}
-	return s[:8]
+	return "…" + s[len(s)-8:]
 }
 
 // KeyDescription names a public key's algorithm and size.

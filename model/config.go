@@ -24,6 +24,8 @@ type Config struct {
 	Endpoints []EndpointConfig `yaml:"endpoints"`
 	Bundles   []BundleConfig   `yaml:"bundles"`
 	Reloads   []ReloadConfig   `yaml:"reloads"`
+	// TicketKeys: session-ticket key dirs (config_tickets.go).
+	TicketKeys []TicketKeysConfig `yaml:"ticket_keys"`
 
 	// src is the source document (ParseFleet sets it): lines() locates
 	// each item in it, so errors about an item point at its line. It is
@@ -31,6 +33,8 @@ type Config struct {
 	// 100,000-endpoint document would double what loading it takes.
 	src     []byte
 	located *configLines
+	// ticketLocated is the ticket_keys items' lines (config_tickets.go).
+	ticketLocated *itemsLines
 }
 
 // DefaultsConfig holds fleet-wide settings; each item may override warn/crit.
@@ -127,6 +131,7 @@ type Fleet struct {
 	// VerifyTimeout is defaults.verify_timeout (DefaultVerifyTimeout when
 	// unset); every bundle carries its own resolved value.
 	VerifyTimeout time.Duration
+	TicketKeys    []TicketKeys
 }
 
 // Endpoint is one TLS service to probe.
@@ -203,6 +208,7 @@ func LoadFleet(path string) (*Fleet, error) {
 	}
 	// Relative file paths in the config are relative to the config file.
 	fleet.resolvePaths(filepath.Dir(path))
+	fleet.resolveTicketPaths(filepath.Dir(path))
 	if err := cfg.checkFiles(fleet, path); err != nil {
 		return nil, err
 	}
@@ -261,7 +267,8 @@ func explainYAMLError(err error) string {
 			"Config": "at the top level", "DefaultsConfig": "in defaults",
 			"EndpointConfig": "in an endpoint", "BundleConfig": "in a bundle",
 			"ReloadConfig": "in a reload", "SSHConfig": "in ssh", "HTTPConfig": "in http",
-			"HAProxyConfig": "in haproxy",
+			"HAProxyConfig":    "in haproxy",
+			"TicketKeysConfig": "in a ticket_keys entry",
 		}[sub[3]]
 		if where == "" {
 			where = "here"
@@ -365,6 +372,9 @@ func (c *Config) Resolve() (*Fleet, error) {
 			}
 		}
 		f.Bundles = append(f.Bundles, b)
+	}
+	if err := c.resolveTicketKeys(f, seen); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

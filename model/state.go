@@ -65,6 +65,8 @@ type EndpointState struct {
 	// Backoff is set while the scheduler waits longer than the interval
 	// before trying a failing endpoint again (ProbeBackoff).
 	Backoff BackoffState
+	// ticketFindings are what its ticket-key pool found (ticketkey_state.go).
+	ticketFindings []Finding
 }
 
 // TicketAge is how long the current ticket key name has been observed, and
@@ -93,6 +95,9 @@ type State struct {
 	bundles      []*BundleState // config order; see bundle_state.go
 	bundleByName map[string]*BundleState
 	servedBy     map[string][]*BundleState // endpoint name → bundles whose serves: list it
+
+	ticketKeys []*TicketKeyState          // config order; see ticketkey_state.go
+	poolOf     map[string]*TicketKeyState // endpoint name → the ticket_keys entry that serves it
 }
 
 // NewState starts with every endpoint UNKNOWN.
@@ -104,6 +109,7 @@ func NewState(f *Fleet) *State {
 		s.byName[ep.Name] = es
 	}
 	s.initBundles()
+	s.initTicketKeys()
 	return s
 }
 
@@ -135,6 +141,7 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 					s.LastProbe = e.Time
 				}
 				changes = append(changes, s.redriftEndpoint(e.Endpoint, now)...)
+				s.rejudgeTickets(e.Endpoint, now)
 			}
 		case *BundleSnapshot:
 			changes = append(changes, s.applyBundle(e, now)...)
@@ -144,6 +151,8 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 			if es := s.byName[e.Endpoint]; es != nil {
 				es.Backoff = BackoffState{Failures: e.Failures, Next: e.Next}
 			}
+		case *TicketDirSnapshot:
+			changes = append(changes, s.applyTicketDir(e, now)...)
 		}
 	}
 	return changes
@@ -153,9 +162,10 @@ func (s *State) Apply(now time.Time, events []Event) []Change {
 // event arrives, and a certificate can cross a threshold between probes.
 func (s *State) Reclassify(now time.Time) {
 	for _, es := range s.endpoints {
-		es.Verdict = ClassifyEndpoint(es.Last, es.Endpoint.Thresholds, now)
+		es.Verdict = es.judge(now)
 	}
 	s.reclassifyBundles(now)
+	s.reclassifyTicketKeys(now)
 }
 
 // Worst is the most severe endpoint or bundle status (OK for an empty fleet).
@@ -166,6 +176,9 @@ func (s *State) Worst() Status {
 	}
 	for _, bs := range s.bundles {
 		w = Worse(w, bs.Verdict.Status)
+	}
+	for _, ts := range s.ticketKeys {
+		w = Worse(w, ts.Verdict.Status)
 	}
 	return w
 }
@@ -225,7 +238,7 @@ func (es *EndpointState) observe(o *Observation, now time.Time) []Change {
 		es.Backoff = BackoffState{}
 	}
 	before := es.Verdict.Status
-	es.Verdict = ClassifyEndpoint(o, es.Endpoint.Thresholds, now)
+	es.Verdict = es.judge(now)
 	if prev != nil && before != es.Verdict.Status && len(changes) == 0 {
 		add(ChangeStatus, "%s → %s: %s", before, es.Verdict.Status, firstReason(es.Verdict))
 	}

@@ -19,6 +19,12 @@ type CheckOptions struct {
 	// SkipBundles leaves bundle reads to someone else: the console's
 	// watcher reads every bundle when it starts.
 	SkipBundles bool
+	// SkipTicketDirs leaves key-dir reads to someone else (the console's
+	// TicketDirWatcher).
+	SkipTicketDirs bool
+	// TicketHistory, when set, gives endpoints the key names seen by
+	// earlier runs and records this round's (tickethistory.go).
+	TicketHistory *TicketHistoryFile
 }
 
 // Check is certdeck's check pipeline, the one place `certdeck check`, the
@@ -41,9 +47,15 @@ func check(ctx context.Context, fleet *model.Fleet, p *prober, opt CheckOptions)
 	obs := p.round(ctx, fleet, opt.Events)
 	now = p.opt.now()
 	state = model.NewState(fleet)
+	if opt.TicketHistory != nil {
+		state.SeedTicketHistory(opt.TicketHistory.Sightings())
+	}
 	events := make([]model.Event, len(obs))
 	for i, o := range obs {
 		events[i] = o
+		if opt.TicketHistory != nil {
+			opt.TicketHistory.Record(o)
+		}
 	}
 	state.Apply(now, events)
 	if !opt.SkipBundles {
@@ -52,6 +64,13 @@ func check(ctx context.Context, fleet *model.Fleet, p *prober, opt CheckOptions)
 			sendEvent(ctx, opt.Events, ev)
 		}
 		state.Apply(now, bundles)
+	}
+	if !opt.SkipTicketDirs && len(fleet.TicketKeys) > 0 {
+		dirs := TicketDirEvents(fleet.TicketKeys, now)
+		for _, ev := range dirs {
+			sendEvent(ctx, opt.Events, ev)
+		}
+		state.Apply(now, dirs)
 	}
 	return state, now
 }

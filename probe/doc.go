@@ -22,7 +22,9 @@
 // while unchanged), round.go (one round over a fleet), scheduler.go
 // (periodic probes, Trigger, backoff), spread.go (each endpoint's phase in
 // the interval; backoff times), queue.go (the work queue behind the
-// scheduler) and served.go (rotate.Verifier: verification probes through
-// the scheduler's queue, a plain prober for the CLI, BundleSerial). Test
+// scheduler), served.go (rotate.Verifier: verification probes through
+// the scheduler's queue, a plain prober for the CLI, BundleSerial),
+// ticketdir.go (session-ticket key dirs read and watched) and
+// tickethistory.go (key names seen per endpoint, kept across runs). Test
 // servers live in probe/probetest.
 package probe

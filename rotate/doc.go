@@ -18,5 +18,11 @@
 // wrong with certbot-style per-file replacement. Reloader serves the current
 // version to Go TLS servers and swaps it without restarting the listener.
 //
+// TicketDir keeps session-ticket key dirs (nginx, HAProxy, Apache layouts):
+// init, rotation next → current → previous with every file replaced by
+// rename in a crash-safe order, conversion between layouts, and HAProxy's
+// runtime `set ssl tls-key`; TicketKeys serves the same files to Go TLS
+// servers as key-named tickets (tickets*.go, ticketkeys.go).
+//
 // rotate imports only model: probe and ui build on it, never the reverse.
 package rotate

@@ -33,7 +33,7 @@ type command struct {
 // commands are the console's `:` commands, in the order tab lists them.
 func (m *Model) commands() []command {
 	k := m.ctx.Keys
-	return []command{
+	cmds := []command{
 		{name: "reload", usage: "NAME…", help: "reload + verify", binding: &k.Fix,
 			complete: completeSubjects, run: (*Model).cmdReload},
 		{name: "publish", usage: "BUNDLE", help: "publish", binding: &k.Publish,
@@ -47,6 +47,12 @@ func (m *Model) commands() []command {
 			complete: firstArg(func(*Model) []string { return themes.BuiltinNames() }), run: (*Model).cmdTheme},
 		{name: "q", aliases: []string{"quit", "q!"}, help: "quit", run: func(*Model, []string) tea.Cmd { return tea.Quit }},
 	}
+	if len(m.state.TicketKeys()) > 0 { // offered where it can act: ticket_keys are configured
+		rot := command{name: "rotate-tickets", usage: "NAME", help: "rotate ticket keys", binding: &k.RotateTickets,
+			complete: firstArg(ticketEntries), run: (*Model).cmdRotateTickets}
+		cmds = slices.Insert(cmds, 3, rot)
+	}
+	return cmds
 }
 
 // commandHelp is the ? screen's column of commands (those read-only

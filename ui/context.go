@@ -45,4 +45,6 @@ type console interface {
 	// fix is x on a batch of *model.EndpointState or *model.BundleState.
 	fix(items []any) tea.Cmd
 	publishReload(bs *model.BundleState) tea.Cmd
+	// rotateTickets is t on a ticket_keys entry (ticket_actions.go).
+	rotateTickets(ts *model.TicketKeyState) tea.Cmd
 }

@@ -195,6 +195,10 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 			lines = append(lines, fmt.Sprintf("  ▲ WARN expires %s sooner than the current version", soonerBy(pp.Old.NotAfter, pp.New.NotAfter)))
 		}
 		for _, t := range p.plan.Verify {
+			if p.req.kind == rotate.KindTicketRotate {
+				lines = append(lines, "  "+m.ticketLine(t))
+				continue
+			}
 			lines = append(lines, "  "+m.servedLine(t))
 		}
 		lines = append(lines, all[1:]...)

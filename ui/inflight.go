@@ -39,10 +39,11 @@ type actionBoard struct {
 	header    []string         // each running action's phase, as the header says it
 	endpoints map[string]rowProgress
 	bundles   map[string]rowProgress
+	tickets   map[string]rowProgress // ticket_keys entries being rotated
 }
 
 func newActionBoard() *actionBoard {
-	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}}
+	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}, tickets: map[string]rowProgress{}}
 }
 
 // set replaces the board with a registry snapshot; back says how far an
@@ -52,6 +53,7 @@ func (b *actionBoard) set(running []rotate.Running, back func(key string) *backL
 	b.header = b.header[:0]
 	clear(b.endpoints)
 	clear(b.bundles)
+	clear(b.tickets)
 	for _, r := range running {
 		leg := back(actionKey(r.Kind, r.Subject))
 		targets := map[string]rotate.Progress{}
@@ -64,6 +66,8 @@ func (b *actionBoard) set(running []rotate.Running, back func(key string) *backL
 			switch kind, name, _ := strings.Cut(c, " "); kind {
 			case "bundle":
 				b.bundles[name] = rowProgress{text: phase}
+			case "ticket_keys":
+				b.tickets[name] = rowProgress{text: phase}
 			case "endpoint":
 				b.endpoints[name] = endpointProgress(r, targets[name], phase, leg)
 			}
@@ -108,6 +112,10 @@ func endpointProgress(r rotate.Running, p rotate.Progress, phase string, leg *ba
 		}
 		return rowProgress{text: "not verified: " + clean(msg), state: progressBad}
 	}
+	if r.Kind == rotate.KindTicketRotate && p.Message != "" {
+		// A pool rotation's member says its phase: "phase 1: reload edge".
+		return rowProgress{text: clean(p.Message)}
+	}
 	return rowProgress{text: phase}
 }
 
@@ -117,6 +125,15 @@ func (b *actionBoard) endpoint(name string) (rowProgress, bool) {
 		return rowProgress{}, false
 	}
 	p, ok := b.endpoints[name]
+	return p, ok
+}
+
+// ticket is a ticket_keys row's progress, if a rotation runs on it.
+func (b *actionBoard) ticket(name string) (rowProgress, bool) {
+	if len(b.tickets) == 0 {
+		return rowProgress{}, false
+	}
+	p, ok := b.tickets[name]
 	return p, ok
 }
 

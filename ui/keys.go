@@ -21,7 +21,9 @@ type KeyMap struct {
 	// Fix reloads and verifies (x); PublishReload publishes, reloads and
 	// verifies in one step (P).
 	Publish, Rollback, Fix, PublishReload key.Binding
-	Quit                                  key.Binding
+	// RotateTickets rotates a ticket_keys entry's keys (t, Ticket keys tab).
+	RotateTickets key.Binding
+	Quit          key.Binding
 	// Mutating lists bindings that change the world (rotate, reload).
 	// Read-only mode disables them at one place (dispatch) and hides them
 	// from help.
@@ -61,8 +63,9 @@ func DefaultKeys() *KeyMap {
 		Rollback:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back")),
 		Fix:             key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "fix: reload + verify")),
 		PublishReload:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "publish + reload")),
+		RotateTickets:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "rotate ticket keys")),
 	}
-	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback, &k.Fix, &k.PublishReload}
+	k.Mutating = []*key.Binding{&k.Publish, &k.Rollback, &k.Fix, &k.PublishReload, &k.RotateTickets}
 	return k
 }
 

@@ -280,7 +280,7 @@ func TestReadmeKeyTableMatchesTheKeymap(t *testing.T) {
 	k := DefaultKeys()
 	for _, b := range []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Detail, k.Back, k.Filter, k.Help,
 		k.Events, k.NextSection, k.ScrollDown, k.ScrollUp, k.Sort, k.SortReverse, k.Group, k.Probe, k.ProbeAll, k.Reread,
-		k.Copy, k.CopyFingerprint, k.Publish, k.Rollback, k.Fix, k.PublishReload, k.Mark, k.Command, k.Quit} {
+		k.Copy, k.CopyFingerprint, k.Publish, k.Rollback, k.Fix, k.PublishReload, k.RotateTickets, k.Mark, k.Command, k.Quit} {
 		for _, key := range b.Keys() {
 			bound[key] = true
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"certdeck/model"
+	"certdeck/probe"
 	"certdeck/rotate"
 	"certdeck/themes"
 
@@ -37,6 +38,11 @@ type Options struct {
 	Engine *rotate.Engine
 	// ThemeDir is where :theme finds user theme files ("": built-ins only).
 	ThemeDir string
+	// TicketHistory keeps the ticket key names seen per endpoint across
+	// runs (nil: none); TicketHistoryNote, when set, says once in the
+	// event log why there is none.
+	TicketHistory     *probe.TicketHistoryFile
+	TicketHistoryNote string
 }
 
 // mode routes key presses: one small handler per mode, so a key typed
@@ -113,6 +119,14 @@ func New(opts Options) *Model {
 		progress:  newProgressRelay(),
 		help:      help.New(),
 	}
+	if opts.TicketHistory != nil {
+		// Key ages mean "seen since", across restarts (the history was
+		// read when it was opened: no I/O here).
+		m.state.SeedTicketHistory(opts.TicketHistory.Sightings())
+	}
+	if opts.TicketHistoryNote != "" {
+		m.ring.Add(model.Change{Time: opts.Clock(), Kind: model.ChangeError, Message: "ticket key ages are not kept across runs: " + opts.TicketHistoryNote})
+	}
 	styles := themes.NewStyles(opts.Theme)
 	m.ctx = &Context{
 		Styles: styles, Paints: newPaints(styles), Keys: keys, ReadOnly: opts.ReadOnly, Now: opts.Clock,
@@ -125,6 +139,7 @@ func New(opts Options) *Model {
 	for _, s := range []Section{
 		newFleetSection(m.ctx, m),
 		newBundlesSection(m.ctx, m),
+		newTicketsSection(m.ctx, m),
 	} {
 		if s != nil {
 			m.sections = append(m.sections, s)

@@ -29,6 +29,16 @@ type HAProxySite struct {
 	// frontend's tls-ticket-keys file (HAProxy uses the last three: the
 	// middle one encrypts).
 	TicketKeys []string
+	// TicketKeysFile, when set, is an existing tls-ticket-keys file (a
+	// dir made by `certdeck tickets init --format haproxy`) used as is.
+	TicketKeysFile string
+}
+
+// HAProxyOptions change how the test HAProxy runs.
+type HAProxyOptions struct {
+	// MasterWorker runs haproxy -W (master-worker mode), so Reload can
+	// make it re-read its config and key files (SIGUSR2 to the master).
+	MasterWorker bool
 }
 
 // HAProxyServer is one running frontend: where it listens and the files
@@ -57,10 +67,16 @@ type HAProxy struct {
 // failure under CERTDECK_INTEGRATION=1).
 func StartHAProxy(t testing.TB, sites ...HAProxySite) *HAProxy {
 	t.Helper()
+	return StartHAProxyWith(t, HAProxyOptions{}, sites...)
+}
+
+// StartHAProxyWith is StartHAProxy with options.
+func StartHAProxyWith(t testing.TB, opt HAProxyOptions, sites ...HAProxySite) *HAProxy {
+	t.Helper()
 	bin := RequireBinary(t, "haproxy")
 	var lastErr string
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken before haproxy binds it
-		h, err := startHAProxy(t, bin, sites)
+		h, err := startHAProxy(t, bin, opt, sites)
 		if err == nil {
 			t.Cleanup(h.Stop)
 			return h
@@ -71,7 +87,7 @@ func StartHAProxy(t testing.TB, sites ...HAProxySite) *HAProxy {
 	return nil
 }
 
-func startHAProxy(t testing.TB, bin string, sites []HAProxySite) (*HAProxy, error) {
+func startHAProxy(t testing.TB, bin string, opt HAProxyOptions, sites []HAProxySite) (*HAProxy, error) {
 	// A short private directory: the stats socket's path must fit in
 	// sun_path (108 bytes), which t.TempDir's long names can exceed.
 	dir, err := os.MkdirTemp("", "certdeck-haproxy-")
@@ -111,6 +127,10 @@ func startHAProxy(t testing.TB, bin string, sites []HAProxySite) (*HAProxy, erro
 			}
 			bind += " tls-ticket-keys " + srv.TicketKeysFile
 		}
+		if site.TicketKeysFile != "" {
+			srv.TicketKeysFile = site.TicketKeysFile
+			bind += " tls-ticket-keys " + srv.TicketKeysFile
+		}
 		fmt.Fprintf(&fronts, "frontend site%d\n  %s\n  http-request return status 200 content-type text/plain string ok\n", i, bind)
 		h.Servers = append(h.Servers, srv)
 	}
@@ -126,7 +146,11 @@ defaults
 		return nil, err
 	}
 	h.out = &bytes.Buffer{}
-	h.cmd = exec.Command(bin, "-db", "-f", h.Conf)
+	args := []string{"-db", "-f", h.Conf}
+	if opt.MasterWorker {
+		args = append([]string{"-W"}, args...)
+	}
+	h.cmd = exec.Command(bin, args...)
 	h.cmd.Stdout, h.cmd.Stderr = h.out, h.out
 	if err := h.cmd.Start(); err != nil {
 		return nil, err
@@ -189,6 +213,13 @@ func (h *HAProxy) Running() bool {
 	default:
 		return true
 	}
+}
+
+// Reload makes a master-worker HAProxy (HAProxyOptions.MasterWorker)
+// re-read its config and key files: SIGUSR2 to the master this test
+// started; a new worker takes over the listeners.
+func (h *HAProxy) Reload() error {
+	return h.cmd.Process.Signal(syscall.SIGUSR2)
 }
 
 // Stop ends the haproxy this test started, by its PID: SIGTERM (haproxy's

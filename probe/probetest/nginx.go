@@ -21,6 +21,9 @@ type NginxSite struct {
 	// TicketKeys are raw ssl_session_ticket_key files (48 or 80 bytes);
 	// the first encrypts, all decrypt. None: nginx's own random key.
 	TicketKeys [][]byte
+	// TicketKeyFiles are existing key files (a dir made by `certdeck
+	// tickets init`), listed after TicketKeys in this order.
+	TicketKeyFiles []string
 	// Protocols is ssl_protocols; empty means "TLSv1.2 TLSv1.3".
 	Protocols string
 	// NoTickets turns ssl_session_tickets off; SessionCache is
@@ -154,6 +157,10 @@ func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 			if err := WriteSecret(p, key); err != nil {
 				return nil, err
 			}
+			srv.TicketKeyFiles = append(srv.TicketKeyFiles, p)
+			fmt.Fprintf(&blocks, "    ssl_session_ticket_key %s;\n", p)
+		}
+		for _, p := range site.TicketKeyFiles {
 			srv.TicketKeyFiles = append(srv.TicketKeyFiles, p)
 			fmt.Fprintf(&blocks, "    ssl_session_ticket_key %s;\n", p)
 		}

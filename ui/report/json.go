@@ -13,8 +13,9 @@ import (
 // jsonReport is the `certdeck check --format json` document. Every key is
 // always present (no omitempty) so scripts can index without guarding.
 type jsonReport struct {
-	Endpoints []jsonEndpoint       `json:"endpoints"`
-	Bundles   []model.BundleReport `json:"bundles"`
+	Endpoints  []jsonEndpoint           `json:"endpoints"`
+	Bundles    []model.BundleReport     `json:"bundles"`
+	TicketKeys []model.TicketKeysReport `json:"ticket_keys"`
 }
 
 type jsonEndpoint struct {
@@ -100,6 +101,7 @@ func JSON(w io.Writer, state *model.State, now time.Time) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	eps := state.WorstFirst(now)
 	bundles := state.BundlesWorstFirst(now)
+	tickets := state.TicketKeysWorstFirst(now)
 	bw.WriteString("{\n  \"endpoints\": ")
 	err := writeArray(bw, len(eps), func(i int) any { return endpointJSON(eps[i], now) })
 	if err != nil {
@@ -107,6 +109,10 @@ func JSON(w io.Writer, state *model.State, now time.Time) error {
 	}
 	bw.WriteString(",\n  \"bundles\": ")
 	if err := writeArray(bw, len(bundles), func(i int) any { return bundles[i].Report(now) }); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"ticket_keys\": ")
+	if err := writeArray(bw, len(tickets), func(i int) any { return tickets[i].Report(now) }); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")

@@ -16,17 +16,21 @@ func TestJSONWrittenPieceByPieceIsTheWholeDocument(t *testing.T) {
 	bundles, _ := bundleState(t)
 	now := time.Now()
 	empty := model.NewState(&model.Fleet{})
-	for name, s := range map[string]*model.State{"endpoints": fleetState(t), "bundles": bundles, "empty": empty} {
+	tickets, _ := ticketState(t, now)
+	for name, s := range map[string]*model.State{"endpoints": fleetState(t), "bundles": bundles, "empty": empty, "ticket keys": tickets} {
 		var got bytes.Buffer
 		if err := JSON(&got, s, now); err != nil {
 			t.Fatal(err)
 		}
-		doc := jsonReport{Endpoints: []jsonEndpoint{}, Bundles: []model.BundleReport{}}
+		doc := jsonReport{Endpoints: []jsonEndpoint{}, Bundles: []model.BundleReport{}, TicketKeys: []model.TicketKeysReport{}}
 		for _, es := range s.WorstFirst(now) {
 			doc.Endpoints = append(doc.Endpoints, endpointJSON(es, now))
 		}
 		for _, b := range s.BundlesWorstFirst(now) {
 			doc.Bundles = append(doc.Bundles, b.Report(now))
+		}
+		for _, ts := range s.TicketKeysWorstFirst(now) {
+			doc.TicketKeys = append(doc.TicketKeys, ts.Report(now))
 		}
 		var whole bytes.Buffer
 		enc := json.NewEncoder(&whole)

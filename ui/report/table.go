@@ -40,7 +40,10 @@ func Table(w io.Writer, state *model.State, now time.Time, opt TableOptions) err
 			return err
 		}
 	}
-	return bundleTable(w, state, now, opt, wroteEndpoints, digits)
+	if err := bundleTable(w, state, now, opt, wroteEndpoints, digits); err != nil {
+		return err
+	}
+	return ticketTable(w, state, now, opt, wroteEndpoints || len(state.Bundles()) > 0)
 }
 
 // serialDigits is how many trailing serial digits both tables show: enough

@@ -1,0 +1,178 @@
+package rotate
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"certdeck/model"
+)
+
+// ticketServers are fake pool members: a reload makes one encrypt with
+// the dir's current key, as nginx does after `nginx -s reload`.
+type ticketServers struct {
+	mu      sync.Mutex
+	dir     *TicketDir
+	encrypt map[string]string
+}
+
+func (s *ticketServers) ServedSerial(context.Context, string) (string, error) {
+	return "", errors.New("not a certificate test")
+}
+
+func (s *ticketServers) ServedTicketKey(_ context.Context, ep string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.encrypt[ep], nil
+}
+
+func (s *ticketServers) reload(eps ...string) func(context.Context) ReloadResult {
+	return func(context.Context) ReloadResult {
+		set, _ := LoadTicketDir(s.dir.Dir, s.dir.Format, time.Now())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, ep := range eps {
+			s.encrypt[ep] = set.Current.Name()
+		}
+		return ReloadResult{}
+	}
+}
+
+// ticketEngine is an engine over a fleet whose ticket_keys entry serves
+// edge-1 and edge-2, both reloaded by one reload "edge"; block, when set,
+// holds that reload until it is closed.
+func ticketEngine(t *testing.T, readOnly bool, block chan struct{}) (*Engine, *ticketServers, string, *int) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "keys")
+	d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+	mustInit(t, d)
+	cfg := `reloads:
+  - {name: edge, exec: [/bin/true]}
+endpoints:
+  - {name: edge-1, address: 127.0.0.1:1, reload: edge}
+  - {name: edge-2, address: 127.0.0.1:2}
+ticket_keys:
+  - {name: edge-tickets, dir: ` + dir + `, format: nginx80, rotate_every: 12h, ticket_lifetime: 5m, serves: [edge-1, edge-2], reload: edge}
+`
+	fleet, err := model.ParseFleet([]byte(cfg), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := &ticketServers{dir: d, encrypt: map[string]string{}}
+	runs := new(int)
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	e := NewEngine(EngineOptions{Fleet: fleet, ReadOnly: readOnly, Verifier: servers, VerifyTimeout: time.Second, Store: StoreOptions{AuditLog: audit},
+		MakeReload: func(r model.Reload, _ func(context.Context) ([]byte, error)) (Reload, error) {
+			run := servers.reload("edge-1", "edge-2")
+			return &fakeReload{name: r.Name, steps: []Step{{Kind: "exec", Target: "/bin/true", Argv: []string{"/bin/true"}}},
+				run: func(ctx context.Context) ReloadResult {
+					*runs++
+					if block != nil {
+						<-block
+					}
+					return run(ctx)
+				}}, nil
+		}})
+	return e, servers, audit, runs
+}
+
+func TestTicketRotateActionPlansRunsVerifiesAndAudits(t *testing.T) {
+	e, servers, audit, runs := ticketEngine(t, false, nil)
+	a, err := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Join(plan.Lines(), "\n")
+	for _, want := range []string{"ticket-rotate edge-tickets: endpoints should serve " + plan.NewSerial, "phase 1, edge-1", "phase 2: previous.key ← current.key", "phase 2, edge-2", "verify    edge-1 serves " + plan.NewSerial} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("plan lacks %q:\n%s", want, lines)
+		}
+	}
+	if *runs != 0 {
+		t.Fatal("planning reloaded a member")
+	}
+	var progress []Progress
+	out, err := a.Run(context.Background(), func(p Progress) { progress = append(progress, p) })
+	if err != nil || !out.OK() {
+		t.Fatalf("run: %v %+v", err, out)
+	}
+	// One reload serves both members: once in phase 1, once in phase 2.
+	if *runs != 2 {
+		t.Errorf("the shared reload ran %d times, want 2", *runs)
+	}
+	if len(out.Forward.Verify) != 2 || out.Forward.Verify[0].Serial != plan.NewSerial {
+		t.Fatalf("verify %+v", out.Forward.Verify)
+	}
+	if servers.encrypt["edge-2"] != plan.NewSerial {
+		t.Fatal("edge-2 was not reloaded")
+	}
+	last := progress[len(progress)-1]
+	if last.Phase != PhaseVerified || last.Done != 2 || last.Total != 2 {
+		t.Errorf("last progress %+v", last)
+	}
+	data, _ := os.ReadFile(audit)
+	if !strings.Contains(string(data), `"action":"ticket-rotate"`) || !strings.Contains(string(data), `"state":"ok"`) || strings.Count(string(data), "\n") != 1 {
+		t.Fatalf("audit: %s", data)
+	}
+}
+
+func TestTicketRotateActionIsRefusedReadOnlyAndWhileBusy(t *testing.T) {
+	e, _, _, runs := ticketEngine(t, true, nil)
+	a, _ := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+	if _, err := a.Plan(context.Background()); err != nil {
+		t.Fatalf("plan under --read-only: %v", err)
+	}
+	if out, err := a.Run(context.Background(), nil); !errors.Is(err, ErrReadOnly) || out.State != OutcomeRefused || *runs != 0 {
+		t.Fatalf("run under --read-only: %v %+v", err, out)
+	}
+
+	block := make(chan struct{})
+	e, _, _, _ = ticketEngine(t, false, block)
+	first, _ := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+	done := make(chan error, 1)
+	go func() { _, err := first.Run(context.Background(), nil); done <- err }()
+	for len(e.Registry().Snapshot()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second, _ := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+	if _, err := second.Run(context.Background(), nil); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a second rotation while the first runs: %v", err)
+	}
+	if _, held := e.Registry().Holding(TicketClaim("edge-tickets")); !held {
+		t.Fatal("the registry does not show the rotation")
+	}
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTicketRotateActionNamesUnknownEntriesAndHAProxyMismatch(t *testing.T) {
+	e, _, _, _ := ticketEngine(t, false, nil)
+	if _, err := e.RotateTickets(TicketRotateRequest{Name: "nope"}); err == nil || !strings.Contains(err.Error(), "no ticket_keys entry") {
+		t.Fatalf("unknown entry: %v", err)
+	}
+	cfg := `reloads:
+  - {name: lb, haproxy: {socket: /run/haproxy.sock, crt: /etc/haproxy/site.pem}}
+endpoints:
+  - {name: lb-1, address: 127.0.0.1:1, reload: lb}
+ticket_keys:
+  - {name: t, dir: /run/t, format: nginx80, serves: [lb-1]}
+`
+	fleet, err := model.ParseFleet([]byte(cfg), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewEngine(EngineOptions{Fleet: fleet}).RotateTickets(TicketRotateRequest{Name: "t"}); err == nil || !strings.Contains(err.Error(), "HAProxy's runtime API, but /run/t holds nginx80 keys") {
+		t.Fatalf("haproxy reload on nginx keys: %v", err)
+	}
+}
