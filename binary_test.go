@@ -37,8 +37,18 @@ func builtBinary(t *testing.T) string {
 	return binaryPath
 }
 
+// TestMain also points $XDG_STATE_HOME at a temp dir for the whole test
+// process (and the binaries it starts): tests run `check`, `rotate` and the
+// console, which append to the audit log and the ticket-key history, and
+// none of that may land in the state dir of whoever runs the tests.
 func TestMain(m *testing.M) {
+	state, err := os.MkdirTemp("", "certdeck-test-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", state)
 	code := m.Run()
+	os.RemoveAll(state)
 	if binaryPath != "" {
 		os.RemoveAll(filepath.Dir(binaryPath))
 	}

@@ -29,7 +29,9 @@ func TestRotateWaitingForTheLockEndsAtInterrupt(t *testing.T) {
 	key := writeFile(t, filepath.Join(dir, "key.pem"), leaf.KeyPEM())
 	args := []string{"rotate", "web", "--store", store, "--fullchain", full, "--key", key, "--ca", ca}
 	env := append(os.Environ(), "XDG_STATE_HOME="+dir)
-	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+	first := exec.Command(bin, args...)
+	first.Env = env
+	if out, err := first.CombinedOutput(); err != nil {
 		t.Fatalf("first publish: %v\n%s", err, out)
 	}
 
