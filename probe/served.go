@@ -24,23 +24,34 @@ var (
 )
 
 // ServedSerial queues an immediate probe of endpoint, ahead of the
-// schedule, and returns the leaf serial it observed. The probe runs on the
-// scheduler's workers, one at a time per endpoint: a probe already in
-// flight is not the answer (it may predate the reload), the one queued
-// after it is. The observation is also sent on the events channel, so the
-// console's row shows what verification saw. Run must be running.
+// schedule, and returns the leaf serial it observed (see probeNow). Run
+// must be running.
 func (s *Scheduler) ServedSerial(ctx context.Context, endpoint string) (string, error) {
+	o, err := s.probeNow(ctx, endpoint)
+	if err != nil {
+		return "", err
+	}
+	return servedSerial(o)
+}
+
+// probeNow queues an immediate probe of endpoint and returns its
+// observation. The probe runs on the scheduler's workers, one at a time
+// per endpoint: a probe already in flight is not the answer (it may
+// predate the reload), the one queued after it is. The observation is
+// also sent on the events channel, so the console's row shows what
+// verification saw.
+func (s *Scheduler) probeNow(ctx context.Context, endpoint string) (*model.Observation, error) {
 	if _, ok := s.names[endpoint]; !ok {
-		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
+		return nil, fmt.Errorf("verify %s: not a configured endpoint", endpoint)
 	}
 	ch, cancel := s.served.await(endpoint)
 	defer cancel()
 	s.q.add(true, endpoint)
 	select {
 	case o := <-ch:
-		return servedSerial(o)
+		return o, nil
 	case <-ctx.Done():
-		return "", fmt.Errorf("verify %s: %w", endpoint, ctx.Err())
+		return nil, fmt.Errorf("verify %s: %w", endpoint, ctx.Err())
 	}
 }
 

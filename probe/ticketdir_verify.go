@@ -19,21 +19,14 @@ var (
 	_ rotate.TicketVerifier = (*ServedProber)(nil)
 )
 
-// ServedTicketKey queues an immediate probe of endpoint (see ServedSerial)
+// ServedTicketKey queues an immediate probe of endpoint (see probeNow)
 // and returns the key name its tickets carry.
 func (s *Scheduler) ServedTicketKey(ctx context.Context, endpoint string) (string, error) {
-	if _, ok := s.names[endpoint]; !ok {
-		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
+	o, err := s.probeNow(ctx, endpoint)
+	if err != nil {
+		return "", err
 	}
-	ch, cancel := s.served.await(endpoint)
-	defer cancel()
-	s.q.add(true, endpoint)
-	select {
-	case o := <-ch:
-		return servedTicketKey(o)
-	case <-ctx.Done():
-		return "", fmt.Errorf("verify %s: %w", endpoint, ctx.Err())
-	}
+	return servedTicketKey(o)
 }
 
 // ServedTicketKey probes endpoint once, with the resumption check (two

@@ -57,9 +57,8 @@ type HAProxy struct {
 	Conf    string
 	Socket  string // stats socket, mode 600, level admin (the runtime API)
 	Servers []HAProxyServer
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	out     *bytes.Buffer
+	process
+	out *bytes.Buffer
 }
 
 // StartHAProxy runs haproxy with one frontend per site on 127.0.0.1 and
@@ -150,13 +149,9 @@ defaults
 	if opt.MasterWorker {
 		args = append([]string{"-W"}, args...)
 	}
-	h.cmd = exec.Command(bin, args...)
-	h.cmd.Stdout, h.cmd.Stderr = h.out, h.out
-	if err := h.cmd.Start(); err != nil {
+	if err := h.start(exec.Command(bin, args...), h.out); err != nil {
 		return nil, err
 	}
-	h.exited = make(chan struct{})
-	go func() { _ = h.cmd.Wait(); close(h.exited) }()
 	if err := h.waitListening(5 * time.Second); err != nil {
 		h.Stop()
 		return nil, fmt.Errorf("%v\nconfig:\n%s\noutput:\n%s", err, conf, h.out.String())
@@ -206,14 +201,7 @@ func (h *HAProxy) waitListening(limit time.Duration) error {
 func (h *HAProxy) PID() int { return h.cmd.Process.Pid }
 
 // Running reports whether that process has not exited.
-func (h *HAProxy) Running() bool {
-	select {
-	case <-h.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (h *HAProxy) Running() bool { return h.running() }
 
 // Reload makes a master-worker HAProxy (HAProxyOptions.MasterWorker)
 // re-read its config and key files: SIGUSR2 to the master this test
@@ -225,20 +213,4 @@ func (h *HAProxy) Reload() error {
 // Stop ends the haproxy this test started, by its PID: SIGTERM (haproxy's
 // immediate stop), then SIGKILL if it has not exited after 5 seconds.
 // Idempotent.
-func (h *HAProxy) Stop() {
-	if h.cmd == nil || h.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-h.exited:
-		return
-	default:
-	}
-	_ = h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-h.exited:
-	case <-time.After(5 * time.Second):
-		_ = h.cmd.Process.Kill()
-		<-h.exited
-	}
-}
+func (h *HAProxy) Stop() { h.stop(syscall.SIGTERM) }

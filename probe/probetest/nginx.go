@@ -56,8 +56,7 @@ type Nginx struct {
 	Conf    string
 	ErrLog  string
 	Servers []NginxServer
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	process
 }
 
 // integrationEnv, when "1", turns a missing server binary into a failure:
@@ -187,14 +186,10 @@ http {
 		return nil, err
 	}
 
-	n.cmd = exec.Command(bin, "-p", dir, "-c", n.Conf, "-e", n.ErrLog)
 	var out bytes.Buffer
-	n.cmd.Stdout, n.cmd.Stderr = &out, &out
-	if err := n.cmd.Start(); err != nil {
+	if err := n.start(exec.Command(bin, "-p", dir, "-c", n.Conf, "-e", n.ErrLog), &out); err != nil {
 		return nil, err
 	}
-	n.exited = make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(n.exited) }()
 	if err := n.waitListening(5 * time.Second); err != nil {
 		n.Stop()
 		log, _ := os.ReadFile(n.ErrLog)
@@ -240,23 +235,7 @@ func (n *Nginx) Reload() error {
 
 // Stop asks the master (by the PID this test started) to quit gracefully,
 // and kills it if it has not exited after 5 seconds. Idempotent.
-func (n *Nginx) Stop() {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-n.exited:
-		return
-	default:
-	}
-	_ = n.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-n.exited:
-	case <-time.After(5 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.exited
-	}
-}
+func (n *Nginx) Stop() { n.stop(syscall.SIGQUIT) }
 
 // WriteSecret creates path with mode 0600 from its first byte (O_EXCL:
 // never over an existing file), for keys and ticket keys.

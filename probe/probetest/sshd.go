@@ -32,9 +32,8 @@ type SSHD struct {
 	// Identity is a passphrase-less ed25519 client key (0600) that
 	// authorized_keys accepts.
 	Identity string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	out      *bytes.Buffer
+	process
+	out *bytes.Buffer
 }
 
 // sshdHostKeyTypes are the host keys the test server holds: two types,
@@ -89,7 +88,7 @@ func StartSSHD(t testing.TB) *SSHD {
 	}
 	var lastErr string
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken before sshd binds it
-		if err := s.start(bin); err == nil {
+		if err := s.launch(bin); err == nil {
 			t.Cleanup(s.Stop)
 			return s
 		} else {
@@ -118,7 +117,7 @@ func GenerateSSHKey(keygen, typ, path string) (string, error) {
 	return f[0] + " " + f[1], nil
 }
 
-func (s *SSHD) start(bin string) error {
+func (s *SSHD) launch(bin string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -150,13 +149,9 @@ MaxStartups 50
 	}
 	_ = os.Remove(s.Log)
 	s.out = &bytes.Buffer{}
-	s.cmd = exec.Command(bin, "-D", "-f", s.Conf, "-E", s.Log)
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(exec.Command(bin, "-D", "-f", s.Conf, "-E", s.Log), s.out); err != nil {
 		return err
 	}
-	s.exited = make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
@@ -189,20 +184,4 @@ func (s *SSHD) PID() int { return s.cmd.Process.Pid }
 
 // Stop ends the sshd this test started, by its PID (SIGTERM, then SIGKILL
 // after 5 s). Sessions it forked end with their connections. Idempotent.
-func (s *SSHD) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
+func (s *SSHD) Stop() { s.stop(syscall.SIGTERM) }
