@@ -96,6 +96,25 @@ type followUp struct {
 	skipped []string // endpoints left unverified because their reload is not run
 }
 
+// storeFollowUp resolves the store bundle a publish or rollback (verb)
+// acts on and what follows it: the reloads to run and the endpoints to
+// verify. A reload needs the bundle's config entry (its serves: and
+// reload:), not just a --store path.
+func (e *Engine) storeFollowUp(verb, name, storeDir string, reload, verify bool) (model.Bundle, followUp, error) {
+	b, configured, err := e.storeBundle(verb, name, storeDir)
+	if err != nil {
+		return b, followUp{}, err
+	}
+	if reload && !configured {
+		return b, followUp{}, fmt.Errorf("%s %s --reload: the bundle is not in the config, whose serves: and reload: say what to reload and verify (pass --config)", verb, b.Name)
+	}
+	fu, err := e.followUp(b, reload, verify)
+	if err != nil {
+		return b, followUp{}, fmt.Errorf("%s %s: %w", verb, b.Name, err)
+	}
+	return b, fu, nil
+}
+
 func (e *Engine) followUp(b model.Bundle, reload, verify bool) (followUp, error) {
 	var f followUp
 	if !reload && !verify {
@@ -141,16 +160,9 @@ func serveServes(n int) string {
 // and verification of the endpoints it serves, and with on_verify_fail:
 // rollback, the rollback of a publish that is not served.
 func (e *Engine) Publish(req PublishRequest) (Action, error) {
-	b, configured, err := e.storeBundle(KindPublish, req.Bundle, req.Store)
+	b, fu, err := e.storeFollowUp(KindPublish, req.Bundle, req.Store, req.Reload, req.Verify)
 	if err != nil {
 		return nil, err
-	}
-	if req.Reload && !configured {
-		return nil, fmt.Errorf("publish %s --reload: the bundle is not in the config, whose serves: and reload: say what to reload and verify (pass --config)", b.Name)
-	}
-	fu, err := e.followUp(b, req.Reload, req.Verify)
-	if err != nil {
-		return nil, fmt.Errorf("publish %s: %w", b.Name, err)
 	}
 	load := func() (Inputs, error) {
 		var in Inputs
@@ -319,16 +331,9 @@ func (r *run) rollBack(ctx context.Context, b model.Bundle, version string, grou
 // Rollback is a rollback of a store bundle, with the reloads and
 // verification asked for.
 func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
-	b, configured, err := e.storeBundle(KindRollback, req.Bundle, req.Store)
+	b, fu, err := e.storeFollowUp(KindRollback, req.Bundle, req.Store, req.Reload, req.Verify)
 	if err != nil {
 		return nil, err
-	}
-	if req.Reload && !configured {
-		return nil, fmt.Errorf("rollback %s --reload: the bundle is not in the config, whose serves: and reload: say what to reload and verify (pass --config)", b.Name)
-	}
-	fu, err := e.followUp(b, req.Reload, req.Verify)
-	if err != nil {
-		return nil, fmt.Errorf("rollback %s: %w", b.Name, err)
 	}
 	a := &action{e: e, kind: KindRollback, subject: b.Name, bundle: b.Name, claims: storeClaims(b, fu.groups)}
 	a.plan = func(ctx context.Context) (Plan, error) {

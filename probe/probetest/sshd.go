@@ -117,6 +117,8 @@ func GenerateSSHKey(keygen, typ, path string) (string, error) {
 	return f[0] + " " + f[1], nil
 }
 
+// launch starts sshd on a free port of 127.0.0.1 and waits until it
+// answers (the port is picked by listening, then released for sshd).
 func (s *SSHD) launch(bin string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
