@@ -204,15 +204,7 @@ func (b *bundlesSection) columns(bundles []*model.BundleState) []bundleCol {
 			}},
 		{title: "LEFT", width: 6, priority: 2, right: true, compare: bundleByNotAfter,
 			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {
-				l := bs.Leaf()
-				if l == nil {
-					return "-", &r.styles.Muted
-				}
-				st := model.ClassifyCert(l, bs.Bundle.Thresholds, r.now).Status
-				if st == model.OK {
-					return formatLeft(l.NotAfter, r.now), nil
-				}
-				return formatLeft(l.NotAfter, r.now), statusStyle(r.styles, st)
+				return leftCell(r, bs.Leaf(), bs.Bundle.Thresholds)
 			}},
 		{title: "KEY", width: 8, priority: 5,
 			cell: func(r *rowCtx, bs *model.BundleState) (string, *lipgloss.Style) {

@@ -35,15 +35,7 @@ func (f *fleetSection) columns() []endpointCol {
 			}},
 		{title: "LEFT", width: 6, priority: 2, right: true, compare: byNotAfter,
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
-				leaf := es.Last.Leaf()
-				if leaf == nil {
-					return "-", &r.styles.Muted
-				}
-				st := model.ClassifyCert(leaf, es.Endpoint.Thresholds, r.now).Status
-				if st == model.OK {
-					return formatLeft(leaf.NotAfter, r.now), nil
-				}
-				return formatLeft(leaf.NotAfter, r.now), statusStyle(r.styles, st)
+				return leftCell(r, es.Last.Leaf(), es.Endpoint.Thresholds)
 			}},
 		{title: "EXPIRES", width: 10, priority: 5,
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
@@ -260,4 +252,18 @@ func ticketLabel(es *model.EndpointState, now time.Time, digits int) string {
 	default:
 		return string(kind)
 	}
+}
+
+// leftCell is the LEFT column of a row showing a certificate (an
+// endpoint's leaf, a bundle's): the time left, coloured by the expiry rule
+// when that rule is not OK.
+func leftCell(r *rowCtx, leaf *model.CertInfo, t model.Thresholds) (string, *lipgloss.Style) {
+	if leaf == nil {
+		return "-", &r.styles.Muted
+	}
+	left := formatLeft(leaf.NotAfter, r.now)
+	if st := model.ClassifyCert(leaf, t, r.now).Status; st != model.OK {
+		return left, statusStyle(r.styles, st)
+	}
+	return left, nil
 }
