@@ -15,7 +15,7 @@ type queue struct {
 	busy   map[string]bool
 	// again marks busy endpoints that were triggered while in flight: the
 	// running probe may predate a reload, so they are probed once more
-	// after it finishes.
+	// after it finishes; true means ahead of the queue (addFirst).
 	again map[string]bool
 	ready chan struct{} // capacity 1: "the queue may have work"
 }
@@ -37,8 +37,8 @@ func (q *queue) add(force bool, names ...string) {
 		switch {
 		case q.queued[n]:
 		case q.busy[n]:
-			if force {
-				q.again[n] = true
+			if _, set := q.again[n]; force && !set {
+				q.again[n] = false // probed again afterwards, in turn
 			}
 		default:
 			q.order = append(q.order, n)
@@ -50,6 +50,45 @@ func (q *queue) add(force bool, names ...string) {
 	if added {
 		q.signal()
 	}
+}
+
+// addFirst queues names ahead of everything waiting: a verification probe
+// after a reload, or an operator's r, must not wait behind a round of
+// 10,000 scheduled probes. A name already waiting moves to the front; a
+// name being probed is probed again, first, when its probe ends (that
+// probe may predate the reload).
+func (q *queue) addFirst(names ...string) {
+	q.mu.Lock()
+	front := make([]string, 0, len(names))
+	for _, n := range names {
+		switch {
+		case q.busy[n]:
+			q.again[n] = true
+		case q.queued[n]:
+			q.order = removeName(q.order, n)
+			front = append(front, n)
+		default:
+			q.queued[n] = true
+			front = append(front, n)
+		}
+	}
+	if len(front) > 0 {
+		q.order = append(front, q.order...)
+	}
+	q.mu.Unlock()
+	if len(front) > 0 {
+		q.signal()
+	}
+}
+
+// removeName drops n from order (where it is once at most).
+func removeName(order []string, n string) []string {
+	for i, v := range order {
+		if v == n {
+			return append(order[:i:i], order[i+1:]...)
+		}
+	}
+	return order
 }
 
 // take waits for a name to probe, marking it busy; ok is false once ctx is
@@ -83,10 +122,13 @@ func (q *queue) take(ctx context.Context) (name string, ok bool) {
 func (q *queue) done(name string) {
 	q.mu.Lock()
 	delete(q.busy, name)
-	requeue := q.again[name]
+	urgent, requeue := q.again[name]
 	delete(q.again, name)
 	q.mu.Unlock()
-	if requeue {
+	switch {
+	case requeue && urgent:
+		q.addFirst(name)
+	case requeue:
 		q.add(false, name)
 	}
 }

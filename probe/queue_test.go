@@ -32,3 +32,30 @@ func TestQueueRunsTriggeredInFlightEndpointAgain(t *testing.T) {
 		t.Fatalf("took %q from a queue that should be empty", n)
 	}
 }
+
+// A verification probe (or an operator's r) jumps the queue: it must not
+// wait behind a round of scheduled probes, and a probe of the same
+// endpoint already in flight is followed by another one first.
+func TestQueueAddFirstJumpsAheadOfTheRound(t *testing.T) {
+	q := newQueue()
+	ctx := context.Background()
+	q.add(false, "a", "b", "c", "d")
+	q.addFirst("c", "z") // c was waiting: it moves; z is new
+	for _, want := range []string{"c", "z", "a"} {
+		if n, _ := q.take(ctx); n != want {
+			t.Fatalf("took %q, want %q", n, want)
+		}
+	}
+	// a is in flight: a trigger now re-runs it ahead of b and d.
+	q.addFirst("a")
+	q.add(true, "a") // a plain trigger does not demote it
+	q.done("a")
+	if n, _ := q.take(ctx); n != "a" {
+		t.Fatalf("took %q, want a, re-run first after its in-flight probe", n)
+	}
+	for _, want := range []string{"b", "d"} {
+		if n, _ := q.take(ctx); n != want {
+			t.Fatalf("took %q, want %q", n, want)
+		}
+	}
+}

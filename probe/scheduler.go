@@ -256,9 +256,11 @@ func (s *Scheduler) Check(ctx context.Context, opt CheckOptions) (*model.State, 
 }
 
 // Trigger queues an immediate probe of the named endpoints (all of them
-// when none is named); unknown names are ignored. An endpoint already
-// being probed is probed again afterwards, so a trigger after a reload
-// always yields a probe that started after the trigger. Never blocks.
+// when none is named); unknown names are ignored. Named endpoints go ahead
+// of the scheduled probes waiting (the operator asked for them now). An
+// endpoint already being probed is probed again afterwards, so a trigger
+// after a reload always yields a probe that started after the trigger.
+// Never blocks.
 func (s *Scheduler) Trigger(names ...string) {
 	if len(names) == 0 {
 		s.q.add(true, s.all...)
@@ -270,7 +272,7 @@ func (s *Scheduler) Trigger(names ...string) {
 			known = append(known, n)
 		}
 	}
-	s.q.add(true, known...)
+	s.q.addFirst(known...)
 }
 
 // NextRound is when the next pass over the fleet starts: every endpoint

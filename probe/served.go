@@ -46,7 +46,7 @@ func (s *Scheduler) probeNow(ctx context.Context, endpoint string) (*model.Obser
 	}
 	ch, cancel := s.served.await(endpoint)
 	defer cancel()
-	s.q.add(true, endpoint)
+	s.q.addFirst(endpoint)
 	select {
 	case o := <-ch:
 		return o, nil
