@@ -16,13 +16,7 @@ import (
 // serves the previous generation, the store and single-file bundles are
 // OK and in sync.
 func TestDemoBundlesShowDriftAndEachLayout(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	fleet, cleanup, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
+	ctx, fleet := startDemo(t, 30*time.Second)
 	state := probeAll(ctx, t, fleet)
 	want := []struct {
 		name, layout string
@@ -61,13 +55,7 @@ func TestDemoBundlesShowDriftAndEachLayout(t *testing.T) {
 // staged certificate as the console's p does, and the app endpoint (a
 // rotate.Reloader) serves the new serial with no restart.
 func TestDemoStorePublishIsServedWithoutRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	fleet, cleanup, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
+	ctx, fleet := startDemo(t, 30*time.Second)
 	var app model.Bundle
 	for _, b := range fleet.Bundles {
 		if b.Name == "app" {

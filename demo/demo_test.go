@@ -94,13 +94,7 @@ func TestRenewingEndpointChangesSerial(t *testing.T) {
 // third of their 11 minutes is left (a renewal that stopped), CRIT in their
 // last tenth.
 func TestShortLivedCertificatesAreJudgedByTheDefaultRule(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	fleet, cleanup, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
+	ctx, fleet := startDemo(t, 30*time.Second)
 	ep, ok := fleet.EndpointByName("short1.demo.test")
 	if !ok {
 		t.Fatal("no short-lived endpoint")

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +14,7 @@ import (
 // dir; pool-3 encrypts with the dir's previous key, so it is WARN and the
 // pool is 2/3 in sync, while pool-1 and pool-2 are OK.
 func TestDemoPoolMemberOnAnotherKeyStandsOut(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	fleet, cleanup, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
+	ctx, fleet := startDemo(t, 30*time.Second)
 	pool := *fleet // the pool alone: the demo's stalling server would cost a timeout
 	pool.Endpoints, pool.Bundles = nil, nil
 	for _, ep := range fleet.Endpoints {

@@ -17,13 +17,7 @@ import (
 // endpoint), verification by handshake, no audit line.
 func demoEngine(t *testing.T) (context.Context, *model.Fleet, *rotate.Engine) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	fleet, cleanup, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cleanup)
+	ctx, fleet := startDemo(t, 60*time.Second)
 	e := rotate.NewEngine(rotate.EngineOptions{Fleet: fleet, Verifier: probe.NewServedProber(fleet, probe.ProbeOptions{Timeout: 8 * time.Second}),
 		BundleSerial: probe.BundleSerial, Store: rotate.StoreOptions{AuditLog: "-"}})
 	return ctx, fleet, e
