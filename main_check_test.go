@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,5 +368,50 @@ func TestConsoleAcceptsCASNIAndLayout(t *testing.T) {
 	ep := fleet.Endpoints[0]
 	if ep.CAFile != caFile || ep.SNI != "svc.test" || fleet.Bundles[0].Layout != model.LayoutPair || fleet.Bundles[0].CAFile != caFile {
 		t.Fatalf("endpoint %+v bundle %+v", ep, fleet.Bundles[0])
+	}
+}
+
+// countingWriter counts the Write calls that reach it: each is a write(2)
+// when it is the terminal or a pipe.
+type countingWriter struct {
+	buf    bytes.Buffer // not embedded: its WriteString would go uncounted
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.writes++; return w.buf.Write(p) }
+
+func (w *countingWriter) String() string { return w.buf.String() }
+
+// A fleet's report leaves in a few large writes, not one per row: at
+// 2,000 endpoints a write(2) per row was a serial tail after the last
+// probe. Every row is still there, in both formats.
+func TestCheckReportLeavesInFewWrites(t *testing.T) {
+	addr, caFile, _ := checkServer(t, pki.Options{})
+	const n = 60
+	var yaml strings.Builder
+	yaml.WriteString("endpoints:\n")
+	for i := range n {
+		fmt.Fprintf(&yaml, "  - {name: ep%02d, address: %q, sni: svc.test, ca: %q}\n", i, addr, caFile)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	for _, format := range []string{"table", "json"} {
+		root := newRootCmd()
+		var out countingWriter
+		root.SetOut(&out)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"check", "--config", cfg, "--format", format})
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%s: %v\n%s", format, err, out.String())
+		}
+		if got := strings.Count(out.String(), `ep`); got < n {
+			t.Errorf("%s: %d endpoint names in the report, want %d:\n%s", format, got, n, out.String())
+		}
+		if out.writes > 2 {
+			t.Errorf("%s: the report took %d writes for %d endpoints, want at most 2", format, out.writes, n)
+		}
 	}
 }

@@ -53,9 +53,9 @@ func check(ctx context.Context, fleet *model.Fleet, p *prober, opt CheckOptions)
 	events := make([]model.Event, len(obs))
 	for i, o := range obs {
 		events[i] = o
-		if opt.TicketHistory != nil {
-			opt.TicketHistory.Record(o)
-		}
+	}
+	if opt.TicketHistory != nil {
+		_ = opt.TicketHistory.RecordAll(obs) // its Err is reported by the caller
 	}
 	state.Apply(now, events)
 	if !opt.SkipBundles {

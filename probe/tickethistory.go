@@ -99,7 +99,15 @@ func (h *TicketHistoryFile) Err() error {
 // Record notes the key name of a named ticket the observation saw. It
 // writes only what is new: a name not seen before on that endpoint, or a
 // last seen that moved by at least ten minutes since it was last written.
-func (h *TicketHistoryFile) Record(o *model.Observation) (err error) {
+func (h *TicketHistoryFile) Record(o *model.Observation) error {
+	return h.RecordAll([]*model.Observation{o})
+}
+
+// RecordAll is Record for a round's observations: what is new leaves in
+// one append (one lock, one write(2)). A first check of 2,000 endpoints
+// otherwise took a lock and opened the file 2,000 times after its last
+// probe.
+func (h *TicketHistoryFile) RecordAll(obs []*model.Observation) (err error) {
 	defer func() {
 		if err != nil {
 			h.mu.Lock()
@@ -109,18 +117,55 @@ func (h *TicketHistoryFile) Record(o *model.Observation) (err error) {
 			h.mu.Unlock()
 		}
 	}()
-	if o == nil || o.Failed() || o.Ticket.Opaque || o.Ticket.KeyName == "" || !model.ValidKeyName(o.Ticket.KeyName) {
-		return nil
-	}
-	if o.Ticket.Kind != model.TicketNone && o.Ticket.Kind != model.TicketNamed {
-		return nil
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	var lines []byte
+	batch := map[historyKey]time.Time{}
+	for _, o := range obs {
+		rec, ok := h.merge(o, batch)
+		if !ok {
+			continue
+		}
+		lines = append(lines, rec.Line()...)
+		batch[historyKey{rec.Endpoint, rec.KeyName}] = rec.LastSeen
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	if h.dirty || h.lines > 2*len(h.written)+historySlack {
+		if err := h.compact(); err != nil {
+			return err
+		}
+	}
+	if err := h.append(lines); err != nil {
+		return err
+	}
+	h.lines += bytes.Count(lines, []byte("\n"))
+	for k, t := range batch {
+		h.written[k] = t
+	}
+	return nil
+}
+
+// merge adds o's named ticket to the history in memory and returns the
+// record to write, if any: a name new on its endpoint, or a last seen
+// that moved by historyStep since it was written (in the file, or in
+// batch, what this append is about to write). h.mu is held.
+func (h *TicketHistoryFile) merge(o *model.Observation, batch map[historyKey]time.Time) (model.TicketHistoryRecord, bool) {
+	if o == nil || o.Failed() || o.Ticket.Opaque || o.Ticket.KeyName == "" || !model.ValidKeyName(o.Ticket.KeyName) {
+		return model.TicketHistoryRecord{}, false
+	}
+	if o.Ticket.Kind != model.TicketNone && o.Ticket.Kind != model.TicketNamed {
+		return model.TicketHistoryRecord{}, false
+	}
 	k := historyKey{o.Endpoint, o.Ticket.KeyName}
 	h.hist.Merge(o.Endpoint, model.TicketSighting{KeyName: k.key, FirstSeen: o.Time, LastSeen: o.Time})
-	if last, ok := h.written[k]; ok && o.Time.Sub(last) < historyStep {
-		return nil
+	last, ok := batch[k]
+	if !ok {
+		last, ok = h.written[k]
+	}
+	if ok && o.Time.Sub(last) < historyStep {
+		return model.TicketHistoryRecord{}, false
 	}
 	var first time.Time
 	for _, s := range h.hist[o.Endpoint] {
@@ -128,24 +173,13 @@ func (h *TicketHistoryFile) Record(o *model.Observation) (err error) {
 			first = s.FirstSeen
 		}
 	}
-	rec := model.TicketHistoryRecord{Endpoint: o.Endpoint, KeyName: k.key, FirstSeen: first, LastSeen: o.Time}
-	if h.dirty || h.lines > 2*len(h.written)+historySlack {
-		if err := h.compact(); err != nil {
-			return err
-		}
-	}
-	if err := h.append(rec.Line()); err != nil {
-		return err
-	}
-	h.written[k] = o.Time
-	h.lines++
-	return nil
+	return model.TicketHistoryRecord{Endpoint: o.Endpoint, KeyName: k.key, FirstSeen: first, LastSeen: o.Time}, true
 }
 
-// append writes one line with O_APPEND under a shared lock: the path is
+// append writes lines with one O_APPEND write under a shared lock: the path is
 // opened after the lock is held, so it is never a file a compaction has
 // just replaced.
-func (h *TicketHistoryFile) append(line []byte) error {
+func (h *TicketHistoryFile) append(lines []byte) error {
 	unlock, err := h.lock(unix.LOCK_SH)
 	if err != nil {
 		return err
@@ -159,7 +193,7 @@ func (h *TicketHistoryFile) append(line []byte) error {
 		f.Close()
 		return fmt.Errorf("ticket history: %s is not a regular file", h.path)
 	}
-	_, werr := f.Write(line)
+	_, werr := f.Write(lines)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}

@@ -140,3 +140,49 @@ func TestTicketHistoryIgnoresWhatNamesNoKey(t *testing.T) {
 		t.Fatal("recorded an observation that names no key")
 	}
 }
+
+// A round's sightings are written together: every new name once (a
+// repeat in the same round, or in the next within ten minutes, adds no
+// line), all of them there after a reopen, the failed and unnamed ones
+// left out.
+func TestTicketHistoryRecordAllWritesARoundOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", TicketHistoryName)
+	h, err := OpenTicketHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	round := func(at time.Time) []*model.Observation {
+		var obs []*model.Observation
+		for i := range 500 {
+			obs = append(obs, namedObservation(fmt.Sprintf("ep%03d", i), keyName(i%7), at))
+		}
+		obs = append(obs, namedObservation("ep000", keyName(0), at.Add(time.Second)))                            // the same sighting again
+		obs = append(obs, &model.Observation{Endpoint: "down", Time: at, ErrKind: model.ErrRefused, Error: "x"}) // no ticket
+		return obs
+	}
+	if err := h.RecordAll(round(t0)); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if n := strings.Count(string(data), "\n"); n != 500 {
+		t.Fatalf("%d lines after the first round, want 500", n)
+	}
+	if err := h.RecordAll(round(t0.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(path); len(again) != len(data) {
+		t.Fatalf("a round a minute later wrote %d bytes, want none", len(again)-len(data))
+	}
+	reopened, err := OpenTicketHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reopened.Sightings()
+	if len(got) != 500 {
+		t.Fatalf("%d endpoints after reopen, want 500", len(got))
+	}
+	if s := got["ep123"]; len(s) != 1 || s[0].KeyName != keyName(123%7) || !s[0].FirstSeen.Equal(t0) {
+		t.Fatalf("ep123 after reopen: %+v", s)
+	}
+}
