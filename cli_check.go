@@ -88,6 +88,10 @@ func runCheck(cmd *cobra.Command, g *globalFlags, f *checkFlags, args []string) 
 	if err != nil {
 		return usage(err)
 	}
+	if cmd.Flags().Changed("concurrency") && overrides.Concurrency == 0 {
+		// 0 in Overrides means "not given"; given, it is out of range.
+		return usage(fmt.Errorf("--%w", model.ValidateConcurrency(0)))
+	}
 	fleet, path, err := buildFleet(g, fleetInputs{targets: args, ca: f.ca, sni: f.sni})
 	if err != nil {
 		return usage(err)

@@ -36,7 +36,7 @@ func newRotateCmd(g *globalFlags) *cobra.Command {
 		af                                                     actionFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "rotate NAME [--store DIR] (--cert F --key F [--chain F | --fullchain F] | --from-certbot [LINEAGE]) [--reload] [--dry-run]",
+		Use:   "rotate NAME [--store DIR] ((--cert F [--chain F] | --fullchain F) --key F | --from-certbot [LINEAGE]) [--reload] [--dry-run]",
 		Short: "Validate a certificate and publish it atomically into the bundle store",
 		Long: `rotate validates the key, chain, validity window and names, then publishes
 a new version of bundle NAME under <store>/NAME and swaps <store>/NAME/current
@@ -96,6 +96,11 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 			if ferr != nil {
 				return ferr
 			}
+			if err == nil && ca == "" {
+				// The configured bundle's ca: is what check and the
+				// console verify its chain against; rotate must agree.
+				in.CA, err = configuredCA(fleet, name)
+			}
 			if err != nil {
 				return storeError(storeRefused, err)
 			}
@@ -126,6 +131,24 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.BoolVar(&reload, "reload", false, "then run the bundle's configured reloads and verify every endpoint it serves (needs the config)")
 	af.register(cmd, true)
 	return cmd
+}
+
+// configuredCA is the ca: file of bundle name in fleet (nil: no fleet, no
+// such bundle, or no ca:, so the system roots).
+func configuredCA(fleet *model.Fleet, name string) ([]byte, error) {
+	if fleet == nil {
+		return nil, nil
+	}
+	for _, b := range fleet.Bundles {
+		if b.Name == name && b.CAFile != "" {
+			ca, err := rotate.ReadCAFile(b.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("bundle %s: ca: %w", name, err)
+			}
+			return ca, nil
+		}
+	}
+	return nil, nil
 }
 
 // storeFleet is the fleet a store command resolves its bundle in: the

@@ -120,6 +120,8 @@ func TestCheckUsageErrorsExitThree(t *testing.T) {
 		{"crit above warn", []string{"x:443", "--warn", "7d", "--crit", "30d"}, "must not exceed"},
 		{"missing explicit config", []string{"--config", "/nonexistent/certdeck.yaml"}, "read config"},
 		{"bad target", []string{"gopher://x"}, "unknown scheme"},
+		{"concurrency 0", []string{"x:443", "--concurrency", "0"}, "--concurrency 0: must be 1-4096"},
+		{"concurrency above the bound", []string{"x:443", "--concurrency", "5000"}, "--concurrency 5000: must be 1-4096"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

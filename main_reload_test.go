@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -264,5 +265,38 @@ func TestReloadRefusedReadOnlyAndForUnknownNames(t *testing.T) {
 	}
 	if f.hits.Load() != 0 {
 		t.Fatalf("%d reload requests sent", f.hits.Load())
+	}
+}
+
+// rotate verifies a configured bundle's chain against its ca:, as check
+// and the console do: a deploy hook needs no --ca the config already says.
+// An explicit --ca still wins (a wrong one is refused).
+func TestRotateUsesTheConfiguredBundlesCA(t *testing.T) {
+	f := newReloadFleet(t)
+	args, serial := f.publishArgs(t, "web", "--reload")
+	noCA := slices.Clone(args)
+	for i := range noCA {
+		if noCA[i] == "--ca" {
+			noCA = slices.Delete(noCA, i, i+2)
+			break
+		}
+	}
+	out, code, msg := runRotateCmd(t, noCA...)
+	if code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("rotate --config without --ca: exit %d, err %q\n%s", code, msg, out)
+	}
+	if got := f.currentCert(t, "web"); model.SerialHex(got.Leaf.SerialNumber) != serial {
+		t.Fatalf("web serves %s, want the published %s", model.SerialHex(got.Leaf.SerialNumber), serial)
+	}
+	other := pki.Must(pki.NewCA("other root"))
+	wrong := writeFile(t, filepath.Join(t.TempDir(), "other.pem"), other.RootPEM())
+	args, _ = f.publishArgs(t, "web")
+	for i := range args {
+		if args[i] == "--ca" {
+			args[i+1] = wrong
+		}
+	}
+	if _, code, msg := runRotateCmd(t, args...); code != storeRefused || !strings.Contains(msg, "unknown authority") {
+		t.Fatalf("rotate with a wrong --ca: exit %d, err %q", code, msg)
 	}
 }
