@@ -117,10 +117,12 @@ func (s *State) initBundles() {
 	}
 }
 
-// judgeDrift recomputes bs's drift at now, "verifying" included.
+// judgeDrift recomputes bs's drift at now, "verifying" included, and
+// what it means for the endpoints bs serves.
 func (s *State) judgeDrift(bs *BundleState, now time.Time) {
 	bs.Drift = ComputeDrift(bs.Leaf(), bs.Bundle.Serves, s.Endpoint)
 	bs.verifyingOverlay(s.Endpoint, now)
+	s.rejudgeServed(bs, now)
 }
 
 // applyBundle folds one bundle read into state.

@@ -298,7 +298,7 @@ func TestVerifyStartedShowsVerifyingUntilAProbeAfterThePublish(t *testing.T) {
 	if bs.Drift[0].State != InSync || bs.Drift[1].State != DriftVerifying || bs.DriftSummary() != "verifying" {
 		t.Fatalf("after web-1's re-probe: %+v", bs.Drift)
 	}
-	if len(ch) != 1 || !strings.Contains(ch[0].Message, "web-1 serves the bundle's certificate "+newSerial+": verified (1/2 in sync)") {
+	if len(ch) != 1 || !strings.Contains(ch[0].Message, "web-1 serves the bundle's certificate "+newSerial+": verified (1/2 in sync, 1 verifying)") {
 		t.Fatalf("verified change: %+v", ch)
 	}
 	// web-2 is never re-probed: after the timeout it is drift again.

@@ -101,6 +101,29 @@ func DriftSummary(d []EndpointDrift) string {
 	return inSyncCount(d)
 }
 
+// syncTally is inSyncCount for the event log, which is read later and
+// must not suggest an endpoint is out of sync when it is merely not known
+// yet: "0/2 in sync, 1 unknown", "1/3 in sync, 2 verifying".
+func syncTally(d []EndpointDrift) string {
+	unknown, verifying := 0, 0
+	for _, e := range d {
+		switch e.State {
+		case DriftUnknown:
+			unknown++
+		case DriftVerifying:
+			verifying++
+		}
+	}
+	out := inSyncCount(d)
+	if unknown > 0 {
+		out += fmt.Sprintf(", %d unknown", unknown)
+	}
+	if verifying > 0 {
+		out += fmt.Sprintf(", %d verifying", verifying)
+	}
+	return out
+}
+
 // inSyncCount is "2/3 in sync".
 func inSyncCount(d []EndpointDrift) string {
 	in := 0
@@ -137,13 +160,15 @@ func driftVerdict(v *Verdict, leaf *CertInfo, d []EndpointDrift) {
 		if len(g) > 1 {
 			who = fmt.Sprintf("%d of %d endpoints (%s) serve", len(g), len(d), strings.Join(names, ", "))
 		}
-		v.add(Warn, who+" "+describeDrift(g[0], leaf))
+		v.add(Warn, who+" "+describeDrift(g[0], leaf, "the bundle"))
 	}
 }
 
 // describeDrift: "an older certificate (serial 0a…, expires 2026-05-01)
 // than the bundle holds (serial 0b…, expires 2026-06-01): reload needed".
-func describeDrift(e EndpointDrift, leaf *CertInfo) string {
+// bundle names the holder: "the bundle" in a bundle's reasons, "bundle
+// web" in an endpoint's.
+func describeDrift(e EndpointDrift, leaf *CertInfo, bundle string) string {
 	cert := func(c *CertInfo) string {
 		if c == nil {
 			return "serial " + e.ServedSerial
@@ -156,11 +181,11 @@ func describeDrift(e EndpointDrift, leaf *CertInfo) string {
 	}
 	switch {
 	case e.Newer:
-		return fmt.Sprintf("a newer certificate (%s) than the bundle holds (%s): the bundle on disk is behind", cert(e.served), held)
+		return fmt.Sprintf("a newer certificate (%s) than %s holds (%s): %s on disk is behind", cert(e.served), bundle, held, bundle)
 	case e.Older:
-		return fmt.Sprintf("an older certificate (%s) than the bundle holds (%s): reload needed", cert(e.served), held)
+		return fmt.Sprintf("an older certificate (%s) than %s holds (%s): reload needed", cert(e.served), bundle, held)
 	}
-	return fmt.Sprintf("a different certificate (%s) from the one the bundle holds (%s): reload needed", cert(e.served), held)
+	return fmt.Sprintf("a different certificate (%s) from the one %s holds (%s): reload needed", cert(e.served), bundle, held)
 }
 
 // driftChanges describes transitions worth a line in the event log: an
@@ -182,16 +207,16 @@ func driftChanges(bundle string, leaf *CertInfo, before, after []EndpointDrift, 
 		if was == d.State || d.State == DriftUnknown || d.State == DriftVerifying || was == "" || was == DriftUnknown && d.State == InSync {
 			continue
 		}
-		msg := fmt.Sprintf("%s serves the bundle's certificate%s again (%s)", d.Endpoint, held, inSyncCount(after))
+		msg := fmt.Sprintf("%s serves the bundle's certificate%s again (%s)", d.Endpoint, held, syncTally(after))
 		switch {
 		case d.State == InSync && was == DriftVerifying:
-			msg = fmt.Sprintf("%s serves the bundle's certificate%s: verified (%s)", d.Endpoint, held, inSyncCount(after))
+			msg = fmt.Sprintf("%s serves the bundle's certificate%s: verified (%s)", d.Endpoint, held, syncTally(after))
 		case d.State == Drifted && was == DriftVerifying:
 			msg = fmt.Sprintf("%s still serves serial %s, not the bundle's%s: reload needed (%s)",
-				d.Endpoint, d.ServedSerial, held, inSyncCount(after))
+				d.Endpoint, d.ServedSerial, held, syncTally(after))
 		case d.State == Drifted:
 			msg = fmt.Sprintf("%s serves serial %s, not the bundle's%s: reload needed (%s)",
-				d.Endpoint, d.ServedSerial, held, inSyncCount(after))
+				d.Endpoint, d.ServedSerial, held, syncTally(after))
 		}
 		out = append(out, Change{Time: at, Subject: bundle, Kind: ChangeBundle, Message: msg})
 	}

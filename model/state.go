@@ -67,6 +67,10 @@ type EndpointState struct {
 	Backoff BackoffState
 	// ticketFindings are what its ticket-key pool found (ticketkey_state.go).
 	ticketFindings []Finding
+	// driftFindings are the drift of the bundles it serves, as this
+	// endpoint's own WARN (endpoint_drift.go): on call, the Fleet tab must
+	// not show OK for an endpoint serving an old certificate.
+	driftFindings []Finding
 }
 
 // TicketAge is how long the current ticket key name has been observed, and

@@ -233,7 +233,7 @@ func (es *EndpointState) judge(now time.Time) Verdict {
 	if es.Last == nil || es.Last.Failed() {
 		return v
 	}
-	for _, f := range es.ticketFindings {
+	for _, f := range slices.Concat(es.ticketFindings, es.driftFindings) {
 		v.add(f.Status, f.Reason)
 	}
 	return v

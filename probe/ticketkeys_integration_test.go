@@ -202,9 +202,15 @@ func TestNginxTicketKeysFromCertdeckAcrossRotation(t *testing.T) {
 		sites[i].addr = ngx.Servers[i].Addr
 	}
 	checkTicketKeysAcrossRotation(t, fx, sites, func() {
+		workers := ngx.Workers()
 		argv := ngx.ReloadArgv()
 		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("nginx -s reload: %v: %s", err, out)
+		}
+		// An old worker still accepts for a moment, with the old keys: a
+		// dropped key's ticket would resume there.
+		if err := ngx.AwaitWorkersGone(workers, 10*time.Second); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"certdeck/model"
 	"certdeck/rotate"
@@ -259,7 +260,36 @@ func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 		}
 	}
 	m.setFlash(fmt.Sprintf("%s of %s running…", verb, listNames(subjects, 3)))
-	return tea.Batch(cmds...)
+	// From now on the rows it verifies read "verifying", not drift: a
+	// publish's new version reaches the watcher before its reload has run,
+	// and that is no news for the event log.
+	verifying := m.applyBatch(verifyStarts(m.state, plans, m.ctx.Now()))
+	return tea.Batch(append(cmds, verifying)...)
+}
+
+// verifyStarts is a VerifyStarted for every bundle whose endpoints the
+// plans verify: the plan's own bundle, or those serving its endpoints.
+func verifyStarts(s *model.State, plans []fixPlan, now time.Time) []model.Event {
+	var out []model.Event
+	seen := map[string]bool{}
+	add := func(bundle, serial string) {
+		if bundle != "" && !seen[bundle] {
+			seen[bundle] = true
+			out = append(out, model.VerifyStarted{Bundle: bundle, Serial: serial, Time: now})
+		}
+	}
+	for _, p := range plans {
+		if p.err != nil || p.action == nil {
+			continue
+		}
+		add(p.plan.Bundle, p.plan.NewSerial)
+		for _, t := range p.plan.Verify {
+			for _, bs := range s.BundlesServing(t.Endpoint) {
+				add(bs.Bundle.Name, t.Want)
+			}
+		}
+	}
+	return out
 }
 
 // onFixDone lands one outcome: a flash (an error one unless every

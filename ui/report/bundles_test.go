@@ -97,12 +97,19 @@ func TestJSONCarriesBundlesAndExitCodeCountsThem(t *testing.T) {
 	if strings.Contains(buf.String(), "PRIVATE KEY") {
 		t.Error("JSON contains key material")
 	}
-	// Both endpoints are OK on their own; only the bundle's drift warns,
-	// and scripts must see it in the exit code.
+	// The bundle and the endpoint that drifts from it warn (the one in
+	// sync is OK), and scripts see it in the exit code.
 	for _, es := range s.Endpoints() {
-		if es.Verdict.Status != model.OK {
-			t.Fatalf("endpoint %s is %s %q, want OK", es.Endpoint.Name, es.Verdict.Status, es.Verdict.Reasons)
+		want := model.OK
+		if es.Endpoint.Name == "web-2" {
+			want = model.Warn
 		}
+		if es.Verdict.Status != want {
+			t.Fatalf("endpoint %s is %s %q, want %s", es.Endpoint.Name, es.Verdict.Status, es.Verdict.Reasons, want)
+		}
+	}
+	if r := s.Endpoint("web-2").Verdict.Reasons; len(r) != 1 || !strings.Contains(r[0], "bundle web holds") {
+		t.Fatalf("web-2's reasons %q, want its drift from bundle web", r)
 	}
 	if st := s.Bundle("web").Verdict.Status; st != model.Warn {
 		t.Fatalf("drifting bundle is %s %q, want WARN", st, s.Bundle("web").Verdict.Reasons)
