@@ -379,3 +379,12 @@ func TestInvalidConfigsAreRefusedAsDocumented(t *testing.T) {
 		})
 	}
 }
+
+// A malformed URL target is named once in its error, not once more by
+// net/url ("parse \"…\": …").
+func TestParseTargetNamesABadURLOnce(t *testing.T) {
+	_, err := ParseTarget("tls://evil[x")
+	if err == nil || strings.Count(err.Error(), "evil[x") != 1 || !strings.Contains(err.Error(), "invalid IP-literal") {
+		t.Fatalf("ParseTarget error %v, want the address once and why", err)
+	}
+}

@@ -64,6 +64,10 @@ func ParseTarget(s string) (Target, error) {
 	if i := strings.Index(s, "://"); i >= 0 {
 		u, err := url.Parse(s)
 		if err != nil {
+			// url.Error repeats the whole address; it is quoted once here.
+			if ue, ok := err.(*url.Error); ok {
+				err = ue.Err
+			}
 			return Target{}, fmt.Errorf("address %q: %w", s, err)
 		}
 		t.Protocol = Protocol(strings.ToLower(u.Scheme))
