@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -174,5 +175,67 @@ ticket_keys:
 	}
 	if _, err := NewEngine(EngineOptions{Fleet: fleet}).RotateTickets(TicketRotateRequest{Name: "t"}); err == nil || !strings.Contains(err.Error(), "HAProxy's runtime API, but /run/t holds nginx80 keys") {
 		t.Fatalf("haproxy reload on nginx keys: %v", err)
+	}
+}
+
+// TestRefusedTicketRotationReloadsNobody: a rotation the ticket_lifetime
+// guard refuses is refused before phase 1, so a member that has not
+// confirmed the next key is not reloaded (a real exec reload that would
+// leave a file behind), and the audit line records the refusal with no
+// step and no reload.
+func TestRefusedTicketRotationReloadsNobody(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "keys")
+	d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+	mustInit(t, d)
+	mustRotate(t, d) // the current key took over just now: the previous one still decrypts
+	trace := filepath.Join(tmp, "reloaded")
+	cfg := `reloads:
+  - {name: api-nginx, exec: [/bin/touch, ` + trace + `]}
+endpoints:
+  - {name: api, address: 127.0.0.1:1, reload: api-nginx}
+ticket_keys:
+  - {name: tix, dir: ` + dir + `, format: nginx80, ticket_lifetime: 5m, serves: [api]}
+`
+	fleet, err := model.ParseFleet([]byte(cfg), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := filepath.Join(tmp, "audit.log")
+	e := NewEngine(EngineOptions{Fleet: fleet, Verifier: &ticketServers{dir: d, encrypt: map[string]string{}},
+		Store: StoreOptions{AuditLog: audit}})
+	a, err := e.RotateTickets(TicketRotateRequest{Name: "tix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := a.Plan(context.Background()); err == nil || plan.Refusal == nil || plan.Refusal.Reason != ReasonPreviousInUse {
+		t.Fatalf("plan: %v %+v; want the ticket_lifetime refusal", err, plan.Refusal)
+	}
+	before := snapshotKeys(t, d)
+	var progress []Progress
+	out, err := a.Run(context.Background(), func(p Progress) { progress = append(progress, p) })
+	var ref *Refusal
+	if !errors.As(err, &ref) || ref.Reason != ReasonPreviousInUse || out.State != OutcomeRefused {
+		t.Fatalf("run: %v, state %s; want refused (previous key in use)", err, out.State)
+	}
+	if _, err := os.Stat(trace); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused rotation ran api's reload (%s exists: %v)", trace, err)
+	}
+	if len(progress) != 0 || len(out.Forward.Reloads) != 0 {
+		t.Fatalf("a refused rotation reported progress %+v and reloads %+v", progress, out.Forward.Reloads)
+	}
+	if !before.sameAs(snapshotKeys(t, d)) {
+		t.Fatal("a refused rotation changed the keys")
+	}
+	data, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ent AuditEntry
+	if err := json.Unmarshal(data, &ent); err != nil {
+		t.Fatalf("audit %s: %v", data, err)
+	}
+	if ent.State != OutcomeRefused || len(ent.Steps) != 0 || len(ent.Reloads) != 0 || !strings.Contains(ent.Result, "previous key in use") {
+		t.Fatalf("audit line %s: want the refusal, no step and no reload", data)
 	}
 }
