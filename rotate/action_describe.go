@@ -45,7 +45,8 @@ func (p Plan) Lines() []string {
 		lines = append(lines, fmt.Sprintf("  if verification fails: roll %s back to %s%s and verify its serial", orNone(p.Bundle), to, again))
 	}
 	if p.Refusal != nil {
-		lines = append(lines, "  refused: "+p.Refusal.Error())
+		// Refusal.Error says "refused: <reason>: …" itself.
+		lines = append(lines, "  "+p.Refusal.Error())
 	}
 	for _, w := range p.Warnings {
 		lines = append(lines, "  warning: "+w)
