@@ -23,6 +23,9 @@ func (p Plan) Lines() []string {
 		if p.NewSerial != "" {
 			head += fmt.Sprintf(" (serial %s → %s)", orNone(p.OldSerial), p.NewSerial)
 		}
+	case p.Kind == KindTicketRotate && p.NewSerial != "":
+		// Key names, not serials; a bare --dir has no endpoints at all.
+		head += ": " + ticketKeyChange(p.OldSerial, p.NewSerial)
 	case p.NewSerial != "":
 		head += fmt.Sprintf(": endpoints should serve %s", p.NewSerial)
 	}
@@ -31,6 +34,10 @@ func (p Plan) Lines() []string {
 		lines = append(lines, "  "+s.Describe())
 	}
 	for _, t := range p.Verify {
+		if p.Kind == KindTicketRotate {
+			lines = append(lines, "  "+t.describeTicket(p.VerifyTimeout))
+			continue
+		}
 		lines = append(lines, "  "+t.describe(p.VerifyTimeout))
 	}
 	if p.OnVerifyFail != "" {
@@ -137,6 +144,10 @@ func legLines(l Leg, indent string) []string {
 		lines = append(lines, indent+r.Describe())
 	}
 	for _, v := range l.Verify {
+		if l.Kind == KindTicketRotate {
+			lines = append(lines, indent+v.describeTicket())
+			continue
+		}
 		lines = append(lines, indent+v.Describe())
 	}
 	if l.Error != "" && l.Store == nil {
@@ -161,6 +172,9 @@ func (o *Outcome) Result() string {
 	}
 	switch o.State {
 	case OutcomeOK:
+		if o.Kind == KindTicketRotate {
+			return o.ticketResult(verified, total)
+		}
 		if total > 0 {
 			return fmt.Sprintf("verified: %d/%d %s %s", verified, total, plural(total, "endpoint"), serveVerb(total, o.Forward.Want))
 		}

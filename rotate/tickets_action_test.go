@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -93,7 +95,8 @@ func TestTicketRotateActionPlansRunsVerifiesAndAudits(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Join(plan.Lines(), "\n")
-	for _, want := range []string{"ticket-rotate edge-tickets: endpoints should serve " + plan.NewSerial, "phase 1, edge-1", "phase 2: previous.key ← current.key", "phase 2, edge-2", "verify    edge-1 serves " + plan.NewSerial} {
+	for _, want := range []string{"ticket-rotate edge-tickets: encrypts with " + model.ShortKeyName(plan.OldSerial) + " → " + model.ShortKeyName(plan.NewSerial),
+		"phase 1, edge-1", "phase 2: previous.key ← current.key", "phase 2, edge-2", "verify    edge-1 encrypts with " + model.ShortKeyName(plan.NewSerial)} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("plan lacks %q:\n%s", want, lines)
 		}
@@ -238,4 +241,105 @@ ticket_keys:
 	if ent.State != OutcomeRefused || len(ent.Steps) != 0 || len(ent.Reloads) != 0 || !strings.Contains(ent.Result, "previous key in use") {
 		t.Fatalf("audit line %s: want the refusal, no step and no reload", data)
 	}
+}
+
+// TestTicketRotationSpeaksOfKeysNotCertificates: a ticket rotation's
+// plan and outcome say which key members encrypt with, never that
+// endpoints "serve" it, and a bare --dir (no members) has no endpoint
+// line at all. A member that reloaded but still encrypts with the old key
+// has its reload reported ok and its verification not.
+func TestTicketRotationSpeaksOfKeysNotCertificates(t *testing.T) {
+	noServe := func(t *testing.T, what string, lines []string) {
+		t.Helper()
+		if text := strings.Join(lines, "\n"); regexp.MustCompile(`\bserves?\b`).MatchString(text) {
+			t.Errorf("%s speaks of serving:\n%s", what, text)
+		}
+	}
+	t.Run("pool", func(t *testing.T) {
+		e, _, _, _ := ticketEngine(t, false, nil)
+		a, _ := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+		plan, err := a.Plan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		noServe(t, "the plan", plan.Lines())
+		out, err := a.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := out.Lines()
+		noServe(t, "the outcome", lines)
+		key := model.ShortKeyName(plan.NewSerial)
+		for _, want := range []string{"edge-1: verified: encrypts with " + key + " (", "ticket-rotate edge-tickets: verified: 2/2 members encrypt with " + key} {
+			if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
+				t.Errorf("outcome lacks %q:\n%s", want, strings.Join(lines, "\n"))
+			}
+		}
+	})
+	t.Run("bare dir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "keys")
+		d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+		mustInit(t, d)
+		e := NewEngine(EngineOptions{Store: StoreOptions{AuditLog: "-"}})
+		a, err := e.RotateTickets(TicketRotateRequest{Dir: dir, Format: model.TicketNginx80})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := a.Plan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		noServe(t, "the plan", plan.Lines())
+		if text := strings.Join(plan.Lines(), "\n"); strings.Contains(text, "verify ") || strings.Contains(text, "endpoint") {
+			t.Errorf("a dir with no members plans endpoint lines:\n%s", text)
+		}
+		out, err := a.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"ticket-rotate " + dir + ": rotated: current key " + model.ShortKeyName(plan.NewSerial) + "; no members to verify"}
+		if !slices.Equal(out.Lines(), want) {
+			t.Errorf("outcome %q, want %q", out.Lines(), want)
+		}
+	})
+	t.Run("member left on the old key", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "keys")
+		d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+		mustInit(t, d)
+		set, _ := LoadTicketDir(dir, d.Format, time.Now())
+		stale := &ticketServers{dir: d, encrypt: map[string]string{"edge-1": set.Current.Name()}}
+		fleet, err := model.ParseFleet([]byte(`reloads:
+  - {name: edge, exec: [/bin/true]}
+endpoints:
+  - {name: edge-1, address: 127.0.0.1:1, reload: edge}
+ticket_keys:
+  - {name: tix, dir: `+dir+`, format: nginx80, serves: [edge-1]}
+`), "t.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A reload that succeeds and changes nothing; a verify timeout so
+		// short that the first probe decides.
+		e := NewEngine(EngineOptions{Fleet: fleet, Verifier: stale, VerifyTimeout: time.Nanosecond, Store: StoreOptions{AuditLog: "-"},
+			MakeReload: func(r model.Reload, _ func(context.Context) ([]byte, error)) (Reload, error) {
+				return &fakeReload{name: r.Name, steps: []Step{{Kind: "exec", Target: "/bin/true", Argv: []string{"/bin/true"}}},
+					run: func(context.Context) ReloadResult { return ReloadResult{} }}, nil
+			}})
+		a, _ := e.RotateTickets(TicketRotateRequest{Name: "tix"})
+		out, _ := a.Run(context.Background(), nil)
+		if out.State != OutcomeUnverified {
+			t.Fatalf("state %s, want unverified", out.State)
+		}
+		lines := out.Lines()
+		noServe(t, "the outcome", lines)
+		for _, r := range out.Forward.Reloads {
+			if !r.OK || strings.Contains(r.Describe(), "failed") {
+				t.Errorf("a reload that succeeded is reported %q", r.Describe())
+			}
+		}
+		want := "edge-1: still encrypts with " + model.ShortKeyName(set.Current.Name()) + " (want " + model.ShortKeyName(set.Next.Name()) + ")"
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("outcome lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	})
 }
