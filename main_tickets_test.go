@@ -57,8 +57,10 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 	var rep struct {
 		Format string
 		Keys   []struct{ Role, Name string }
+		Files  []struct{ Name, Mode string } // mode "0600", as check's JSON says a bundle file's
 	}
-	if err := json.Unmarshal([]byte(show), &rep); err != nil || rep.Format != "nginx80" || len(rep.Keys) != 3 || rep.Keys[0].Role != "current" {
+	if err := json.Unmarshal([]byte(show), &rep); err != nil || rep.Format != "nginx80" || len(rep.Keys) != 3 || rep.Keys[0].Role != "current" ||
+		len(rep.Files) != 3 || rep.Files[0].Mode != "0600" {
 		t.Fatalf("show --format json: %v\n%s", err, show)
 	}
 	oldCurrent, oldNext := rep.Keys[0].Name, rep.Keys[1].Name

@@ -204,3 +204,19 @@ func serveVerb(n int, serial string) string {
 	}
 	return verb + " " + serial
 }
+
+// formatTook is how long a step of an action took, as its result line
+// says it: milliseconds under a second ("41ms", "<1ms": a signal is sent
+// in microseconds, and "0s" read as if nothing was measured), then
+// Duration's own form to the millisecond ("1.204s", "1m0s").
+func formatTook(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0ms"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return d.Round(time.Millisecond).String()
+}

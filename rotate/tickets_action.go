@@ -344,9 +344,9 @@ func (t VerifyTarget) describeTicket(timeout time.Duration) string {
 func (v VerifyResult) describeTicket() string {
 	switch v.State {
 	case EndpointVerified:
-		return fmt.Sprintf("%s: verified: encrypts with %s (%d %s, %s)", v.Endpoint, model.ShortKeyName(v.Serial), v.Attempts, plural(v.Attempts, "probe"), v.Elapsed.Round(time.Millisecond))
+		return fmt.Sprintf("%s: verified: encrypts with %s (%d %s, %s)", v.Endpoint, model.ShortKeyName(v.Serial), v.Attempts, plural(v.Attempts, "probe"), formatTook(v.Elapsed))
 	case EndpointStillServing:
-		return fmt.Sprintf("%s: still encrypts with %s (want %s) after %s", v.Endpoint, namedOr(model.ShortKeyName(v.Serial)), model.ShortKeyName(v.Want), v.Elapsed.Round(time.Millisecond))
+		return fmt.Sprintf("%s: still encrypts with %s (want %s) after %s", v.Endpoint, namedOr(model.ShortKeyName(v.Serial)), model.ShortKeyName(v.Want), formatTook(v.Elapsed))
 	}
 	return fmt.Sprintf("%s: error: %s", v.Endpoint, v.Error)
 }
