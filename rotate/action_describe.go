@@ -129,6 +129,17 @@ func (o *Outcome) Lines() []string {
 	if o.OK() && len(lines) > 0 && len(o.Forward.Reloads) == 0 && len(o.Forward.Verify) == 0 {
 		return lines
 	}
+	// A failed reload's line above carries its error (exit status, the
+	// server's words): the result names the reload instead of repeating
+	// it ("reload web: failed: reload web-nginx failed", "publish web:
+	// failed: v0005 is current, but reload web-nginx failed").
+	if o.State == OutcomeFailed {
+		for _, r := range o.Forward.Reloads {
+			if d := r.Describe(); !r.OK && strings.Contains(o.Error, d) {
+				return append(lines, fmt.Sprintf("%s %s: failed: %s", o.Kind, o.Subject, strings.Replace(o.Error, d, "reload "+r.Name+" failed", 1)))
+			}
+		}
+	}
 	return append(lines, o.Summary())
 }
 
@@ -184,7 +195,7 @@ func (o *Outcome) Result() string {
 	case OutcomeRollbackFailed:
 		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
 	case OutcomeUnverified:
-		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, o.Error)
+		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, strings.TrimPrefix(o.Error, "not verified: "))
 	}
 	return o.State + ": " + o.Error
 }
