@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -100,7 +99,10 @@ func printPlan(cmd *cobra.Command, a rotate.Action, ctx context.Context) error {
 // printOutcome prints one line per store change, reload and endpoint,
 // the rollback leg, the result; warnings on stderr; and returns the exit
 // status the outcome means. Every line is sanitised: names, paths and a
-// server's output come from the config and the far side.
+// server's output come from the config and the far side. An action that
+// ran has said what went wrong on its result lines (stdout), so its exit
+// status carries no message: stderr would only repeat them. A refusal,
+// which prints no line, goes to stderr.
 func printOutcome(cmd *cobra.Command, out *rotate.Outcome, err error) error {
 	if out == nil {
 		return storeError(storeRefused, err)
@@ -115,16 +117,13 @@ func printOutcome(cmd *cobra.Command, out *rotate.Outcome, err error) error {
 		fmt.Fprintln(cmd.OutOrStdout(), model.Sanitize(l))
 	}
 	code := exitCodeOf(out)
-	if code == 0 {
+	switch code {
+	case 0:
 		return nil
-	}
-	if err == nil {
-		err = errors.New(out.Summary())
-	}
-	if code == storeOutputsStale {
+	case storeOutputsStale:
 		return storeError(code, alsoFailedError(out.Forward.Store))
 	}
-	return storeError(code, err)
+	return &exitError{code: code}
 }
 
 // changed reports whether the outcome changed the store.

@@ -79,6 +79,15 @@ func (tt *ticketTarget) resolve(g *globalFlags, args []string, detect bool) (mod
 	case tt.dir == "":
 		return model.TicketKeys{}, usageError(errors.New("give a ticket_keys NAME or --dir DIR"))
 	}
+	// Absolute from here on, as a configured dir is: the tmpfs advice
+	// (mount, fstab), show's "dir", the audit line's target and every
+	// message name the dir wherever they are read, not relative to
+	// wherever certdeck was started.
+	dir, err := filepath.Abs(tt.dir)
+	if err != nil {
+		return model.TicketKeys{}, usageError(fmt.Errorf("--dir %s: %w", tt.dir, err))
+	}
+	tt.dir = dir
 	tk := model.TicketKeys{Dir: tt.dir, Name: tt.dir}
 	switch {
 	case tt.format != "":
@@ -307,6 +316,9 @@ it: an 80-byte key has no apache48 form.`,
 			dstFormat, err := model.ValidateTicketFormat(toFormat)
 			if err != nil {
 				return usageError(err)
+			}
+			if to, err = filepath.Abs(to); err != nil {
+				return usageError(fmt.Errorf("--to: %w", err))
 			}
 			src := &rotate.TicketDir{Dir: tk.Dir, Format: tk.Format}
 			dst := &rotate.TicketDir{Dir: to, Format: dstFormat, ReadOnly: g.readOnly}

@@ -57,8 +57,10 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 	var rep struct {
 		Format string
 		Keys   []struct{ Role, Name string }
+		Files  []struct{ Name, Mode string } // mode "0600", as check's JSON says a bundle file's
 	}
-	if err := json.Unmarshal([]byte(show), &rep); err != nil || rep.Format != "nginx80" || len(rep.Keys) != 3 || rep.Keys[0].Role != "current" {
+	if err := json.Unmarshal([]byte(show), &rep); err != nil || rep.Format != "nginx80" || len(rep.Keys) != 3 || rep.Keys[0].Role != "current" ||
+		len(rep.Files) != 3 || rep.Files[0].Mode != "0600" {
 		t.Fatalf("show --format json: %v\n%s", err, show)
 	}
 	oldCurrent, oldNext := rep.Keys[0].Name, rep.Keys[1].Name
@@ -169,5 +171,46 @@ func TestCheckSaysOnceThatKeyAgesAreNotKept(t *testing.T) {
 	_, errOut, code := runTickets(t, "check", "127.0.0.1:1", "--timeout", "2s")
 	if code != 2 || strings.Count(errOut, "ticket key ages are not kept across runs") != 1 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestTicketsCommandsMakeARelativeDirAbsolute: --dir tk (and convert's
+// --to) is the absolute dir everywhere it is named afterwards: the tmpfs
+// advice's mount command and fstab line, show's JSON "dir", the rotation's
+// lines and its audit line.
+func TestTicketsCommandsMakeARelativeDirAbsolute(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	work := t.TempDir()
+	t.Chdir(work)
+	abs := filepath.Join(work, "tk")
+	out, errOut, code := runTickets(t, "tickets", "init", "--dir", "tk", "--format", "nginx80")
+	if code != 0 || !strings.Contains(out, "created nginx80 keys in "+abs+"\n") {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	// The advice appears only off tmpfs; where it does, it names abs.
+	if strings.Contains(errOut, "mount -t tmpfs") &&
+		(!strings.Contains(errOut, "tmpfs "+abs+" (") || !strings.Contains(errOut, `"tmpfs `+abs+` tmpfs `)) {
+		t.Errorf("the tmpfs advice names a relative dir:\n%s", errOut)
+	}
+	show, _, _ := runTickets(t, "tickets", "show", "--dir", "tk", "--format", "json")
+	var rep struct{ Dir string }
+	if err := json.Unmarshal([]byte(show), &rep); err != nil || rep.Dir != abs {
+		t.Errorf("show --format json: dir %q, want %q (%v)", rep.Dir, abs, err)
+	}
+	if out, errOut, code := runTickets(t, "tickets", "rotate", "--dir", "tk"); code != 0 || !strings.Contains(out, "ticket-rotate "+abs+": rotated") {
+		t.Fatalf("rotate: exit %d\n%s%s", code, out, errOut)
+	}
+	audit, _ := os.ReadFile(filepath.Join(state, "certdeck", "audit.log"))
+	var ent struct {
+		Subject string
+		Steps   []struct{ Target string }
+	}
+	if err := json.Unmarshal(audit, &ent); err != nil || ent.Subject != abs || len(ent.Steps) == 0 || ent.Steps[0].Target != abs {
+		t.Errorf("audit line names %q / %+v, want %s (%v):\n%s", ent.Subject, ent.Steps, abs, err, audit)
+	}
+	if out, errOut, code := runTickets(t, "tickets", "convert", "--dir", "tk", "--to", "hk", "--to-format", "haproxy"); code != 0 ||
+		!strings.Contains(out, "as haproxy keys in "+filepath.Join(work, "hk")+" ") {
+		t.Errorf("convert --to hk: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -91,3 +91,13 @@ func FormatDays(d time.Duration) string {
 	}
 	return trim(d.String())
 }
+
+// FormatAge is how long a ticket key has held its role, as check's table
+// and tickets show print it: seconds under a minute ("17s"), then
+// FormatDays to the minute ("59m", "3h20m", "2d5h").
+func FormatAge(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", max(d, 0)/time.Second)
+	}
+	return FormatDays(d.Truncate(time.Minute))
+}

@@ -23,6 +23,9 @@ func (p Plan) Lines() []string {
 		if p.NewSerial != "" {
 			head += fmt.Sprintf(" (serial %s → %s)", orNone(p.OldSerial), p.NewSerial)
 		}
+	case p.Kind == KindTicketRotate && p.NewSerial != "":
+		// Key names, not serials; a bare --dir has no endpoints at all.
+		head += ": " + ticketKeyChange(p.OldSerial, p.NewSerial)
 	case p.NewSerial != "":
 		head += fmt.Sprintf(": endpoints should serve %s", p.NewSerial)
 	}
@@ -31,6 +34,10 @@ func (p Plan) Lines() []string {
 		lines = append(lines, "  "+s.Describe())
 	}
 	for _, t := range p.Verify {
+		if p.Kind == KindTicketRotate {
+			lines = append(lines, "  "+t.describeTicket(p.VerifyTimeout))
+			continue
+		}
 		lines = append(lines, "  "+t.describe(p.VerifyTimeout))
 	}
 	if p.OnVerifyFail != "" {
@@ -45,7 +52,8 @@ func (p Plan) Lines() []string {
 		lines = append(lines, fmt.Sprintf("  if verification fails: roll %s back to %s%s and verify its serial", orNone(p.Bundle), to, again))
 	}
 	if p.Refusal != nil {
-		lines = append(lines, "  refused: "+p.Refusal.Error())
+		// Refusal.Error says "refused: <reason>: …" itself.
+		lines = append(lines, "  "+p.Refusal.Error())
 	}
 	for _, w := range p.Warnings {
 		lines = append(lines, "  warning: "+w)
@@ -121,6 +129,17 @@ func (o *Outcome) Lines() []string {
 	if o.OK() && len(lines) > 0 && len(o.Forward.Reloads) == 0 && len(o.Forward.Verify) == 0 {
 		return lines
 	}
+	// A failed reload's line above carries its error (exit status, the
+	// server's words): the result names the reload instead of repeating
+	// it ("reload web: failed: reload web-nginx failed", "publish web:
+	// failed: v0005 is current, but reload web-nginx failed").
+	if o.State == OutcomeFailed {
+		for _, r := range o.Forward.Reloads {
+			if d := r.Describe(); !r.OK && strings.Contains(o.Error, d) {
+				return append(lines, fmt.Sprintf("%s %s: failed: %s", o.Kind, o.Subject, strings.Replace(o.Error, d, "reload "+r.Name+" failed", 1)))
+			}
+		}
+	}
 	return append(lines, o.Summary())
 }
 
@@ -136,6 +155,10 @@ func legLines(l Leg, indent string) []string {
 		lines = append(lines, indent+r.Describe())
 	}
 	for _, v := range l.Verify {
+		if l.Kind == KindTicketRotate {
+			lines = append(lines, indent+v.describeTicket())
+			continue
+		}
 		lines = append(lines, indent+v.Describe())
 	}
 	if l.Error != "" && l.Store == nil {
@@ -160,6 +183,9 @@ func (o *Outcome) Result() string {
 	}
 	switch o.State {
 	case OutcomeOK:
+		if o.Kind == KindTicketRotate {
+			return o.ticketResult(verified, total)
+		}
 		if total > 0 {
 			return fmt.Sprintf("verified: %d/%d %s %s", verified, total, plural(total, "endpoint"), serveVerb(total, o.Forward.Want))
 		}
@@ -169,7 +195,7 @@ func (o *Outcome) Result() string {
 	case OutcomeRollbackFailed:
 		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
 	case OutcomeUnverified:
-		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, o.Error)
+		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, strings.TrimPrefix(o.Error, "not verified: "))
 	}
 	return o.State + ": " + o.Error
 }
@@ -188,4 +214,20 @@ func serveVerb(n int, serial string) string {
 		return verb + " their bundles' serials"
 	}
 	return verb + " " + serial
+}
+
+// formatTook is how long a step of an action took, as its result line
+// says it: milliseconds under a second ("41ms", "<1ms": a signal is sent
+// in microseconds, and "0s" read as if nothing was measured), then
+// Duration's own form to the millisecond ("1.204s", "1m0s").
+func formatTook(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0ms"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -157,7 +157,7 @@ func (r *run) runReload(ctx context.Context, g reloadGroup) ReloadRun {
 // "reload lb (http): failed: …: <output tail>". Unsanitised.
 func (rr ReloadRun) Describe() string {
 	if rr.OK {
-		return fmt.Sprintf("reload %s (%s): ok in %s", rr.Name, rr.Kind, rr.Duration.Round(1e6))
+		return fmt.Sprintf("reload %s (%s): ok in %s", rr.Name, rr.Kind, formatTook(rr.Duration))
 	}
 	s := fmt.Sprintf("reload %s (%s): failed: %s", rr.Name, rr.Kind, rr.Error)
 	if out := strings.TrimSpace(rr.Output); out != "" && !strings.Contains(rr.Error, out) {

@@ -42,11 +42,12 @@ type VerifyResult struct {
 	State    string `json:"state"`
 	// Serial is the last serial the endpoint served ("" when no probe
 	// got one).
-	Serial   string        `json:"serial,omitempty"`
-	Want     string        `json:"want,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	Attempts int           `json:"attempts"`
-	Elapsed  time.Duration `json:"elapsed"`
+	Serial   string `json:"serial,omitempty"`
+	Want     string `json:"want,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts"`
+	// Elapsed is written as elapsed_ms, whole milliseconds (verify_json.go).
+	Elapsed time.Duration `json:"elapsed_ms"`
 }
 
 // Describe is the endpoint's line in the CLI and the event log:
@@ -58,9 +59,9 @@ func (v VerifyResult) Describe() string {
 		if v.Want == "" {
 			return fmt.Sprintf("%s: verified: answers, serving %s (no bundle serves it: any certificate will do)", v.Endpoint, v.Serial)
 		}
-		return fmt.Sprintf("%s: verified: serves %s (%d %s, %s)", v.Endpoint, v.Serial, v.Attempts, plural(v.Attempts, "probe"), v.Elapsed.Round(time.Millisecond))
+		return fmt.Sprintf("%s: verified: serves %s (%d %s, %s)", v.Endpoint, v.Serial, v.Attempts, plural(v.Attempts, "probe"), formatTook(v.Elapsed))
 	case EndpointStillServing:
-		return fmt.Sprintf("%s: still serving %s (want %s) after %s", v.Endpoint, v.Serial, v.Want, v.Elapsed.Round(time.Millisecond))
+		return fmt.Sprintf("%s: still serving %s (want %s) after %s", v.Endpoint, v.Serial, v.Want, formatTook(v.Elapsed))
 	}
 	s := fmt.Sprintf("%s: error: %s", v.Endpoint, v.Error)
 	if v.Serial != "" {

@@ -289,7 +289,9 @@ func (e *Engine) recordTicketRun(r *run, tk model.TicketKeys, res *PoolResult) {
 		name := strings.TrimPrefix(m.How, "reload ")
 		out.Forward.Reloads = append(out.Forward.Reloads, ReloadRun{
 			Name: fmt.Sprintf("%s for %s (phase %d)", name, m.Endpoint, phase), Kind: m.Steps[0].Kind, Steps: m.Steps,
-			Endpoints: []string{m.Endpoint}, OK: m.State != MemberFailed, ExitCode: m.ExitCode, Output: m.Output, Error: m.Error,
+			// The reload's own result: a member that reloaded but did not
+			// verify (State failed, VerifyError set) ran its reload fine.
+			Endpoints: []string{m.Endpoint}, OK: m.Error == "", ExitCode: m.ExitCode, Output: m.Output, Error: m.Error,
 			Duration: time.Duration(m.Took * float64(time.Second)),
 		})
 	}
@@ -318,4 +320,51 @@ func (e *Engine) recordTicketRun(r *run, tk model.TicketKeys, res *PoolResult) {
 		}
 		out.Forward.Verify = append(out.Forward.Verify, v)
 	}
+}
+
+// Texts of a ticket rotation's plan and outcome: key names (by their
+// last digits, as the progress lines give them) and what a member
+// encrypts with, never "serves", which is a certificate's word.
+
+// ticketKeyChange is "encrypts with …aee1e3ea → …a88781eb".
+func ticketKeyChange(from, to string) string {
+	if from == "" {
+		return "encrypts with " + model.ShortKeyName(to)
+	}
+	return fmt.Sprintf("encrypts with %s → %s", model.ShortKeyName(from), model.ShortKeyName(to))
+}
+
+// describeTicket is a member's verification line in a ticket plan.
+func (t VerifyTarget) describeTicket(timeout time.Duration) string {
+	return fmt.Sprintf("verify    %s encrypts with %s, probing with backoff up to %s", t.Endpoint, model.ShortKeyName(t.Want), timeout)
+}
+
+// describeTicket is a member's line in a ticket rotation's outcome:
+// "edge-1: verified: encrypts with …a88781eb (2 probes, 150ms)".
+func (v VerifyResult) describeTicket() string {
+	switch v.State {
+	case EndpointVerified:
+		return fmt.Sprintf("%s: verified: encrypts with %s (%d %s, %s)", v.Endpoint, model.ShortKeyName(v.Serial), v.Attempts, plural(v.Attempts, "probe"), formatTook(v.Elapsed))
+	case EndpointStillServing:
+		return fmt.Sprintf("%s: still encrypts with %s (want %s) after %s", v.Endpoint, namedOr(model.ShortKeyName(v.Serial)), model.ShortKeyName(v.Want), formatTook(v.Elapsed))
+	}
+	return fmt.Sprintf("%s: error: %s", v.Endpoint, v.Error)
+}
+
+// ticketResult is a done ticket rotation's result: every member on the
+// promoted key, or, with no members (a bare --dir), the key the dir now
+// encrypts with.
+func (o *Outcome) ticketResult(verified, total int) string {
+	want := model.ShortKeyName(o.Forward.Want)
+	switch {
+	case total > 0:
+		verb := "encrypt"
+		if total == 1 {
+			verb = "encrypts"
+		}
+		return fmt.Sprintf("verified: %d/%d %s %s with %s", verified, total, plural(total, "member"), verb, want)
+	case want != "":
+		return "rotated: current key " + want + "; no members to verify"
+	}
+	return "done"
 }

@@ -2,9 +2,12 @@ package rotate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +95,8 @@ func TestTicketRotateActionPlansRunsVerifiesAndAudits(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Join(plan.Lines(), "\n")
-	for _, want := range []string{"ticket-rotate edge-tickets: endpoints should serve " + plan.NewSerial, "phase 1, edge-1", "phase 2: previous.key ← current.key", "phase 2, edge-2", "verify    edge-1 serves " + plan.NewSerial} {
+	for _, want := range []string{"ticket-rotate edge-tickets: encrypts with " + model.ShortKeyName(plan.OldSerial) + " → " + model.ShortKeyName(plan.NewSerial),
+		"phase 1, edge-1", "phase 2: previous.key ← current.key", "phase 2, edge-2", "verify    edge-1 encrypts with " + model.ShortKeyName(plan.NewSerial)} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("plan lacks %q:\n%s", want, lines)
 		}
@@ -175,4 +179,167 @@ ticket_keys:
 	if _, err := NewEngine(EngineOptions{Fleet: fleet}).RotateTickets(TicketRotateRequest{Name: "t"}); err == nil || !strings.Contains(err.Error(), "HAProxy's runtime API, but /run/t holds nginx80 keys") {
 		t.Fatalf("haproxy reload on nginx keys: %v", err)
 	}
+}
+
+// TestRefusedTicketRotationReloadsNobody: a rotation the ticket_lifetime
+// guard refuses is refused before phase 1, so a member that has not
+// confirmed the next key is not reloaded (a real exec reload that would
+// leave a file behind), and the audit line records the refusal with no
+// step and no reload.
+func TestRefusedTicketRotationReloadsNobody(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "keys")
+	d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+	mustInit(t, d)
+	mustRotate(t, d) // the current key took over just now: the previous one still decrypts
+	trace := filepath.Join(tmp, "reloaded")
+	cfg := `reloads:
+  - {name: api-nginx, exec: [/bin/touch, ` + trace + `]}
+endpoints:
+  - {name: api, address: 127.0.0.1:1, reload: api-nginx}
+ticket_keys:
+  - {name: tix, dir: ` + dir + `, format: nginx80, ticket_lifetime: 5m, serves: [api]}
+`
+	fleet, err := model.ParseFleet([]byte(cfg), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := filepath.Join(tmp, "audit.log")
+	e := NewEngine(EngineOptions{Fleet: fleet, Verifier: &ticketServers{dir: d, encrypt: map[string]string{}},
+		Store: StoreOptions{AuditLog: audit}})
+	a, err := e.RotateTickets(TicketRotateRequest{Name: "tix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := a.Plan(context.Background()); err == nil || plan.Refusal == nil || plan.Refusal.Reason != ReasonPreviousInUse {
+		t.Fatalf("plan: %v %+v; want the ticket_lifetime refusal", err, plan.Refusal)
+	}
+	before := snapshotKeys(t, d)
+	var progress []Progress
+	out, err := a.Run(context.Background(), func(p Progress) { progress = append(progress, p) })
+	var ref *Refusal
+	if !errors.As(err, &ref) || ref.Reason != ReasonPreviousInUse || out.State != OutcomeRefused {
+		t.Fatalf("run: %v, state %s; want refused (previous key in use)", err, out.State)
+	}
+	if _, err := os.Stat(trace); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused rotation ran api's reload (%s exists: %v)", trace, err)
+	}
+	if len(progress) != 0 || len(out.Forward.Reloads) != 0 {
+		t.Fatalf("a refused rotation reported progress %+v and reloads %+v", progress, out.Forward.Reloads)
+	}
+	if !before.sameAs(snapshotKeys(t, d)) {
+		t.Fatal("a refused rotation changed the keys")
+	}
+	data, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ent AuditEntry
+	if err := json.Unmarshal(data, &ent); err != nil {
+		t.Fatalf("audit %s: %v", data, err)
+	}
+	if ent.State != OutcomeRefused || len(ent.Steps) != 0 || len(ent.Reloads) != 0 || !strings.Contains(ent.Result, "previous key in use") {
+		t.Fatalf("audit line %s: want the refusal, no step and no reload", data)
+	}
+}
+
+// TestTicketRotationSpeaksOfKeysNotCertificates: a ticket rotation's
+// plan and outcome say which key members encrypt with, never that
+// endpoints "serve" it, and a bare --dir (no members) has no endpoint
+// line at all. A member that reloaded but still encrypts with the old key
+// has its reload reported ok and its verification not.
+func TestTicketRotationSpeaksOfKeysNotCertificates(t *testing.T) {
+	noServe := func(t *testing.T, what string, lines []string) {
+		t.Helper()
+		if text := strings.Join(lines, "\n"); regexp.MustCompile(`\bserves?\b`).MatchString(text) {
+			t.Errorf("%s speaks of serving:\n%s", what, text)
+		}
+	}
+	t.Run("pool", func(t *testing.T) {
+		e, _, _, _ := ticketEngine(t, false, nil)
+		a, _ := e.RotateTickets(TicketRotateRequest{Name: "edge-tickets"})
+		plan, err := a.Plan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		noServe(t, "the plan", plan.Lines())
+		out, err := a.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := out.Lines()
+		noServe(t, "the outcome", lines)
+		key := model.ShortKeyName(plan.NewSerial)
+		for _, want := range []string{"edge-1: verified: encrypts with " + key + " (", "ticket-rotate edge-tickets: verified: 2/2 members encrypt with " + key} {
+			if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
+				t.Errorf("outcome lacks %q:\n%s", want, strings.Join(lines, "\n"))
+			}
+		}
+	})
+	t.Run("bare dir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "keys")
+		d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+		mustInit(t, d)
+		e := NewEngine(EngineOptions{Store: StoreOptions{AuditLog: "-"}})
+		a, err := e.RotateTickets(TicketRotateRequest{Dir: dir, Format: model.TicketNginx80})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := a.Plan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		noServe(t, "the plan", plan.Lines())
+		if text := strings.Join(plan.Lines(), "\n"); strings.Contains(text, "verify ") || strings.Contains(text, "endpoint") {
+			t.Errorf("a dir with no members plans endpoint lines:\n%s", text)
+		}
+		out, err := a.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"ticket-rotate " + dir + ": rotated: current key " + model.ShortKeyName(plan.NewSerial) + "; no members to verify"}
+		if !slices.Equal(out.Lines(), want) {
+			t.Errorf("outcome %q, want %q", out.Lines(), want)
+		}
+	})
+	t.Run("member left on the old key", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "keys")
+		d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+		mustInit(t, d)
+		set, _ := LoadTicketDir(dir, d.Format, time.Now())
+		stale := &ticketServers{dir: d, encrypt: map[string]string{"edge-1": set.Current.Name()}}
+		fleet, err := model.ParseFleet([]byte(`reloads:
+  - {name: edge, exec: [/bin/true]}
+endpoints:
+  - {name: edge-1, address: 127.0.0.1:1, reload: edge}
+ticket_keys:
+  - {name: tix, dir: `+dir+`, format: nginx80, serves: [edge-1]}
+`), "t.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A reload that succeeds and changes nothing; a verify timeout so
+		// short that the first probe decides.
+		e := NewEngine(EngineOptions{Fleet: fleet, Verifier: stale, VerifyTimeout: time.Nanosecond, Store: StoreOptions{AuditLog: "-"},
+			MakeReload: func(r model.Reload, _ func(context.Context) ([]byte, error)) (Reload, error) {
+				return &fakeReload{name: r.Name, steps: []Step{{Kind: "exec", Target: "/bin/true", Argv: []string{"/bin/true"}}},
+					run: func(context.Context) ReloadResult { return ReloadResult{} }}, nil
+			}})
+		a, _ := e.RotateTickets(TicketRotateRequest{Name: "tix"})
+		out, _ := a.Run(context.Background(), nil)
+		if out.State != OutcomeUnverified {
+			t.Fatalf("state %s, want unverified", out.State)
+		}
+		lines := out.Lines()
+		noServe(t, "the outcome", lines)
+		for _, r := range out.Forward.Reloads {
+			if !r.OK || strings.Contains(r.Describe(), "failed") {
+				t.Errorf("a reload that succeeded is reported %q", r.Describe())
+			}
+		}
+		want := "edge-1: still encrypts with " + model.ShortKeyName(set.Current.Name()) + " (want " + model.ShortKeyName(set.Next.Name()) + ")"
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("outcome lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	})
 }

@@ -144,8 +144,10 @@ func (r *PoolResult) OK() bool {
 }
 
 // Rotate runs phase 1, then phase 2 unless refused. It holds the dir's
-// lock throughout. err is a *Refusal when phase 2 was refused (the
-// result says which members phase 1 reached).
+// lock throughout. err is a *Refusal when the rotation was refused
+// before phase 1 (an unsafe or damaged dir, a previous key still within
+// ticket_lifetime: the result is nil and no member was reloaded), or when
+// phase 2 was refused (the result says which members phase 1 reached).
 func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(PoolProgress)) (*PoolResult, error) {
 	if progress == nil {
 		progress = func(PoolProgress) {}
@@ -174,6 +176,12 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 	meta, _ := model.ParseTicketMeta(read.Meta)
 	if meta.Members == nil {
 		meta.Members = map[string]model.TicketMemberState{}
+	}
+	// Every refusal the rotation itself would make (the previous key may
+	// still decrypt tickets: ticket_lifetime) is decided here, before
+	// phase 1 reloads anyone: a refused rotation reloads nothing.
+	if _, err := d.rotateLocked(RotateOptions{TicketLifetime: p.TicketLifetime, Force: opt.Force, DryRun: true}); err != nil {
+		return nil, err
 	}
 	res := &PoolResult{Name: p.Name, Next: set.Next.Name()}
 

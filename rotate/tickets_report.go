@@ -107,7 +107,7 @@ func WriteTicketDir(w io.Writer, r TicketDirReport, now time.Time, asJSON bool) 
 			if k.SinceFrom == "mtime" {
 				since += " (mtime)"
 			}
-			age = model.FormatDays(now.Sub(k.Since).Truncate(time.Second))
+			age = model.FormatAge(now.Sub(k.Since)) // as check's table says it
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Role, k.Name, since, age, model.Sanitize(k.File), k.Role.Describe())
 	}

@@ -189,7 +189,7 @@ func TestTRotatesTheTicketKeysThroughTheDialog(t *testing.T) {
 	msgs := runAsync(press(m, "t"))
 	m.Update(receive[fixPlannedMsg](t, msgs))
 	s := screen(m)
-	for _, want := range []string{"Rotate the session-ticket keys of pool-tickets", "ticket-rotate pool-tickets: endpoints should serve " + before.Next.Name(),
+	for _, want := range []string{"Rotate the session-ticket keys of pool-tickets", "ticket-rotate pool-tickets: encrypts with " + model.ShortKeyName(before.Current.Name()) + " → " + model.ShortKeyName(before.Next.Name()),
 		"phase 1, pool-1", "phase 2: previous.key ← current.key", "ticket    pool-3: encrypts with " + model.ShortKeyName(before.Previous.Name()) + " → " + model.ShortKeyName(before.Next.Name()),
 		"(y/N)"} {
 		if !strings.Contains(s, want) {
@@ -208,7 +208,7 @@ func TestTRotatesTheTicketKeysThroughTheDialog(t *testing.T) {
 	if after := fx.keys(); !after.Current.SameKey(before.Next) {
 		t.Fatal("y did not promote the next key")
 	}
-	if s := screen(m); !strings.Contains(s, "ticket-rotate pool-tickets: verified: 3/3 endpoints serve "+before.Next.Name()) {
+	if s := screen(m); !strings.Contains(s, "ticket-rotate pool-tickets: verified: 3/3 members encrypt with "+model.ShortKeyName(before.Next.Name())) {
 		t.Fatalf("no result flash:\n%s", s)
 	}
 	fx.observe(m)

@@ -28,7 +28,7 @@ func ticketTable(w io.Writer, state *model.State, now time.Time, opt TableOption
 		if cur, ok := ts.Current(); ok {
 			encrypts = model.ShortKeyName(cur.Name)
 			if !cur.Since.IsZero() {
-				age = model.FormatDays(now.Sub(cur.Since).Truncate(time.Minute))
+				age = model.FormatAge(now.Sub(cur.Since)) // as tickets show says it
 			}
 		}
 		reason := ""
