@@ -178,9 +178,13 @@ func checkOwner(what, path string, fi fs.FileInfo) error {
 func checkNotWritableByOthers(what, path string, fi fs.FileInfo, more string) error {
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
 		who := map[fs.FileMode]string{0o020: "group", 0o002: "others", 0o022: "group and others"}[perm&0o022]
+		shown := perm
+		if fi.Mode()&fs.ModeSticky != 0 {
+			shown |= 0o1000 // as ls and chmod say it: 1777, not a bare 0777
+		}
 		return &StoreSafetyError{
 			Path:    what,
-			Problem: fmt.Sprintf("is writable by %s (mode %04o)%s", who, perm, more),
+			Problem: fmt.Sprintf("is writable by %s (mode %04o)%s", who, shown, more),
 			Fix:     "chmod go-w " + shellQuote(path),
 		}
 	}

@@ -105,7 +105,7 @@ func TestStoreDirItselfGetsNoStickyExemption(t *testing.T) {
 	mustPublish(t, s, "web", inputsFor(issue(t, "web.example.test")))
 	chmod(t, s.Dir, 0o777|os.ModeSticky)
 	_, err := s.Publish(t.Context(), "web", inputsFor(issue(t, "web.example.test")))
-	if !errors.Is(err, ErrUnsafeStore) || !strings.Contains(err.Error(), "store dir "+s.Dir+" is writable by group and others") {
+	if !errors.Is(err, ErrUnsafeStore) || !strings.Contains(err.Error(), "store dir "+s.Dir+" is writable by group and others (mode 1777)") {
 		t.Fatalf("sticky 1777 store dir: err = %v, want it refused", err)
 	}
 }
