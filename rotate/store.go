@@ -169,6 +169,9 @@ func versionNumber(name string) int {
 // inside are 0600). An existing entry is left as it is for checkBundleDir
 // to judge: MkdirAll would follow a planted link.
 func (s *Store) ensureBundleDir(name string) error {
+	if err := checkBeforeCreate("store dir "+s.Dir, s.Dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return fmt.Errorf("create store dir: %w", err)
 	}

@@ -113,9 +113,15 @@ func checkDirChain(what, dir string) error {
 	if err := checkOwnerAndMode(what, dir, fi); err != nil {
 		return err
 	}
+	return checkAncestors(what, filepath.Dir(named), filepath.Dir(resolved))
+}
+
+// checkAncestors applies the ancestor rule to each of dirs and every
+// directory above them, each directory once.
+func checkAncestors(what string, dirs ...string) error {
 	seen := map[string]bool{}
-	for _, p := range []string{named, resolved} {
-		for a := filepath.Dir(p); !seen[a]; a = filepath.Dir(a) {
+	for _, d := range dirs {
+		for a := d; !seen[a]; a = filepath.Dir(a) {
 			seen[a] = true
 			if err := checkAncestor(what, a); err != nil {
 				return err
@@ -123,6 +129,33 @@ func checkDirChain(what, dir string) error {
 		}
 	}
 	return nil
+}
+
+// checkBeforeCreate is for a directory a writer is about to create with
+// MkdirAll (a first publish, tickets init): when dir does not exist yet,
+// the directories it will be created under must pass the ancestor rule
+// first, or MkdirAll would follow a link planted in one of them and
+// create directories wherever it points before checkDirChain refuses.
+func checkBeforeCreate(what, dir string) error {
+	named, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := os.Lstat(named); !errors.Is(err, fs.ErrNotExist) {
+		return nil // present: checkDirChain judges it
+	}
+	existing := filepath.Dir(named)
+	for {
+		if _, err := os.Lstat(existing); err == nil || filepath.Dir(existing) == existing {
+			break
+		}
+		existing = filepath.Dir(existing)
+	}
+	resolved, err := filepath.EvalSymlinks(existing)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return checkAncestors(what, existing, resolved)
 }
 
 // checkAncestor judges one directory above the one certdeck writes in.

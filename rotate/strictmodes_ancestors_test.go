@@ -129,3 +129,33 @@ func TestTicketDirBelowADirectoryOthersCanWriteIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstWriteCreatesNothingBelowADirectoryOthersCanWrite: a first
+// publish and tickets init create their directory with MkdirAll, which
+// follows a link someone planted in a directory they may write; the
+// directories above are judged before anything is created, so no
+// directory appears where the link points.
+func TestFirstWriteCreatesNothingBelowADirectoryOthersCanWrite(t *testing.T) {
+	base := t.TempDir()
+	pub, victim := filepath.Join(base, "pub"), filepath.Join(base, "etc")
+	os.Mkdir(pub, 0o755)
+	os.Mkdir(victim, 0o755)
+	if err := os.Symlink(victim, filepath.Join(pub, "link")); err != nil {
+		t.Fatal(err)
+	}
+	chmod(t, pub, 0o777)
+
+	s := newTestStore(t)
+	s.Dir = filepath.Join(pub, "link", "store")
+	_, err := s.Publish(t.Context(), "web", inputsFor(issue(t, "web.example.test")))
+	ancestorCases[0].check(t, "first publish", err, pub)
+
+	d, _ := newTicketDir(t, model.TicketNginx80)
+	d.Dir = filepath.Join(pub, "link", "tk")
+	_, err = d.Init(t.Context(), InitOptions{})
+	ancestorCases[0].check(t, "tickets init", err, pub)
+
+	if entries, _ := os.ReadDir(victim); len(entries) != 0 {
+		t.Fatalf("created where the planted link points: %v", entries)
+	}
+}

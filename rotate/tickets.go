@@ -118,6 +118,9 @@ func (d *TicketDir) Init(ctx context.Context, opt InitOptions) (*TicketResult, e
 	if d.ReadOnly {
 		return nil, fmt.Errorf("ticket keys %s: %w", d.Dir, ErrReadOnly)
 	}
+	if err := checkBeforeCreate("key dir "+d.Dir, d.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create key dir: %w", err)
 	}
