@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,7 +28,22 @@ func ReadRegularFile(path, what string, limit int64) ([]byte, error) {
 // OpenRegularFile opens path for reading without blocking and checks that
 // it is a regular file (O_NONBLOCK has no effect on a regular file's reads).
 func OpenRegularFile(path, what string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	return openRegular(path, what, 0)
+}
+
+// OpenRegularFileNoFollow is OpenRegularFile for a file whose name must
+// not be a symlink (O_NOFOLLOW on its last element): one whose owner and
+// mode are judged once open, such as a pid file, where a link would let
+// whoever may write the link's directory choose the file judged.
+func OpenRegularFileNoFollow(path, what string) (*os.File, error) {
+	return openRegular(path, what, syscall.O_NOFOLLOW)
+}
+
+func openRegular(path, what string, flags int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|flags, 0)
+	if flags&syscall.O_NOFOLLOW != 0 && errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("read %s %s: a symlink, which certdeck does not follow here (name the file itself)", what, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}

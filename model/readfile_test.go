@@ -67,3 +67,27 @@ func TestReadRegularFileFollowsSymlinkToRegularFile(t *testing.T) {
 		t.Fatalf("read through a symlink: %q, %v", data, err)
 	}
 }
+
+// TestOpenRegularFileNoFollowRefusesASymlink: for files judged by their
+// owner and mode once open (a pid file), a link is refused, even one to a
+// good regular file, which opens as itself.
+func TestOpenRegularFileNoFollowRefusesASymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "server.pid")
+	os.WriteFile(real, []byte("1234\n"), 0o644)
+	link := filepath.Join(dir, "link.pid")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := OpenRegularFileNoFollow(link, "pid file"); err == nil || !strings.Contains(err.Error(), "pid file "+link+": a symlink") {
+		if f != nil {
+			f.Close()
+		}
+		t.Fatalf("a link: %v, want it refused", err)
+	}
+	f, err := OpenRegularFileNoFollow(real, "pid file")
+	if err != nil {
+		t.Fatalf("the file itself: %v", err)
+	}
+	f.Close()
+}

@@ -211,8 +211,13 @@ func appendAudit(path string, e AuditEntry) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	// O_NONBLOCK: a FIFO in place of the log must fail (ENXIO with no
-	// reader), not hang the command after its work is done.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+	// reader), not hang the command after its work is done. O_NOFOLLOW:
+	// certdeck runs as root, and a link planted in place of the log would
+	// have it append (or create, 0600 root) wherever the link points.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("audit: %s is a symlink; refusing to append through it", path)
+	}
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

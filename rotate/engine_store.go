@@ -65,6 +65,13 @@ func (e *Engine) storeBundle(verb, name, storeDir string) (model.Bundle, bool, e
 		}
 		return cfg, true, nil
 	}
+	// The whole NAME, before it becomes a path: filepath.Join cleans
+	// "../x", "a/b" and "." into paths whose last element passes the name
+	// rule, so checking only that element (BundleStore) would publish
+	// outside --store, into a subdirectory of it, or into the store itself.
+	if err := checkBundleName(name); err != nil {
+		return model.Bundle{}, false, fmt.Errorf("%s: %w", verb, err)
+	}
 	path := filepath.Join(storeDir, name)
 	if configured {
 		if filepath.Clean(cfg.Path) != filepath.Clean(path) {

@@ -56,6 +56,9 @@ func inputsFor(leaf *pki.Leaf) Inputs {
 func newTestStore(t testing.TB) *Store {
 	t.Helper()
 	dir := t.TempDir()
+	// Under a test's umask 0 the temp dir is 0777, a directory above the
+	// store that the StrictModes walk rightly refuses.
+	os.Chmod(dir, 0o755)
 	return &Store{
 		Dir:   filepath.Join(dir, "store"),
 		Clock: fixedClock,

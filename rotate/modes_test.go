@@ -83,6 +83,9 @@ func TestStagedKeyFilesAre0600FromTheirFirstByte(t *testing.T) {
 func TestAlsoWriteTempFileNeverWiderThan0600(t *testing.T) {
 	withUmask0(t)
 	outDir := t.TempDir()
+	// Under umask 0 the temp dir is 0777, a directory WriteFileAtomic
+	// refuses to write a key in (others could plant the name).
+	os.Chmod(outDir, 0o755)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		t.Fatal(err)

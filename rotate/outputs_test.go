@@ -101,47 +101,156 @@ func watchCreatedModes(t *testing.T, dir string, max os.FileMode) func() []strin
 	}
 }
 
-// TestAlsoWriteThroughASymlinkReplacesTheFileItNames: an output managed as
-// a link (web.pem -> ../private/web.pem) stays a link; the file it names is
-// replaced in its own directory. A link that names nothing is refused, and
-// the refusal is reported as a failed output, not a silent success.
-func TestAlsoWriteThroughASymlinkReplacesTheFileItNames(t *testing.T) {
+// TestAlsoWriteRefusesASymlinkAndLeavesWhatItNamesAlone: a user who can
+// place a link where root writes the key would choose which file root
+// overwrites (a config, /etc/shadow); the link is refused, not followed,
+// and neither it nor the file it names changes. A link that names nothing
+// is refused too, so root never creates the file it names.
+func TestAlsoWriteRefusesASymlinkAndLeavesWhatItNamesAlone(t *testing.T) {
 	base := t.TempDir()
-	links, private := filepath.Join(base, "conf"), filepath.Join(base, "private")
+	links, victims := filepath.Join(base, "conf"), filepath.Join(base, "etc")
 	os.Mkdir(links, 0o755)
-	os.Mkdir(private, 0o700)
-	real := filepath.Join(private, "web.pem")
-	os.WriteFile(real, []byte("old"), 0o600)
+	os.Mkdir(victims, 0o755)
+	victim := filepath.Join(victims, "important.conf")
+	os.WriteFile(victim, []byte("important\n"), 0o644)
 	link := filepath.Join(links, "web.pem")
-	if err := os.Symlink("../private/web.pem", link); err != nil {
+	dangling := filepath.Join(links, "gone.pem")
+	if err := os.Symlink(victim, link); err != nil {
 		t.Fatal(err)
 	}
-	dangling := filepath.Join(links, "gone.pem")
-	os.Symlink("../private/gone.pem", dangling)
+	os.Symlink(filepath.Join(victims, "gone.pem"), dangling)
 
 	s := newTestStore(t)
 	in := inputsFor(issue(t, "mail.example.test"))
 	in.AlsoWrite = []string{link, dangling}
 	res := mustPublish(t, s, "mail", in)
 
-	if target, err := os.Readlink(link); err != nil || target != "../private/web.pem" {
-		t.Fatalf("the link was replaced: readlink = %q, %v", target, err)
+	if len(res.AlsoWritten) != 0 || len(res.AlsoFailed) != 2 {
+		t.Fatalf("also written %v, failed %+v; want both links refused", res.AlsoWritten, res.AlsoFailed)
 	}
-	if b, _ := os.ReadFile(real); !strings.Contains(string(b), "PRIVATE KEY") {
-		t.Fatal("the file the link names was not replaced")
-	}
-	if len(res.AlsoWritten) != 1 || res.AlsoWritten[0] != link {
-		t.Errorf("also written %v, want the link", res.AlsoWritten)
-	}
-	if len(res.AlsoFailed) != 1 || res.AlsoFailed[0].Path != dangling || !strings.Contains(res.AlsoFailed[0].Error, "does not resolve") {
-		t.Fatalf("dangling link: failed %+v, want it refused", res.AlsoFailed)
-	}
-	if target, err := os.Readlink(dangling); err != nil || target != "../private/gone.pem" {
-		t.Fatalf("the dangling link was replaced: %q, %v", target, err)
-	}
-	for _, d := range []string{links, private} {
-		if entries, _ := os.ReadDir(d); len(entries) != map[string]int{links: 2, private: 1}[d] {
-			t.Errorf("temp files left in %s: %v", d, entries)
+	for i, f := range res.AlsoFailed {
+		if f.Path != in.AlsoWrite[i] || !strings.Contains(f.Error, f.Path+" is a symlink") || strings.Contains(f.Error, "PRIVATE KEY") {
+			t.Errorf("refusal %+v, want it to name the link and say it is one", f)
 		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "important\n" {
+		t.Fatal("the file the link names was overwritten")
+	}
+	if st, _ := os.Stat(victim); st.Mode().Perm() != 0o644 {
+		t.Fatalf("the file the link names changed mode: %v", st.Mode().Perm())
+	}
+	if _, err := os.Lstat(filepath.Join(victims, "gone.pem")); !os.IsNotExist(err) {
+		t.Fatalf("the dangling link's target was created: %v", err)
+	}
+	for _, l := range []string{link, dangling} {
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("%s is no longer the link: %v", l, err)
+		}
+	}
+	if entries, _ := os.ReadDir(links); len(entries) != 2 {
+		t.Errorf("temp files left in %s: %v", links, entries)
+	}
+}
+
+// TestAlsoWriteRefusesUnsafeTargets: the target must not be something that
+// hands the key to someone else, and must sit in a directory (and below
+// directories) nobody but root and us can write; otherwise nothing is
+// written, the refusal names the path and says why, and whatever was there
+// stays as it was.
+func TestAlsoWriteRefusesUnsafeTargets(t *testing.T) {
+	root := os.Geteuid() == 0
+	cases := []struct {
+		name      string
+		needRoot  bool
+		setup     func(t *testing.T, dir string) (target string)
+		wantError string
+	}{
+		{"existing file owned by another user", true, func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "postfix.pem")
+			os.WriteFile(p, []byte("old"), 0o600)
+			os.Chown(p, nobody, nobody)
+			return p
+		}, "is owned by"},
+		{"a directory where the file should be", false, func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "postfix.pem")
+			os.Mkdir(p, 0o700)
+			return p
+		}, "is not a regular file"},
+		{"target dir sticky and world-writable, like /tmp", false, func(t *testing.T, dir string) string {
+			d := filepath.Join(dir, "pubaw")
+			os.Mkdir(d, 0o755)
+			os.Chmod(d, 0o777|os.ModeSticky)
+			return filepath.Join(d, "postfix.pem")
+		}, "is writable by group and others (mode 1777)"},
+		{"target dir group-writable", false, func(t *testing.T, dir string) string {
+			d := filepath.Join(dir, "grp")
+			os.Mkdir(d, 0o755)
+			os.Chmod(d, 0o775)
+			return filepath.Join(d, "postfix.pem")
+		}, "is writable by group (mode 0775)"},
+		{"target dir owned by another user", true, func(t *testing.T, dir string) string {
+			d := filepath.Join(dir, "theirs")
+			os.Mkdir(d, 0o755)
+			os.Chown(d, nobody, nobody)
+			return filepath.Join(d, "postfix.pem")
+		}, "is owned by"},
+		{"a directory above writable by others", false, func(t *testing.T, dir string) string {
+			pub := filepath.Join(dir, "pub")
+			os.MkdirAll(filepath.Join(pub, "postfix"), 0o755)
+			os.Chmod(pub, 0o777)
+			return filepath.Join(pub, "postfix", "web.pem")
+		}, "directory " + "PUB" + " above directory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.needRoot && !root {
+				t.Skip("needs root to hand files to another user")
+			}
+			dir := t.TempDir()
+			target := tc.setup(t, dir)
+			want := strings.ReplaceAll(tc.wantError, "PUB", filepath.Join(dir, "pub"))
+			before, _ := os.Lstat(target)
+			beforeData, _ := os.ReadFile(target)
+			leaf := issue(t, "mail.example.test")
+			_, err := WriteFileAtomic(target, leaf.KeyPEM(), privateMode)
+			if err == nil || !strings.Contains(err.Error(), "write "+target+": ") || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want a refusal naming %s and saying %q", err, target, want)
+			}
+			if strings.Contains(err.Error(), "PRIVATE KEY") {
+				t.Fatal("the refusal quotes the key")
+			}
+			after, aerr := os.Lstat(target)
+			switch {
+			case before == nil && aerr == nil:
+				t.Fatal("the refused target was created")
+			case before != nil && (aerr != nil || !os.SameFile(before, after)):
+				t.Fatal("the refused target was replaced")
+			}
+			if b, _ := os.ReadFile(target); string(b) != string(beforeData) {
+				t.Fatal("the refused target's content changed")
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(target)); len(entries) > 1 {
+				t.Errorf("files left beside the target: %v", entries)
+			}
+		})
+	}
+}
+
+// TestAlsoWriteAcceptsTargetsBelowAStickyDirectory: /tmp (1777) above the
+// target's own, safe directory is fine: nobody else can rename that
+// directory away. And a file owned by us keeps its group.
+func TestAlsoWriteAcceptsTargetsBelowAStickyDirectory(t *testing.T) {
+	sticky := filepath.Join(t.TempDir(), "tmp")
+	os.Mkdir(sticky, 0o755)
+	chmod(t, sticky, 0o777|os.ModeSticky)
+	dir := filepath.Join(sticky, "postfix")
+	os.Mkdir(dir, 0o755)
+	target := filepath.Join(dir, "web.pem")
+	leaf := issue(t, "mail.example.test")
+	if _, err := WriteFileAtomic(target, leaf.KeyPEM(), privateMode); err != nil {
+		t.Fatalf("a safe dir below a sticky one: %v", err)
+	}
+	if st, err := os.Stat(target); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("new output: %v, %v; want 0600", st, err)
 	}
 }

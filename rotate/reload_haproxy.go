@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -108,8 +106,8 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 	if h.writeDisk {
 		// Before the transaction: a swap whose disk file cannot follow
 		// would be reverted by the next restart.
-		if _, err := os.Stat(h.crt); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+		if t, err := checkReplaceTarget(h.crt, 0o600); err != nil || !t.exists {
+			if err == nil {
 				err = errors.New("no such file on this machine")
 			}
 			return failed(fmt.Errorf("haproxy crt %s: %w; nothing sent", h.crt, err))

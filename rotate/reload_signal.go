@@ -102,9 +102,12 @@ func (s *signalReload) Run(ctx context.Context) ReloadResult {
 // database). So the file must belong to root or to the user certdeck runs
 // as, and be writable by neither group nor others, the rule sshd's
 // StrictModes applies; the pid must be > 1 (0 and -1 mean "my group" and
-// "every process" to kill(2), 1 is init) and a live process.
+// "every process" to kill(2), 1 is init) and a live process. The pid file
+// itself must not be a symlink (O_NOFOLLOW): a link would make those
+// owner and mode checks judge whatever file it names (a root-owned file
+// holding a pid of the linker's choosing).
 func readPIDFile(path string) (int, error) {
-	f, err := model.OpenRegularFile(path, "pid file")
+	f, err := model.OpenRegularFileNoFollow(path, "pid file")
 	if err != nil {
 		return 0, err
 	}

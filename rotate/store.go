@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -133,9 +134,17 @@ func checkBundleName(name string) error {
 
 // SplitBundleDir turns a store-layout bundle path (<store>/<name>, as in a
 // `layout: store` bundle's path) into the Store directory and bundle name.
+// The name is the path's last element as written (trailing slashes
+// aside), not after filepath.Clean, which would turn "s/." into the bundle
+// "s" of the store "." and "s/a/.." into "s": the caller checks it with
+// checkBundleName, which refuses "." and "..".
 func SplitBundleDir(bundleDir string) (storeDir, name string) {
-	clean := filepath.Clean(bundleDir)
-	return filepath.Dir(clean), filepath.Base(clean)
+	trimmed := strings.TrimRight(bundleDir, "/")
+	i := strings.LastIndexByte(trimmed, '/')
+	if i < 0 {
+		return ".", trimmed
+	}
+	return filepath.Clean(bundleDir[:i+1]), trimmed[i+1:]
 }
 
 // versionRE matches version directory names: v followed by at least four
@@ -160,6 +169,9 @@ func versionNumber(name string) int {
 // inside are 0600). An existing entry is left as it is for checkBundleDir
 // to judge: MkdirAll would follow a planted link.
 func (s *Store) ensureBundleDir(name string) error {
+	if err := checkBeforeCreate("store dir "+s.Dir, s.Dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return fmt.Errorf("create store dir: %w", err)
 	}

@@ -24,9 +24,19 @@ import (
 //   - a bundle or version directory that is a symlink, and a .lock that is
 //     one (opened O_NOFOLLOW, see lock.go).
 //
+//   - a directory above the store (or a key dir, or an --also-write
+//     target's directory) up to / that is owned by anyone but root or that
+//     user, or writable by group or others without the sticky bit: whoever
+//     can rename entries of an ancestor can swap the whole subtree under
+//     it. A sticky ancestor (/tmp, 1777) is accepted, because there only an
+//     entry's owner can rename it and the entry below is itself checked to
+//     be root's or ours; the directory certdeck writes in never gets that
+//     exemption, since others could still pre-create names in it.
+//
 // With those refused, nobody but root and the owner can rename an entry of
-// the bundle directory, so checking by path once per operation is enough:
-// the checks cannot be raced by anyone they protect against.
+// the bundle directory or of any directory above it, so checking by path
+// once per operation is enough: the checks cannot be raced by anyone they
+// protect against.
 
 // ErrUnsafeStore marks every refusal of an unsafe store layout (see
 // StoreSafetyError); test with errors.Is.
@@ -58,7 +68,7 @@ func checkStoreDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("store dir %s: not a directory", dir)
 	}
-	return checkOwnerAndMode("store dir "+dir, dir, fi)
+	return checkDirChain("store dir "+dir, dir)
 }
 
 // checkBundleDir judges <store>/<name>: a real directory, not a link, with
@@ -77,9 +87,106 @@ func checkBundleDir(dir string) error {
 	return checkOwnerAndMode("bundle dir "+dir, dir, fi)
 }
 
+// checkDirChain judges dir, a directory certdeck is about to write in, and
+// every directory above it up to /, as sshd's StrictModes walks the path
+// to authorized_keys: dir itself must pass checkOwnerAndMode, each
+// ancestor must be owned by root or us and be writable by group or others
+// only if it is sticky (see the rules at the top of this file). The
+// directories above the path as named and above the path it resolves to
+// are both walked: a symlink on the way can be replaced by whoever may
+// write the directory holding the link, and that directory is on the
+// named path, not the resolved one. The caller has checked that dir
+// exists and is a directory; what names it in errors.
+func checkDirChain(what, dir string) error {
+	named, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	resolved, err := filepath.EvalSymlinks(named)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := checkOwnerAndMode(what, dir, fi); err != nil {
+		return err
+	}
+	return checkAncestors(what, filepath.Dir(named), filepath.Dir(resolved))
+}
+
+// checkAncestors applies the ancestor rule to each of dirs and every
+// directory above them, each directory once.
+func checkAncestors(what string, dirs ...string) error {
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		for a := d; !seen[a]; a = filepath.Dir(a) {
+			seen[a] = true
+			if err := checkAncestor(what, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkBeforeCreate is for a directory a writer is about to create with
+// MkdirAll (a first publish, tickets init): when dir does not exist yet,
+// the directories it will be created under must pass the ancestor rule
+// first, or MkdirAll would follow a link planted in one of them and
+// create directories wherever it points before checkDirChain refuses.
+func checkBeforeCreate(what, dir string) error {
+	named, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := os.Lstat(named); !errors.Is(err, fs.ErrNotExist) {
+		return nil // present: checkDirChain judges it
+	}
+	existing := filepath.Dir(named)
+	for {
+		if _, err := os.Lstat(existing); err == nil || filepath.Dir(existing) == existing {
+			break
+		}
+		existing = filepath.Dir(existing)
+	}
+	resolved, err := filepath.EvalSymlinks(existing)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return checkAncestors(what, existing, resolved)
+}
+
+// checkAncestor judges one directory above the one certdeck writes in.
+func checkAncestor(what, dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: directory above it: %w", what, err)
+	}
+	what = "directory " + dir + " above " + what
+	if err := checkOwner(what, dir, fi); err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSticky != 0 {
+		return nil
+	}
+	return checkNotWritableByOthers(what, dir, fi, " and is not sticky")
+}
+
 // checkOwnerAndMode refuses a directory owned by another user or writable
-// by group or others, naming the chown or chmod that fixes it.
+// by group or others (sticky or not), naming the chown or chmod that
+// fixes it.
 func checkOwnerAndMode(what, path string, fi fs.FileInfo) error {
+	if err := checkOwner(what, path, fi); err != nil {
+		return err
+	}
+	return checkNotWritableByOthers(what, path, fi, "")
+}
+
+// checkOwner refuses a file owned by anyone but root or the user certdeck
+// runs as.
+func checkOwner(what, path string, fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil // not a Unix file system: nothing to compare against
@@ -96,11 +203,21 @@ func checkOwnerAndMode(what, path string, fi fs.FileInfo) error {
 			Fix:     fmt.Sprintf("chown %s %s", chownName(euid), shellQuote(path)),
 		}
 	}
+	return nil
+}
+
+// checkNotWritableByOthers refuses a file group or others may write;
+// more is appended to the problem ("and is not sticky").
+func checkNotWritableByOthers(what, path string, fi fs.FileInfo, more string) error {
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
 		who := map[fs.FileMode]string{0o020: "group", 0o002: "others", 0o022: "group and others"}[perm&0o022]
+		shown := perm
+		if fi.Mode()&fs.ModeSticky != 0 {
+			shown |= 0o1000 // as ls and chmod say it: 1777, not a bare 0777
+		}
 		return &StoreSafetyError{
 			Path:    what,
-			Problem: fmt.Sprintf("is writable by %s (mode %04o)", who, perm),
+			Problem: fmt.Sprintf("is writable by %s (mode %04o)%s", who, shown, more),
 			Fix:     "chmod go-w " + shellQuote(path),
 		}
 	}

@@ -118,6 +118,9 @@ func (d *TicketDir) Init(ctx context.Context, opt InitOptions) (*TicketResult, e
 	if d.ReadOnly {
 		return nil, fmt.Errorf("ticket keys %s: %w", d.Dir, ErrReadOnly)
 	}
+	if err := checkBeforeCreate("key dir "+d.Dir, d.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create key dir: %w", err)
 	}
@@ -395,8 +398,10 @@ func (d *TicketDir) beginWrite(ctx context.Context) (func(), error) {
 
 // checkTicketDirSafe applies the store's rules (strictmodes.go) to a key
 // dir: owned by root or the running user, not writable by group or
-// others. Anyone who can write the dir can swap a key file for a link or a
-// key of their own, and read every ticket the servers issue after that.
+// others, and no directory above it writable by others either (sticky
+// ones like /tmp aside). Anyone who can write the dir, or rename it away
+// from above, can swap a key file for a link or a key of their own, and
+// read every ticket the servers issue after that.
 func checkTicketDirSafe(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -408,7 +413,7 @@ func checkTicketDirSafe(dir string) error {
 	if !fi.IsDir() {
 		return refuse(ReasonBadInput, "key dir %s: not a directory", dir)
 	}
-	return checkOwnerAndMode("key dir "+dir, dir, fi)
+	return checkDirChain("key dir "+dir, dir)
 }
 
 func presentFiles(r model.TicketDirRead) []string {

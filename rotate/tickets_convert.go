@@ -39,6 +39,9 @@ func (d *TicketDir) Convert(ctx context.Context, dst *TicketDir) (*TicketResult,
 	if dst.ReadOnly {
 		return nil, fmt.Errorf("ticket keys %s: %w", dst.Dir, ErrReadOnly)
 	}
+	if err := checkBeforeCreate("key dir "+dst.Dir, dst.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dst.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create key dir: %w", err)
 	}

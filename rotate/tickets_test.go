@@ -30,7 +30,9 @@ func (c *ticketClock) advance(d time.Duration) {
 func newTicketDir(t testing.TB, f model.TicketFormat) (*TicketDir, *ticketClock) {
 	t.Helper()
 	clk := &ticketClock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
-	return &TicketDir{Dir: filepath.Join(t.TempDir(), "tickets"), Format: f, Clock: clk.now}, clk
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755) // 0777 under a test's umask 0: refused above a key dir
+	return &TicketDir{Dir: filepath.Join(dir, "tickets"), Format: f, Clock: clk.now}, clk
 }
 
 func mustInit(t testing.TB, d *TicketDir) *TicketResult {
