@@ -476,10 +476,13 @@ func (e *Engine) noVerifierWarning(targets []VerifyTarget) []string {
 	return nil
 }
 
+// firstReloadError is the failed reload for Outcome.Error, which the
+// audit line keeps as its result: the reload's error, without its output
+// (a server's output is not the audit log's to keep; Lines shows it).
 func firstReloadError(l Leg) string {
 	for _, r := range l.Reloads {
 		if !r.OK {
-			return r.Describe()
+			return fmt.Sprintf("reload %s (%s): failed: %s", r.Name, r.Kind, r.Error)
 		}
 	}
 	return "a reload failed"

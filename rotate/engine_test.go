@@ -343,8 +343,13 @@ func TestReloadEndpointUsesItsOwnReloadAndReportsAFailure(t *testing.T) {
 	}
 	b, _ := e.Reload("web-1")
 	out, err := b.Run(t.Context(), nil)
-	if err == nil || out.State != OutcomeFailed || out.Forward.Reloads[0].ExitCode != 1 || !strings.Contains(out.Error, "cannot load certificate") {
+	if err == nil || out.State != OutcomeFailed || out.Forward.Reloads[0].ExitCode != 1 || !strings.Contains(out.Error, "exit status 1") {
 		t.Fatalf("failed reload: %v, %+v", err, out)
+	}
+	// The output is shown with the reload's line; the outcome's error,
+	// which the audit line keeps, holds none of it.
+	if lines := strings.Join(out.Lines(), "\n"); !strings.Contains(lines, "cannot load certificate") || strings.Contains(out.Error, "cannot load certificate") {
+		t.Errorf("output shown %q, error %q: want the reload's output in the lines only", lines, out.Error)
 	}
 	if v := out.Forward.Verify[0]; v.Attempts != 0 || !strings.Contains(v.Error, "reload web-nginx failed") {
 		t.Errorf("an endpoint whose reload failed was probed: %+v", v)

@@ -57,10 +57,8 @@ func newHAProxyReload(r model.Reload, env ReloadEnv) (*haproxyReload, error) {
 	if c.Crt == "" {
 		return nil, errors.New("haproxy: no crt (the certificate path exactly as haproxy.cfg names it)")
 	}
-	// The runtime API splits a command on spaces and ';' separates
-	// commands: a crt path holding either would be another command.
-	if strings.ContainsAny(c.Crt, " \t\r\n;\\\x00") {
-		return nil, fmt.Errorf("haproxy: crt %q holds a space, ';', '\\' or a control character, which the runtime API would misread", c.Crt)
+	if err := runtimeAPIWord("crt", c.Crt); err != nil {
+		return nil, fmt.Errorf("haproxy: %w", err)
 	}
 	if h.writeDisk && !filepath.IsAbs(c.Crt) {
 		return nil, fmt.Errorf("haproxy: crt %q is not absolute, so it cannot also be written on disk", c.Crt)
@@ -69,6 +67,18 @@ func newHAProxyReload(r model.Reload, env ReloadEnv) (*haproxyReload, error) {
 		return nil, errors.New("haproxy: nothing to install (no payload source)")
 	}
 	return h, nil
+}
+
+// runtimeAPIWord refuses a word (a crt path, a ticket-key file) that
+// HAProxy's runtime API would not read as one word of one command: it
+// splits a command on spaces, ';' separates commands ("show tls-keys
+// /tmp/tk;shutdown sessions server be/s1" is two) and '\' escapes. Every
+// path certdeck sends is checked here, before anything is sent.
+func runtimeAPIWord(what, w string) error {
+	if strings.IndexFunc(w, func(r rune) bool { return r <= ' ' || r == ';' || r == '\\' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("%s %q holds a space, ';', '\\' or a control character, which the runtime API would misread", what, w)
+	}
+	return nil
 }
 
 func (h *haproxyReload) Name() string { return h.name }
@@ -122,24 +132,28 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 		return failed(fmt.Errorf("haproxy %s: %w; nothing sent", h.crt, err))
 	}
 	defer clear(payload)
-	redact := payloadRedactor(payload)
+	redact := keyRedactor(payload)
+	defer redact.wipe()
 
+	// The replies go to Output (shown with the reload's line), never into
+	// an error: an error is kept in the audit log, a server's output is
+	// not (README, Audit log).
 	var out strings.Builder
-	setReply, err := h.command(ctx, append(append([]byte("set ssl cert "+h.crt+" <<\n"), payload...), '\n'))
-	out.WriteString(redact(setReply))
+	setReply, err := h.command(ctx, append(append([]byte("set ssl cert "+h.crt+" <<\n"), payload...), '\n'), redact)
+	out.WriteString(setReply)
 	if err != nil {
 		return h.abort(actx, &out, redact, fmt.Errorf("set ssl cert %s: %w", h.crt, err))
 	}
 	if !strings.HasPrefix(setReply, "Transaction created") && !strings.HasPrefix(setReply, "Transaction updated") {
-		return h.abort(actx, &out, redact, fmt.Errorf("set ssl cert %s refused: %s", h.crt, firstLine(redact(setReply))))
+		return h.abort(actx, &out, redact, fmt.Errorf("set ssl cert %s refused (the reply is not \"Transaction created\" or \"Transaction updated\")", h.crt))
 	}
-	commitReply, err := h.command(ctx, []byte("commit ssl cert "+h.crt+"\n"))
-	out.WriteString(redact(commitReply))
+	commitReply, err := h.command(ctx, []byte("commit ssl cert "+h.crt+"\n"), redact)
+	out.WriteString(commitReply)
 	if err != nil {
 		return h.abort(actx, &out, redact, fmt.Errorf("commit ssl cert %s: %w", h.crt, err))
 	}
 	if lastLine(commitReply) != haproxySuccess {
-		return h.abort(actx, &out, redact, fmt.Errorf("commit ssl cert %s refused: %s", h.crt, firstFailure(redact(commitReply))))
+		return h.abort(actx, &out, redact, fmt.Errorf("commit ssl cert %s refused (the reply does not end in %q)", h.crt, haproxySuccess))
 	}
 	res := ReloadResult{ExitCode: -1, Output: strings.TrimRight(out.String(), "\n")}
 	if h.writeDisk {
@@ -157,10 +171,10 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 
 // abort ends a failed transaction so nothing half-set lingers in HAProxy
 // (a later commit would otherwise install it), and reports every reply
-// verbatim.
-func (h *haproxyReload) abort(ctx context.Context, out *strings.Builder, redact func(string) string, cause error) ReloadResult {
-	reply, err := h.command(ctx, []byte("abort ssl cert "+h.crt+"\n"))
-	out.WriteString(redact(reply))
+// in Output, redacted.
+func (h *haproxyReload) abort(ctx context.Context, out *strings.Builder, redact *redactor, cause error) ReloadResult {
+	reply, err := h.command(ctx, []byte("abort ssl cert "+h.crt+"\n"), redact)
+	out.WriteString(reply)
 	res := failed(fmt.Errorf("haproxy %s: %w; nothing committed", h.socket, cause))
 	if err != nil {
 		res.Err = fmt.Errorf("haproxy %s: %w; abort ssl cert %s failed too (%v): check `show ssl cert` for a pending transaction", h.socket, cause, h.crt, err)
@@ -171,8 +185,10 @@ func (h *haproxyReload) abort(ctx context.Context, out *strings.Builder, redact 
 
 // command sends one runtime-API command on its own connection and reads
 // the reply to the end: in its default (non-interactive) mode HAProxy
-// answers one command and closes.
-func (h *haproxyReload) command(ctx context.Context, cmd []byte) (string, error) {
+// answers one command and closes. The reply comes back with the key
+// removed, then cut to haproxyReplyLimit: it is read past the limit so a
+// key line the limit would split is still matched whole.
+func (h *haproxyReload) command(ctx context.Context, cmd []byte, redact *redactor) (string, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, h.network, h.socket)
 	if err != nil {
@@ -187,11 +203,13 @@ func (h *haproxyReload) command(ctx context.Context, cmd []byte) (string, error)
 	if _, err := conn.Write(cmd); err != nil {
 		return "", fmt.Errorf("send: %w", netErr(ctx, err))
 	}
-	reply, err := io.ReadAll(io.LimitReader(conn, haproxyReplyLimit))
+	raw, err := io.ReadAll(io.LimitReader(conn, haproxyReplyLimit+redactMargin))
+	defer clear(raw)
+	reply := redactThenCut(redact, raw, haproxyReplyLimit)
 	if err != nil {
-		return string(reply), fmt.Errorf("read the reply: %w", netErr(ctx, err))
+		return reply, fmt.Errorf("read the reply: %w", netErr(ctx, err))
 	}
-	return string(reply), nil
+	return reply, nil
 }
 
 // haproxyPayload is the `set ssl cert` payload: the PEM chain and key
@@ -228,28 +246,17 @@ func haproxyPayload(pemData []byte) ([]byte, error) {
 	return out, nil
 }
 
-// payloadRedactor removes any line of the payload's private key from a
-// reply before it is kept: a runtime API that echoed its input (a socket
-// that is not HAProxy's) must not put key bytes into the result.
-func payloadRedactor(payload []byte) func(string) string {
-	var secret []string
-	inKey := false
-	for _, line := range strings.Split(string(payload), "\n") {
-		switch {
-		case strings.HasPrefix(line, "-----BEGIN") && strings.HasSuffix(line, "PRIVATE KEY-----"):
-			inKey = true
-		case strings.HasPrefix(line, "-----END"):
-			inKey = false
-		case inKey && len(line) >= 16:
-			secret = append(secret, line)
-		}
+// keyRedactor removes the payload's private key from a reply before it
+// is kept: a runtime API that echoed its input (a socket that is not
+// HAProxy's, or one that quotes what it could not parse) must not put key
+// bytes into the result, whether the echo is whole, cut, or re-wrapped.
+func keyRedactor(payload []byte) *redactor {
+	r := &redactor{}
+	for _, body := range pemKeyBodies(payload) {
+		r.add(body, keyRunMin, "[private key redacted]")
+		clear(body)
 	}
-	return func(s string) string {
-		for _, l := range secret {
-			s = strings.ReplaceAll(s, l, "[private key redacted]")
-		}
-		return s
-	}
+	return r
 }
 
 func firstLine(s string) string {
@@ -269,16 +276,4 @@ func lastLine(s string) string {
 		return strings.TrimSpace(s[i+1:])
 	}
 	return s
-}
-
-// firstFailure is the line of a failed commit that says why: HAProxy
-// prints "Committing …" first, then the reason ("inconsistencies between
-// private key and certificate loaded …").
-func firstFailure(s string) string {
-	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "Committing ") {
-			return line
-		}
-	}
-	return firstLine(s)
 }

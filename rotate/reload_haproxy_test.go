@@ -34,6 +34,9 @@ type fakeRuntimeAPI struct {
 	// noSuccess answers "Committing" without "Success!"; echo puts the
 	// received payload into the reply; hang never answers.
 	commitFails, noSuccess, echo, hang bool
+	// tamper, when set, replaces every reply (an echo that cuts, wraps
+	// or pads what it received).
+	tamper func(reply string, payload []byte) string
 }
 
 func startFakeRuntimeAPI(t *testing.T, network string, crts ...string) *fakeRuntimeAPI {
@@ -101,6 +104,9 @@ func (f *fakeRuntimeAPI) serve(c net.Conn, done chan struct{}) {
 	f.commands = append(f.commands, line)
 	hang := f.hang
 	reply := f.answer(line, payload)
+	if f.tamper != nil {
+		reply = f.tamper(reply, payload)
+	}
 	f.mu.Unlock()
 	if hang {
 		<-done
@@ -174,6 +180,7 @@ type haproxyFixture struct {
 	oldPEM  []byte
 	newPEM  []byte // fullchain, a blank line, key: a blank line would end HAProxy's payload
 	keyBody []string
+	keyB64  string // the key's base64 body, lines joined
 }
 
 func newHAProxyFixture(t *testing.T, network string) *haproxyFixture {
@@ -187,6 +194,7 @@ func newHAProxyFixture(t *testing.T, network string) *haproxyFixture {
 			f.keyBody = append(f.keyBody, l)
 		}
 	}
+	f.keyB64 = strings.Join(f.keyBody, "")
 	if err := os.WriteFile(f.crt, f.oldPEM, 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +224,108 @@ func (f *haproxyFixture) noKeyLines(t *testing.T, what, s string) {
 			t.Fatalf("%s holds private key material", what)
 		}
 	}
+}
+
+// noKeyRuns fails if any 12 characters of the key's base64 body appear
+// in s, however the echo was cut or wrapped. It names the count, never
+// the bytes.
+func (f *haproxyFixture) noKeyRuns(t *testing.T, what, s string) {
+	t.Helper()
+	if n := sharedRuns(f.keyB64, s, 12); n > 0 {
+		t.Errorf("%s holds %d runs of 12 characters of the private key", what, n)
+	}
+}
+
+// sharedRuns counts the positions of s where n characters of secret
+// start.
+func sharedRuns(secret, s string, n int) int {
+	windows := map[string]bool{}
+	for i := 0; i+n <= len(secret); i++ {
+		windows[secret[i:i+n]] = true
+	}
+	count := 0
+	for i := 0; i+n <= len(s); i++ {
+		if windows[s[i:i+n]] {
+			count++
+		}
+	}
+	return count
+}
+
+func wrapAt(s string, width int) string {
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width] + "\n")
+		s = s[width:]
+	}
+	b.WriteString(s + "\n")
+	return b.String()
+}
+
+// TestHAProxyReloadRedactsKeyEchoesHoweverTheyAreCut: a socket that echoes
+// the key cut by the reply limit, re-wrapped, truncated per line or split
+// by an escape sequence leaves no 12 characters of it in the output or
+// the error; a reply without key material is kept unchanged.
+func TestHAProxyReloadRedactsKeyEchoesHoweverTheyAreCut(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tamper func(f *haproxyFixture) func(string, []byte) string
+	}{
+		{"a key line split by the reply limit", func(f *haproxyFixture) func(string, []byte) string {
+			return func(reply string, _ []byte) string {
+				// The limit falls 50 characters into the key's second line.
+				pad := haproxyReplyLimit - 50 - len(reply)
+				return reply + strings.Repeat("x", pad) + f.keyBody[1] + "\n"
+			}
+		}},
+		{"re-wrapped at 40 characters", func(f *haproxyFixture) func(string, []byte) string {
+			return func(reply string, _ []byte) string { return reply + "received:\n" + wrapAt(f.keyB64, 40) }
+		}},
+		{"each line truncated", func(f *haproxyFixture) func(string, []byte) string {
+			return func(reply string, _ []byte) string {
+				for _, l := range f.keyBody {
+					reply += "bad line: " + l[:len(l)-4] + "…\n"
+				}
+				return reply
+			}
+		}},
+		{"split by escapes and line breaks", func(f *haproxyFixture) func(string, []byte) string {
+			return func(reply string, _ []byte) string {
+				l := f.keyBody[2]
+				return reply + l[:10] + "\x1b[0m" + l[10:20] + "\r\n" + l[20:30] + "\u200b" + l[30:] + "\n"
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newHAProxyFixture(t, "unix")
+			f.api.tamper = tc.tamper(f)
+			res := f.reload(t, f.newPEM, false, 5*time.Second).Run(context.Background())
+			f.noKeyRuns(t, "the output", res.Output)
+			if res.Err != nil {
+				f.noKeyRuns(t, "the error", res.Err.Error())
+			}
+			f.noKeyRuns(t, "the sanitised output", model.Sanitize(res.Output))
+			if !strings.Contains(res.Output, "[private key redacted]") {
+				t.Errorf("no redaction marker in the output (%d bytes)", len(res.Output))
+			}
+			if len(res.Output) > 3*haproxyReplyLimit {
+				t.Errorf("output %d bytes: each reply must be cut to %d", len(res.Output), haproxyReplyLimit)
+			}
+		})
+	}
+	t.Run("a reply without key material", func(t *testing.T) {
+		f := newHAProxyFixture(t, "unix")
+		const extra = "note: MIIB is not a key, nor is /etc/haproxy/certs/web.pem\x1b[1m\n"
+		f.api.tamper = func(reply string, _ []byte) string { return strings.Replace(reply, "\n", "\n"+extra, 1) }
+		res := f.reload(t, f.newPEM, false, 5*time.Second).Run(context.Background())
+		if !res.OK() {
+			t.Fatalf("run: %v", res.Err)
+		}
+		want := "Transaction created for certificate " + f.crt + "!\n" + extra + "\n" + "Committing " + f.crt + ".\n" + extra + "Success!\n"
+		if res.Output != strings.TrimRight(want, "\n") {
+			t.Errorf("output %q, want the replies unchanged %q", res.Output, want)
+		}
+	})
 }
 
 func TestHAProxyReloadSwapsTheCertificateAndReplacesTheCrtFile(t *testing.T) {
@@ -283,6 +393,11 @@ func TestHAProxyReloadAbortsAndReportsARefusalVerbatim(t *testing.T) {
 			}
 			if !strings.Contains(res.Output, tc.wantReply) || !strings.Contains(res.Err.Error(), "nothing committed") {
 				t.Errorf("output %q / error %v: want the reply verbatim and 'nothing committed'", res.Output, res.Err)
+			}
+			// The error is kept in the audit log, and a server's output is
+			// not: the reply is in Output only.
+			if strings.Contains(res.Err.Error(), tc.wantReply) {
+				t.Errorf("error %v quotes the server's reply", res.Err)
 			}
 			if disk, _ := os.ReadFile(f.crt); !bytes.Equal(disk, f.oldPEM) {
 				t.Error("the crt file on disk changed although HAProxy refused the certificate")

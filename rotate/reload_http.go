@@ -131,12 +131,11 @@ func (h *httpReload) run(ctx context.Context) ReloadResult {
 		}
 	}
 	// redact keeps the token out of everything the result carries, even
-	// when the far side echoes it back (a body "bad token …", a Location).
-	redact := func(s string) string {
-		if token == "" {
-			return s
-		}
-		return strings.ReplaceAll(s, token, "[token from $"+h.bearerEnv+"]")
+	// when the far side echoes it back (a body "bad token …", a Location),
+	// whole, in part, or split by a line break or an escape sequence.
+	redact := &redactor{}
+	if token != "" {
+		redact.add([]byte(token), tokenRunMax, "[token from $"+h.bearerEnv+"]")
 	}
 	req, err := http.NewRequestWithContext(ctx, h.method, h.url.String(), nil)
 	if err != nil {
@@ -148,18 +147,35 @@ func (h *httpReload) run(ctx context.Context) ReloadResult {
 	req.Header.Set("User-Agent", "certdeck-reload")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return failed(fmt.Errorf("http %s: %s", what, redact(netErr(ctx, err).Error())))
+		return failed(fmt.Errorf("http %s: %s", what, redact.redactString(netErr(ctx, err).Error())))
 	}
 	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, httpBodyLimit))
-	res := ReloadResult{ExitCode: -1, Output: redact(string(body))}
+	// Read past the limit and redact before cutting: a token the limit
+	// would split is still matched whole.
+	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, httpBodyLimit+redactMargin))
+	body := redactThenCut(redact, raw, httpBodyLimit)
+	clear(raw)
+	// The error says what happened by status code; what the server wrote
+	// (its reason phrase, its Location, its body) goes to Output, which is
+	// shown but, unlike the error, not kept in the audit log.
+	res := ReloadResult{ExitCode: -1, Output: body}
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != h.expect:
-		res.Err = fmt.Errorf("http %s: status %s, a redirect to %q, which certdeck does not follow (point url: at the reload endpoint itself)", what, resp.Status, redact(resp.Header.Get("Location")))
+		res.Output = "Location: " + redact.redactString(resp.Header.Get("Location")) + "\n" + body
+		res.Err = fmt.Errorf("http %s: status %s, a redirect (its Location is in the output), which certdeck does not follow (point url: at the reload endpoint itself)", what, statusText(resp.StatusCode))
 	case resp.StatusCode != h.expect:
-		res.Err = fmt.Errorf("http %s: status %s, want %d", what, redact(resp.Status), h.expect)
+		res.Err = fmt.Errorf("http %s: status %s, want %d", what, statusText(resp.StatusCode), h.expect)
 	case readErr != nil && !errors.Is(readErr, io.EOF):
-		res.Err = fmt.Errorf("http %s: status %d but the reply broke off: %s", what, resp.StatusCode, redact(netErr(ctx, readErr).Error()))
+		res.Err = fmt.Errorf("http %s: status %d but the reply broke off: %s", what, resp.StatusCode, redact.redactString(netErr(ctx, readErr).Error()))
 	}
 	return res
+}
+
+// statusText is a status code with Go's name for it ("500 Internal Server
+// Error"), never the reason phrase the server sent: that is free text.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return fmt.Sprintf("%d %s", code, t)
+	}
+	return fmt.Sprint(code)
 }

@@ -127,6 +127,53 @@ func TestHTTPReloadNeverLeaksTheToken(t *testing.T) {
 	}
 }
 
+// TestHTTPReloadRedactsPartsOfTheToken: an echo split by a line break or
+// an escape sequence, a prefix, or a token the body limit cuts leaves no
+// 8 characters of the token in the output or the error, sanitised or not.
+func TestHTTPReloadRedactsPartsOfTheToken(t *testing.T) {
+	e := startReloadEndpoint(t, false)
+	env := map[string]string{"LB_TOKEN": testToken}
+	for _, tc := range []struct {
+		name string
+		do   func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"split by a line break", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "bad token "+testToken[:4]+"\n"+testToken[4:], http.StatusUnauthorized)
+		}},
+		{"split by an escape sequence", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "bad token "+testToken[:6]+"\x1b[0m"+testToken[6:20]+"\x1b]0;t\a"+testToken[20:], http.StatusUnauthorized)
+		}},
+		{"a prefix", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "bad token "+testToken[:12]+"…", http.StatusUnauthorized)
+		}},
+		{"cut by the body limit", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, strings.Repeat("x", httpBodyLimit-10)+testToken)
+		}},
+		{"a prefix in the Location", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "/login?t="+testToken[:10]+"%0A"+testToken[10:])
+			w.WriteHeader(http.StatusFound)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.misbehave = func(w http.ResponseWriter, r *http.Request) bool { tc.do(w, r); return true }
+			rl := httpReloadFor(t, model.HTTPConfig{URL: e.URL + "/reload", BearerEnv: "LB_TOKEN"}, env, 5*time.Second)
+			res := rl.Run(context.Background())
+			if res.OK() {
+				t.Fatal("want a failure")
+			}
+			for what, s := range map[string]string{"output": res.Output, "error": res.Err.Error()} {
+				if n := sharedRuns(testToken, s, 8) + sharedRuns(testToken, model.Sanitize(s), 8); n > 0 {
+					t.Errorf("the %s holds %d runs of 8 characters of the token", what, n)
+				}
+			}
+			if !strings.Contains(res.Output, "[token") { // the limit may cut the marker itself
+				t.Errorf("no redaction marker in the output")
+			}
+		})
+	}
+}
+
 func TestHTTPReloadTreatsARedirectAsAFailureNamingTheLocation(t *testing.T) {
 	e := startReloadEndpoint(t, false)
 	var followed atomic.Int32
@@ -139,8 +186,13 @@ func TestHTTPReloadTreatsARedirectAsAFailureNamingTheLocation(t *testing.T) {
 		return true
 	}
 	res := httpReloadFor(t, model.HTTPConfig{URL: e.URL + "/reload", BearerEnv: "LB_TOKEN"}, map[string]string{"LB_TOKEN": testToken}, 5*time.Second).Run(context.Background())
-	if res.OK() || !strings.Contains(res.Err.Error(), `a redirect to "/elsewhere"`) || !strings.Contains(res.Err.Error(), "307") {
-		t.Errorf("error %v, want a failure naming the status and Location", res.Err)
+	if res.OK() || !strings.Contains(res.Err.Error(), "a redirect") || !strings.Contains(res.Err.Error(), "307") {
+		t.Errorf("error %v, want a failure naming the status", res.Err)
+	}
+	// The Location is the server's text: shown with the output, not kept
+	// in the error (which the audit log keeps).
+	if !strings.Contains(res.Output, "Location: /elsewhere") || strings.Contains(res.Err.Error(), "/elsewhere") {
+		t.Errorf("output %q / error %v: want the Location in the output only", res.Output, res.Err)
 	}
 	if followed.Load() != 0 {
 		t.Error("the redirect was followed (and the token sent there)")

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"certdeck/model"
 )
 
 // shells are the POSIX shells a remote login shell is likely to be, when
@@ -79,8 +81,21 @@ func TestRemoteCommandQuotesEveryWord(t *testing.T) {
 	}
 }
 
+// dollarQuoteShell is an installed shell that reads $'…' (bash, zsh,
+// ksh; dash before 0.5.13 does not): the oracle for what is shown.
+func dollarQuoteShell(t testing.TB) string {
+	t.Helper()
+	for _, sh := range shells(t) {
+		if out, err := exec.Command(sh, "-c", `printf %s $'a\nb'`).Output(); err == nil && string(out) == "a\nb" {
+			return sh
+		}
+	}
+	t.Skip("no installed shell reads $'…'")
+	return ""
+}
+
 func TestShellWordsReadsAsTheSameArgv(t *testing.T) {
-	for _, sh := range shells(t)[:1] {
+	for _, sh := range []string{dollarQuoteShell(t)} {
 		for _, tc := range quotingCases {
 			line := shellWords(append([]string{"printf", `%s\0`}, tc.argv...))
 			out, err := exec.Command(sh, "-c", line).Output()
@@ -95,6 +110,42 @@ func TestShellWordsReadsAsTheSameArgv(t *testing.T) {
 	}
 	if got := shellWords([]string{"nginx", "-s", "reload"}); got != "nginx -s reload" {
 		t.Errorf("plain words are quoted: %s", got)
+	}
+}
+
+// TestRemoteCommandShownEscapesWhatTheScreenWouldHide: a newline in a
+// word is sent inside single quotes as it is (every POSIX shell reads
+// that back), but shown escaped, so the plan neither reads 'line1 line2'
+// after the sanitiser nor differs from the argv when pasted.
+func TestRemoteCommandShownEscapesWhatTheScreenWouldHide(t *testing.T) {
+	argv := []string{"printf", `%s\0`, "line1\nline2", "it's\x1b[31m", "tab\there", "\u202eevil", "plain word"}
+	sent, shown := remoteCommand(argv), remoteCommandShown(argv)
+	if want := `'printf' '%s\0' 'line1` + "\n" + `line2' 'it'\''s` + "\x1b" + `[31m' 'tab` + "\t" + `here' '` + "\u202e" + `evil' 'plain word'`; sent != want {
+		t.Errorf("sent %q, want %q (what is sent must not change)", sent, want)
+	}
+	if want := `'printf' '%s\0' $'line1\nline2' $'it\'s\x1b[31m' $'tab\there' $'\xe2\x80\xaeevil' 'plain word'`; shown != want {
+		t.Errorf("shown %s, want %s", shown, want)
+	}
+	if model.Sanitize(shown) != shown {
+		t.Errorf("the sanitiser changes what is shown: %s", model.Sanitize(shown))
+	}
+	for what, line := range map[string]string{"sent": sent, "shown": shown} {
+		sh := dollarQuoteShell(t)
+		if what == "sent" {
+			sh = shells(t)[0]
+		}
+		out, err := exec.Command(sh, "-c", line).Output()
+		if err != nil {
+			t.Fatalf("%s -c %s: %v", sh, line, err)
+		}
+		got := strings.Split(string(out), "\x00")
+		if got = got[:len(got)-1]; !reflect.DeepEqual(got, argv[2:]) {
+			t.Errorf("%s: %s reads %q as %q, want %q", what, sh, line, got, argv[2:])
+		}
+	}
+	steps := (&sshReload{host: "h", port: 22, user: "u", knownHosts: "/k", command: argv}).Steps()
+	if !strings.Contains(steps[0].Detail, shown) || strings.Contains(steps[0].Detail, "\n") {
+		t.Errorf("the ssh step shows %q, want the escaped line %s", steps[0].Detail, shown)
 	}
 }
 

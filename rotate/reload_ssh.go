@@ -102,7 +102,7 @@ func (s *sshReload) Steps() []Step {
 		Target: s.target(),
 		Argv:   s.command,
 		Detail: fmt.Sprintf("ssh %s (%s; host key checked against %s), timeout %v; the remote shell runs: %s",
-			s.target(), auth, s.knownHosts, s.timeout, remoteCommand(s.command)),
+			s.target(), auth, s.knownHosts, s.timeout, remoteCommandShown(s.command)),
 	}}
 }
 

@@ -44,7 +44,7 @@ const haproxyKeyUpdated = "TLS ticket key updated!"
 // base64: only the 16 name bytes of each are kept, and no error quotes
 // the reply.
 func (a HAProxyTicketAPI) Names(ctx context.Context) ([]string, error) {
-	reply, err := a.command(ctx, "show tls-keys "+a.Ref+"\n")
+	reply, err := a.command(ctx, "show tls-keys "+a.Ref+"\n", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +79,20 @@ func (a HAProxyTicketAPI) Push(ctx context.Context, k model.TicketKey) error {
 	if err != nil {
 		return err
 	}
-	b64 := base64.StdEncoding.EncodeToString(raw)
+	b64 := []byte(base64.StdEncoding.EncodeToString(raw))
 	clear(raw)
-	reply, err := a.command(ctx, "set ssl tls-key "+a.Ref+" "+b64+"\n")
+	defer clear(b64)
+	// A reply that echoes the key, whole, cut or re-wrapped, loses it
+	// before anything quotes it.
+	redact := &redactor{}
+	redact.add(b64, keyRunMin, "[ticket key redacted]")
+	defer redact.wipe()
+	reply, err := a.command(ctx, "set ssl tls-key "+a.Ref+" "+string(b64)+"\n", redact)
 	if err != nil {
 		return err
 	}
 	if first := strings.TrimSpace(firstLine(reply)); first != haproxyKeyUpdated {
-		return fmt.Errorf("haproxy set ssl tls-key %s: %s", a.Ref, safeReply(strings.ReplaceAll(first, b64, "[secret]")))
+		return fmt.Errorf("haproxy set ssl tls-key %s: %s", a.Ref, safeReply(first))
 	}
 	return nil
 }
@@ -96,13 +102,28 @@ func (a HAProxyTicketAPI) Step() Step {
 	return Step{Kind: model.ReloadHAProxy, Target: a.Socket, Detail: "set ssl tls-key " + a.Ref + " <the new next key, base64>"}
 }
 
+// Check refuses a Socket that is not local or a Ref the runtime API would
+// misread as more than one word (a ';' in the dir would be a second
+// command): nothing is sent for either. Every command checks it first, so
+// a plan (which asks show tls-keys) is refused as well.
+func (a HAProxyTicketAPI) Check() error {
+	if _, err := ticketSocketNetwork(a.Socket); err != nil {
+		return err
+	}
+	if err := runtimeAPIWord("tls-ticket-keys file", a.Ref); err != nil {
+		return fmt.Errorf("haproxy %s: %w", a.Socket, err)
+	}
+	return nil
+}
+
 // command sends one command on its own connection and reads the reply to
-// the end (non-interactive mode: HAProxy answers and closes).
-func (a HAProxyTicketAPI) command(ctx context.Context, cmd string) (string, error) {
-	network, err := ticketSocketNetwork(a.Socket)
-	if err != nil {
+// the end (non-interactive mode: HAProxy answers and closes). The reply is
+// redacted (when redact is not nil) before it is cut to haproxyReplyLimit.
+func (a HAProxyTicketAPI) command(ctx context.Context, cmd string, redact *redactor) (string, error) {
+	if err := a.Check(); err != nil {
 		return "", err
 	}
+	network, _ := ticketSocketNetwork(a.Socket)
 	timeout := a.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -123,11 +144,12 @@ func (a HAProxyTicketAPI) command(ctx context.Context, cmd string) (string, erro
 	if _, err := io.WriteString(conn, cmd); err != nil {
 		return "", fmt.Errorf("haproxy %s: send: %w", a.Socket, err)
 	}
-	reply, err := io.ReadAll(io.LimitReader(conn, haproxyReplyLimit))
+	raw, err := io.ReadAll(io.LimitReader(conn, haproxyReplyLimit+redactMargin))
+	defer clear(raw)
 	if err != nil {
 		return "", fmt.Errorf("haproxy %s: read the reply: %w", a.Socket, err)
 	}
-	return string(reply), nil
+	return redactThenCut(redact, raw, haproxyReplyLimit), nil
 }
 
 // ticketSocketNetwork accepts a unix socket path or a loopback address:
@@ -170,6 +192,9 @@ func safeReply(line string) string {
 func (d *TicketDir) RotateWithHAProxy(ctx context.Context, api HAProxyTicketAPI, opt RotateOptions) (*TicketResult, error) {
 	if d.Format != model.TicketHAProxy {
 		return nil, refuse(ReasonBadInput, "%s holds %s keys; HAProxy's runtime API takes haproxy-format keys", d.Dir, d.Format)
+	}
+	if err := api.Check(); err != nil {
+		return nil, refuse(ReasonBadInput, "%v; nothing was sent or written", err)
 	}
 	p := &TicketPool{Name: d.Dir, Dir: d, TicketLifetime: opt.TicketLifetime,
 		Members: []TicketPoolMember{{Endpoint: "haproxy " + api.Socket, Runtime: &api}}}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -107,4 +108,63 @@ func seqBytes(n int, seed byte) []byte {
 		b[i] = seed + byte(i)
 	}
 	return b
+}
+
+// TestHAProxyTicketPushRedactsAnEchoedKey: a reply that quotes part of
+// the key sent with set ssl tls-key (cut short, so no whole-key match and
+// no 40-character field) loses every 12 characters of it.
+func TestHAProxyTicketPushRedactsAnEchoedKey(t *testing.T) {
+	k, _ := model.ParseTicketKey(model.TicketHAProxy, seqBytes(80, 33))
+	raw, _ := k.Encode(model.TicketHAProxy)
+	b64 := base64.StdEncoding.EncodeToString(raw)
+	secret := b64[22:] // after the 16 name bytes, which are shown anyway
+	for _, tc := range []struct{ name, reply string }{
+		{"a cut echo", "'set ssl tls-key' bad key " + b64[24:63] + "\n"},
+		{"split fields", "'set ssl tls-key' bad key " + b64[22:50] + " " + b64[50:80] + "\n"},
+		{"split by an escape", "bad key " + b64[30:40] + "\x1b[0m" + b64[40:75] + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock, _ := fakeRuntime(t, func(string) string { return tc.reply })
+			err := HAProxyTicketAPI{Socket: sock, Ref: "/etc/haproxy/keys"}.Push(context.Background(), k)
+			if err == nil {
+				t.Fatal("a refusal was accepted")
+			}
+			if n := sharedRuns(secret, err.Error(), 12); n > 0 {
+				t.Errorf("the error holds %d runs of 12 characters of the ticket key", n)
+			}
+			if !strings.Contains(err.Error(), "bad key") {
+				t.Errorf("HAProxy's reason is lost: %v", err)
+			}
+		})
+	}
+}
+
+// TestHAProxyTicketAPIRefusesARefTheRuntimeAPIWouldSplit: a ';' in the
+// key dir would make `show tls-keys DIR/tls-ticket-keys` two commands;
+// nothing is sent, a plan (dry run) is refused as a run is.
+func TestHAProxyTicketAPIRefusesARefTheRuntimeAPIWouldSplit(t *testing.T) {
+	sock, cmds := fakeRuntime(t, func(string) string { return "Unknown command.\n" })
+	k, _ := model.ParseTicketKey(model.TicketHAProxy, seqBytes(80, 7))
+	for _, ref := range []string{"/tmp/tk;shutdown sessions server be/s1;x/tls-ticket-keys", "/tmp/a b/tls-ticket-keys", "/tmp/a\\;b/tls-ticket-keys", "/tmp/a\nb/tls-ticket-keys"} {
+		api := HAProxyTicketAPI{Socket: sock, Ref: ref}
+		_, err1 := api.Names(context.Background())
+		err2 := api.Push(context.Background(), k)
+		for _, err := range []error{api.Check(), err1, err2} {
+			if err == nil || !strings.Contains(err.Error(), "the runtime API would misread") {
+				t.Errorf("ref %q: %v, want a refusal", ref, err)
+			}
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "tk;shutdown sessions server be/s1;x")
+	d := &TicketDir{Dir: dir, Format: model.TicketHAProxy}
+	api := HAProxyTicketAPI{Socket: sock, Ref: filepath.Join(dir, model.HAProxyTicketFile)}
+	_, err := d.RotateWithHAProxy(context.Background(), api, RotateOptions{DryRun: true})
+	var r *Refusal
+	if !errors.As(err, &r) || !strings.Contains(err.Error(), "the runtime API would misread") {
+		t.Errorf("dry run: %v, want a refusal naming the ref", err)
+	}
+	if sent := cmds(); len(sent) != 0 {
+		// Never the commands themselves: set ssl tls-key carries a key.
+		t.Errorf("%d commands were sent, the first one starting %q", len(sent), strings.Join(strings.Fields(sent[0])[:2], " "))
+	}
 }
