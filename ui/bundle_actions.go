@@ -183,9 +183,9 @@ func planDetail(p rotate.Plan) []string {
 // shown in full, old above new: sequential serials (…6e, …6f) differ
 // only at the end, and a prefix would show the same number twice.
 func publishLines(b model.Bundle, p *rotate.PublishPlan) []string {
-	oldName, oldSerial, oldExp := "none", "-", "-"
+	oldName, oldSerial := "none", "-"
 	if p.Old != nil {
-		oldName, oldSerial, oldExp = p.Old.Name, p.Old.Serial, p.Old.NotAfter.Format(time.DateOnly)
+		oldName, oldSerial = p.Old.Name, p.Old.Serial
 	}
 	lines := []string{fmt.Sprintf("Publish %s from %s", b.Name, b.Source)}
 	if p.Unchanged {
@@ -193,15 +193,35 @@ func publishLines(b model.Bundle, p *rotate.PublishPlan) []string {
 	} else {
 		lines = append(lines, fmt.Sprintf("version  %s → %s", oldName, p.New.Name))
 	}
-	lines = append(lines,
-		"serial   "+oldSerial,
-		"       → "+p.New.Serial,
-		fmt.Sprintf("expires  %s → %s", oldExp, p.New.NotAfter.Format(time.DateOnly)),
-	)
-	if p.ExpiresSooner && p.Old != nil {
-		lines = append(lines, fmt.Sprintf("         ▲ WARN expires %s sooner than the current version", soonerBy(p.Old.NotAfter, p.New.NotAfter)))
-	}
+	lines = append(lines, "serial   "+oldSerial, "       → "+p.New.Serial)
+	lines = append(lines, expiryLines(p.Old, p.New)...)
 	return append(lines, "names    "+sanDiff(p.AddedNames, p.RemovedNames))
+}
+
+// expiryLines are a dialog's "expires  old → new" and, when the new
+// certificate expires sooner than the one it replaces, the flag under it.
+// p, P, b and :rollback all say it with this code.
+func expiryLines(old *rotate.VersionRef, next rotate.VersionRef) []string {
+	oldExp := "-"
+	if old != nil {
+		oldExp = old.NotAfter.Format(time.DateOnly)
+	}
+	lines := []string{fmt.Sprintf("expires  %s → %s", oldExp, next.NotAfter.Format(time.DateOnly))}
+	if flag := soonerFlag(old, next); flag != "" {
+		lines = append(lines, "         "+flag)
+	}
+	return lines
+}
+
+// soonerFlag is "▲ WARN expires 20 days sooner than the current version"
+// when next expires before old (the engine's rule for a publish: it
+// refuses one unless confirmed), else "". The dialog draws a line that
+// starts with a status label in that status's colour.
+func soonerFlag(old *rotate.VersionRef, next rotate.VersionRef) string {
+	if old == nil || !next.NotAfter.Before(old.NotAfter) {
+		return ""
+	}
+	return fmt.Sprintf("%s expires %s sooner than the current version", statusLabel(model.Warn), soonerBy(old.NotAfter, next.NotAfter))
 }
 
 // soonerBy is how much earlier next expires than old, in days when it is
@@ -243,9 +263,9 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
 		"serial   " + old.Serial,
 		"       → " + p.New.Serial,
-		fmt.Sprintf("expires  %s → %s", old.NotAfter.Format(time.DateOnly), p.New.NotAfter.Format(time.DateOnly)),
-		"names    " + sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)),
 	}
+	msg.lines = append(msg.lines, expiryLines(p.Old, p.New)...)
+	msg.lines = append(msg.lines, "names    "+sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)))
 	msg.lines = append(msg.lines, planDetail(plan)...)
 	return msg
 }

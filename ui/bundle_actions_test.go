@@ -452,3 +452,42 @@ func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 	}
 	_ = fx
 }
+
+// TestRollbackDialogFlagsAnEarlierExpiry: b and :rollback flag a version
+// that expires sooner than current as p does, with the same words, and
+// in the WARN colour (the glyph and the word are in the text too).
+func TestRollbackDialogFlagsAnEarlierExpiry(t *testing.T) {
+	ca, later, sooner := sequentialLeaves(t) // sooner expires 60 days before later
+	for _, keys := range [][]string{{"b"}, {":rollback", "rollback app v0001"}} {
+		t.Run(keys[0], func(t *testing.T) {
+			m, dir := storeConsoleOf(t, storeFixtureOf(t, ca, sooner, later), Options{})
+			deliver(t, m, press(m, "p"))
+			deliver(t, m, press(m, "y"))
+			if got := current(t, dir); got != "v0002" {
+				t.Fatalf("current %s after publishing the later certificate (flash %q)", got, m.flash)
+			}
+			if keys[0] == "b" {
+				deliver(t, m, press(m, "b"))
+			} else {
+				typeLine(m, keys[1])
+				deliver(t, m, press(m, "enter"))
+			}
+			s := screen(m)
+			if m.mode != modeConfirm || !strings.Contains(s, "version  v0002 → v0001") {
+				t.Fatalf("no rollback dialog (flash %q):\n%s", m.flash, s)
+			}
+			flag := "▲ WARN expires 60 days sooner than the current version"
+			if !strings.Contains(s, flag) {
+				t.Fatalf("the rollback dialog does not flag the earlier expiry:\n%s", s)
+			}
+			warn := strings.SplitN(m.ctx.Styles.Warn.Render("X"), "X", 2)[0]
+			if warn == "" || !strings.Contains(m.View().Content, warn+flag) {
+				t.Errorf("the flag is not drawn in the WARN colour (%q)", warn)
+			}
+			deliver(t, m, press(m, "y"))
+			if got := current(t, dir); got != "v0001" {
+				t.Fatalf("current %s after y on the flagged rollback (flash %q)", got, m.flash)
+			}
+		})
+	}
+}

@@ -191,8 +191,10 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 		}
 		all := p.plan.Lines()
 		lines = append(lines, all[0])
-		if pp := p.plan.Publish; pp != nil && pp.ExpiresSooner && pp.Old != nil {
-			lines = append(lines, fmt.Sprintf("  ▲ WARN expires %s sooner than the current version", soonerBy(pp.Old.NotAfter, pp.New.NotAfter)))
+		if pp := p.plan.Publish; pp != nil {
+			if flag := soonerFlag(pp.Old, pp.New); flag != "" {
+				lines = append(lines, "  "+flag)
+			}
 		}
 		for _, t := range p.plan.Verify {
 			if p.req.kind == rotate.KindTicketRotate {
