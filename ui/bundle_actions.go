@@ -40,7 +40,10 @@ type planMsg struct {
 	// than current, so y confirms that too (Inputs.AllowShorter). A source
 	// that changed to a shorter one after the dialog is still refused.
 	shorter bool
-	err     error
+	// claims are what the action will hold: an action that began on one
+	// of them while this was planned refuses it before the dialog.
+	claims []string
+	err    error
 }
 
 // actionDoneMsg is the result of a confirmed publish or rollback.
@@ -104,19 +107,23 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
+	claims := bundleClaims(m.opts.Fleet, b, false)
+	if m.refuseBusy(action+" "+b.Name, claims) {
+		return nil
+	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
 	e, done := m.opts.Engine, m.opts.Done
-	if action == "publish" {
-		return func() tea.Msg {
-			ctx, cancel := actionContext(done)
-			defer cancel()
-			return planPublish(ctx, e, b)
-		}
-	}
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return planRollback(ctx, e, b, version)
+		var msg planMsg
+		if action == "publish" {
+			msg = planPublish(ctx, e, b)
+		} else {
+			msg = planRollback(ctx, e, b, version)
+		}
+		msg.claims = claims
+		return msg
 	}
 }
 
@@ -148,7 +155,7 @@ func isStoreBundle(bs *model.BundleState) bool {
 // against current without writing anything. A certificate that expires
 // sooner than current is not refused here (the CLI's --allow-shorter has
 // no key): the dialog flags it, and y confirms it knowingly.
-func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
+func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) planMsg {
 	msg := planMsg{action: "publish", bundle: b}
 	a, err := storeAction(e, "publish", b, "", true)
 	if err != nil {
@@ -236,7 +243,7 @@ func soonerBy(old, next time.Time) string {
 
 // planRollback runs in a Cmd: which version would become current
 // (version, or the one before current when "").
-func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) tea.Msg {
+func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) planMsg {
 	msg := planMsg{action: "rollback", bundle: b}
 	a, err := storeAction(e, "rollback", b, version, false)
 	if err != nil {
@@ -287,6 +294,9 @@ func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(r
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
 		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
+		return
+	}
+	if m.refuseBusy(p.action+" "+p.bundle.Name, p.claims) {
 		return
 	}
 	m.openConfirm(&confirmDialog{lines: p.lines, verb: p.action, yes: func(m *Model) tea.Cmd {

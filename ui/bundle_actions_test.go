@@ -192,7 +192,7 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 	}
 	// Even a plan that reached the action path is refused by the store.
 	ro := rotate.NewEngine(rotate.EngineOptions{Fleet: m.opts.Fleet, ReadOnly: true, Store: rotate.StoreOptions{AuditLog: "-"}})
-	p := planPublish(t.Context(), ro, m.selectedBundle().Bundle).(planMsg)
+	p := planPublish(t.Context(), ro, m.selectedBundle().Bundle)
 	if p.err != nil {
 		t.Fatalf("plan on a read-only store: %v", p.err)
 	}
@@ -416,8 +416,8 @@ func TestConsolePublishIsVerifiedByHandshakeThroughTheEngine(t *testing.T) {
 }
 
 // Two actions never race on one bundle: while a publish of app holds it
-// (here waiting for another writer's lock), p's y is refused with a
-// message naming what runs, and nothing changes.
+// (here waiting for another writer's lock), p is refused at once, with
+// no dialog, by a message naming what runs, and nothing changes.
 func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 	m, fx, dir := servedStoreConsole(t, "-")
 	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
@@ -440,9 +440,10 @@ func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 	for len(m.opts.Engine.Registry().Snapshot()) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	deliver(t, m, press(m, "p"))
-	deliver(t, m, press(m, "y"))
-	if !m.flashErr || !strings.Contains(m.flash, "bundle app is busy: publish of app has been running since") {
+	if cmd := press(m, "p"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("p on a busy bundle planned or opened a dialog (mode %v, flash %q)", m.mode, m.flash)
+	}
+	if !strings.Contains(m.flash, "bundle app is busy: publish of app has been running since") {
 		t.Fatalf("flash %q, want the busy refusal", m.flash)
 	}
 	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)

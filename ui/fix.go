@@ -26,6 +26,9 @@ type fixRequest struct {
 	// build asks the engine for the action; shorter says y confirmed a
 	// publish that expires sooner than current.
 	build func(e *rotate.Engine, shorter bool) (rotate.Action, error)
+	// claims are what the action will hold in the engine's registry: a
+	// key on a busy item is refused before any plan or dialog.
+	claims []string
 }
 
 // fixPlan is one request planned: the action and its plan, or why not.
@@ -70,13 +73,17 @@ func (m *Model) fix(items []any) tea.Cmd {
 				notes = append(notes, fmt.Sprintf("%s: no endpoint drifts from it (:reload %s reloads it anyway)", name, name))
 				continue
 			}
-			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name,
+			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name, claims: bundleClaims(m.opts.Fleet, it.Bundle, true),
 				build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadBundle(name) }})
 		}
 	}
 	if len(endpoints) > 0 {
 		names := endpoints
-		reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: strings.Join(names, ", "),
+		var claims []string
+		for _, name := range names {
+			claims = append(claims, endpointClaims(m.opts.Fleet, name)...)
+		}
+		reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: strings.Join(names, ", "), claims: claims,
 			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadEndpoints(names...) }})
 	}
 	if len(reqs) == 0 {
@@ -95,7 +102,7 @@ func (m *Model) fix(items []any) tea.Cmd {
 func (m *Model) reloadNames(names []string) tea.Cmd {
 	reqs := make([]fixRequest, len(names))
 	for i, name := range names {
-		reqs[i] = fixRequest{kind: rotate.KindReload, subject: name,
+		reqs[i] = fixRequest{kind: rotate.KindReload, subject: name, claims: subjectClaims(m.opts.Fleet, name),
 			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.Reload(name) }}
 	}
 	return m.planFix("Reload, then verify by handshake", "reload", reqs, nil)
@@ -118,7 +125,7 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 		m.setError(fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
 		return nil
 	}
-	req := fixRequest{kind: rotate.KindPublish, subject: name,
+	req := fixRequest{kind: rotate.KindPublish, subject: name, claims: bundleClaims(m.opts.Fleet, bs.Bundle, true),
 		build: func(e *rotate.Engine, shorter bool) (rotate.Action, error) {
 			return e.Publish(rotate.PublishRequest{Bundle: name, AllowShorter: shorter, Reload: true, Verify: true})
 		}}
@@ -128,6 +135,9 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 // planFix returns the Cmd that plans every request (plans read the
 // store and the source: I/O, so never in Update).
 func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) tea.Cmd {
+	if m.refuseBusyRequests(reqs) {
+		return nil
+	}
 	subjects := make([]string, len(reqs))
 	for i, r := range reqs {
 		subjects[i] = clean(r.subject)
@@ -143,6 +153,17 @@ func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) t
 		}
 		return msg
 	}
+}
+
+// refuseBusyRequests is refuseBusy over every request: one busy item
+// refuses the key (the batch runs together or not at all).
+func (m *Model) refuseBusyRequests(reqs []fixRequest) bool {
+	for _, r := range reqs {
+		if m.refuseBusy(r.kind+" "+r.subject, r.claims) {
+			return true
+		}
+	}
+	return false
 }
 
 // planOne asks the engine for one action and its plan. A publish is
@@ -163,10 +184,15 @@ func planOne(ctx context.Context, e *rotate.Engine, r fixRequest) fixPlan {
 // onFixPlanned opens the dialog, or says why there is nothing to run.
 func (m *Model) onFixPlanned(msg fixPlannedMsg) {
 	var ok []fixPlan
-	for _, p := range msg.plans {
+	reqs := make([]fixRequest, len(msg.plans))
+	for i, p := range msg.plans {
+		reqs[i] = p.req
 		if p.err == nil {
 			ok = append(ok, p)
 		}
+	}
+	if m.refuseBusyRequests(reqs) {
+		return // an action began on one of them while this was planned
 	}
 	if len(ok) == 0 {
 		p := msg.plans[0]

@@ -260,8 +260,8 @@ func TestRollbackThatFailsToVerifyIsTheLoudestError(t *testing.T) {
 }
 
 // TestSecondActionOnABusyBundleIsRefused: while x runs on app1 and
-// app2, x again is refused by the engine's registry, and says who holds
-// them.
+// app2, x again is refused at the key, before any plan or dialog, and
+// says who holds them and since when.
 func TestSecondActionOnABusyBundleIsRefused(t *testing.T) {
 	fx := newFixFixture(t, false)
 	m := fx.console(120, 40, false)
@@ -270,9 +270,10 @@ func TestSecondActionOnABusyBundleIsRefused(t *testing.T) {
 	fixDialog(t, fx, m)
 	first := runAsync(press(m, "y"))
 	pumpUntil(t, m, "the first action running", func(s string) bool { return strings.Contains(s, "▶ reload") })
-	deliver(t, m, press(m, "x"))
-	deliver(t, m, press(m, "y"))
-	if !m.flashErr || !strings.Contains(m.flash, "busy") || !strings.Contains(m.flash, "since 12:00:00") {
+	if cmd := press(m, "x"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("second x while the first runs planned or opened a dialog (mode %v, flash %q)", m.mode, m.flash)
+	}
+	if !strings.Contains(m.flash, "is busy: reload of app1, app2 has been running since 12:00:00") {
 		t.Fatalf("second x while the first runs: flash %q", m.flash)
 	}
 	release()
@@ -357,5 +358,49 @@ func TestCancelCommandStopsTheRunningAction(t *testing.T) {
 	m.Update(receive[fixDoneMsg](t, msgs))
 	if !m.flashErr || !strings.Contains(m.flash, "cancelled") || strings.Contains(screen(m), "▶") {
 		t.Fatalf("after :cancel: flash %q:\n%s", m.flash, screen(m))
+	}
+}
+
+// TestEveryActionKeyOnABusyBundleRefusesAtOnce: while P runs on app, a
+// key or command that would start another action on app or an endpoint
+// it serves opens no dialog and plans nothing: the flash says at once
+// what runs and since when (the tester's `p` on legacy opened a dialog
+// and was refused only at y). Nothing else runs.
+func TestEveryActionKeyOnABusyBundleRefusesAtOnce(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	first := runAsync(press(m, "y"))
+	pumpUntil(t, m, "P running", func(s string) bool { return strings.Contains(s, "▶ publish app") })
+	busy := "is busy: publish of app has been running since 12:00:00"
+	for _, keys := range []string{"p", "b", "P", "x", ":publish app", ":rollback app", ":rollback app v0001",
+		":reload app", ":reload app1", "tab x"} {
+		var cmd tea.Cmd
+		switch {
+		case strings.HasPrefix(keys, ":"):
+			typeLine(m, keys[1:])
+			cmd = press(m, "enter")
+		case keys == "tab x": // the Fleet tab: x on app1, which app serves
+			for m.section().Name() != "Fleet" {
+				press(m, "tab")
+			}
+			if selectedName(m) != "app1" {
+				t.Fatalf("the Fleet tab's cursor is on %q, want app1", selectedName(m))
+			}
+			cmd = press(m, "x")
+		default:
+			cmd = press(m, keys)
+		}
+		if cmd != nil || m.mode != modeNormal || !strings.Contains(m.flash, busy) {
+			t.Errorf("%s while P runs on app: command %v, mode %v, flash %q, want %q at once", keys, cmd != nil, m.mode, m.flash, busy)
+		}
+	}
+	release()
+	m.Update(receive[fixDoneMsg](t, first))
+	if fx.reloads() != 1 {
+		t.Fatalf("reloads ran %d times, want once (P's)", fx.reloads())
 	}
 }
