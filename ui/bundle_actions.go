@@ -321,9 +321,10 @@ func (m *Model) onPlan(p planMsg) {
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
 	name := model.Sanitize(d.bundle.Name)
+	byYou := m.ctx.Actions.takeCancelled(actionKey(d.action, d.bundle.Name))
 	res := d.res()
 	if res == nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(errText(d)))
+		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(inWords(errText(d))))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 		return nil
@@ -347,7 +348,7 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 		verified[v.Endpoint] = true
 	}
 	if len(verified) > 0 || !d.out.OK() {
-		text += "; " + model.Sanitize(d.out.Result())
+		text += "; " + model.Sanitize(outcomeResult(d.out, byYou))
 	}
 	if len(d.out.Warnings) > 0 {
 		text += "; warning: " + model.Sanitize(d.out.Warnings[0])

@@ -204,6 +204,7 @@ func (m *Model) cmdCancel(args []string) tea.Cmd {
 	names := make([]string, len(pick))
 	for i, r := range pick {
 		names[i] = clean(r.Kind + " " + r.Subject)
+		m.ctx.Actions.cancelled[actionKey(r.Kind, r.Subject)] = true
 	}
 	m.setFlash("cancelling " + listNames(names, 3) + "…")
 	return func() tea.Msg {

@@ -304,15 +304,20 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	m.refreshActions()
 	now := m.ctx.Now()
 	if out == nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(d.err.Error()))
+		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(inWords(d.err.Error())))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.req.subject, Kind: model.ChangeError, Message: text})
 		return nil
 	}
+	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject))
+	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
 	for _, l := range out.Lines() {
-		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: l})
+		if l == out.Summary() {
+			l = result // the flash's words, what to do included
+		}
+		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: inWords(l)})
 	}
-	summary := model.Sanitize(out.Summary())
+	summary := model.Sanitize(result)
 	switch out.State {
 	case rotate.OutcomeOK:
 		m.setFlash(summary)
@@ -329,4 +334,53 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// goErrorWords are the words for Go's own error texts, which reach an
+// outcome quoted ("verification cancelled: context canceled"): an
+// operator reads what happened, not the library's name for it.
+var goErrorWords = strings.NewReplacer(
+	"cancelled: context canceled", "cancelled",
+	"context canceled", "cancelled",
+	"context deadline exceeded", "timed out",
+)
+
+// inWords is s with Go's error texts said in words.
+func inWords(s string) string { return goErrorWords.Replace(s) }
+
+// outcomeResult is out.Result() as the console says it: in words, and
+// for a cancelled action, who cancelled it (byYou: :cancel did) and what
+// to do now (what was published is current but not verified: b rolls it
+// back).
+func outcomeResult(out *rotate.Outcome, byYou bool) string {
+	if out.State != rotate.OutcomeCancelled {
+		return inWords(out.Result())
+	}
+	s := "cancelled"
+	if byYou {
+		s += " by you"
+	}
+	if out.Error != "" {
+		s += ": " + inWords(out.Error)
+	}
+	return s + "; " + nextStep(out)
+}
+
+// nextStep is what to do after a cancelled action, by what it left.
+func nextStep(out *rotate.Outcome) string {
+	st := out.Forward.Store
+	changed := st != nil && !st.Unchanged && st.Old != nil
+	switch {
+	case out.Back != nil:
+		return "what is served is not known: R re-probes every endpoint"
+	case changed && out.Kind == rotate.KindPublish:
+		return "b rolls back to " + st.Old.Name
+	case changed && out.Kind == rotate.KindRollback:
+		return fmt.Sprintf(":rollback %s %s returns to %s", out.Bundle, st.Old.Name, st.Old.Name)
+	case st == nil && (out.Kind == rotate.KindPublish || out.Kind == rotate.KindRollback):
+		return out.Bundle + " is unchanged"
+	case out.Kind == rotate.KindReload:
+		return "r re-probes to show what is served; x runs the reload again"
+	}
+	return "r re-probes to show what is served"
 }

@@ -404,3 +404,43 @@ func TestEveryActionKeyOnABusyBundleRefusesAtOnce(t *testing.T) {
 		t.Fatalf("reloads ran %d times, want once (P's)", fx.reloads())
 	}
 }
+
+// TestCancelledPublishSaysSoInWordsAndWhatToDo: :cancel during P's
+// verification: the outcome says who cancelled it, no Go error text
+// ("context canceled"), and ends with what to do: the new version is
+// current but not verified, and b rolls back to the one before. The
+// event log says the same.
+func TestCancelledPublishSaysSoInWordsAndWhatToDo(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(200, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "P verifying", func(s string) bool { return strings.Contains(s, "▶ publish app: verifying") })
+	typeLine(m, "cancel")
+	runBatch(press(m, "enter"))
+	m.Update(receive[fixDoneMsg](t, msgs))
+	if !m.flashErr || !strings.HasPrefix(m.flash, "publish app: cancelled by you: v0003 is current, but not verified") ||
+		!strings.HasSuffix(m.flash, "; b rolls back to v0002") {
+		t.Fatalf("after :cancel during P: flash %q", m.flash)
+	}
+	checkNoGoErrorText(t, m)
+	if ev := m.ring.At(m.ring.Len() - 1).Message; !strings.HasSuffix(ev, "b rolls back to v0002") {
+		t.Errorf("the event log's last line %q does not say what to do", ev)
+	}
+}
+
+// checkNoGoErrorText: neither the flash nor the event log quotes Go's
+// error texts.
+func checkNoGoErrorText(t *testing.T, m *Model) {
+	t.Helper()
+	press(m, "l")
+	for _, s := range []string{m.flash, screen(m)} {
+		if strings.Contains(s, "context canceled") || strings.Contains(s, "context deadline") {
+			t.Errorf("Go's error text reached the operator:\n%s", s)
+		}
+	}
+	press(m, "l")
+}

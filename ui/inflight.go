@@ -41,10 +41,22 @@ type actionBoard struct {
 	endpoints map[string]rowProgress
 	bundles   map[string]rowProgress
 	tickets   map[string]rowProgress // ticket_keys entries being rotated
+	// cancelled are the actions :cancel stopped (by actionKey): their
+	// outcome says "cancelled by you".
+	cancelled map[string]bool
 }
 
 func newActionBoard() *actionBoard {
-	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}, tickets: map[string]rowProgress{}}
+	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}, tickets: map[string]rowProgress{},
+		cancelled: map[string]bool{}}
+}
+
+// takeCancelled reports whether :cancel stopped the action key, and
+// forgets it.
+func (b *actionBoard) takeCancelled(key string) bool {
+	ok := b.cancelled[key]
+	delete(b.cancelled, key)
+	return ok
 }
 
 // set replaces the board with a registry snapshot; back says how far an
@@ -111,7 +123,7 @@ func endpointProgress(r rotate.Running, p rotate.Progress, phase string, leg *ba
 		if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, p.Target+": ") {
 			msg = rest
 		}
-		return rowProgress{text: "not verified: " + clean(msg), state: progressBad}
+		return rowProgress{text: "not verified: " + clean(inWords(msg)), state: progressBad}
 	}
 	if r.Kind == rotate.KindTicketRotate && p.Message != "" {
 		// A pool rotation's member says its phase: "phase 1: reload edge".
