@@ -77,6 +77,20 @@ func (m *Model) fix(items []any) tea.Cmd {
 				build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadBundle(name) }})
 		}
 	}
+	if len(endpoints) > 1 {
+		// The engine refuses a batch at its first endpoint without a
+		// reload; the console names them all, and runs the others.
+		var without []string
+		endpoints, without = m.splitReloadable(endpoints)
+		switch {
+		case len(endpoints) == 0:
+			m.setError(fmt.Sprintf("%d marked have no reload configured: %s (set reload: on each endpoint or the bundle that serves it)",
+				len(without), listNames(cleanAll(without), 4)))
+			return nil
+		case len(without) > 0:
+			notes = append(notes, fmt.Sprintf("%d with no reload configured: %s", len(without), listNames(without, 4)))
+		}
+	}
 	if len(endpoints) > 0 {
 		names := endpoints
 		var claims []string
@@ -95,6 +109,29 @@ func (m *Model) fix(items []any) tea.Cmd {
 		return nil
 	}
 	return m.planFix("Fix: reload, then verify by handshake", "reload", reqs, notes)
+}
+
+// splitReloadable parts endpoint names into those a reload is
+// configured for (their own or their bundle's) and those without one.
+func (m *Model) splitReloadable(names []string) (reloadable, without []string) {
+	for _, name := range names {
+		ep, ok := m.opts.Fleet.EndpointByName(name)
+		b, _ := m.opts.Fleet.BundleServing(name)
+		if ok && model.ReloadFor(ep, b) == "" {
+			without = append(without, name)
+			continue
+		}
+		reloadable = append(reloadable, name)
+	}
+	return reloadable, without
+}
+
+func cleanAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = clean(n)
+	}
+	return out
 }
 
 // reloadNames is :reload NAME…: each name resolved by the engine as the

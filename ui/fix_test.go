@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"certdeck/model"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -443,4 +445,31 @@ func checkNoGoErrorText(t *testing.T, m *Model) {
 		}
 	}
 	press(m, "l")
+}
+
+// TestBatchFixNamesEveryEndpointWithoutAReload: x on marked endpoints
+// none of which has a reload names all of them (the engine stopped at
+// the first: "reload refused: no reload configured for it…"); with some
+// that have one, the dialog runs those and says which were left out.
+func TestBatchFixNamesEveryEndpointWithoutAReload(t *testing.T) {
+	m, _ := newTestModel(t, 160, 40, false) // no reloads configured
+	press(m, "space", "space", "space")
+	marked := rowNames(m)[:3]
+	if cmd := press(m, "x"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("x on three endpoints without a reload planned or opened a dialog (flash %q)", m.flash)
+	}
+	want := "3 marked have no reload configured: " + strings.Join(marked, ", ")
+	if !m.flashErr || !strings.HasPrefix(m.flash, want) {
+		t.Fatalf("x on %v: flash %q, want it to start %q", marked, m.flash, want)
+	}
+
+	fx := newFixFixture(t, false)
+	fx.fleet.Endpoints = append(fx.fleet.Endpoints, model.Endpoint{Name: "bare", Address: "127.0.0.1:4433"})
+	m = fx.console(120, 40, false)
+	press(m, "space", "space", "space")
+	deliver(t, m, press(m, "x"))
+	if s := screen(m); m.mode != modeConfirm || !strings.Contains(s, "· left out: 1 with no reload configured: bare") ||
+		!strings.Contains(s, "reload app1, app2") {
+		t.Fatalf("x on app1, app2 and bare (no reload): flash %q:\n%s", m.flash, s)
+	}
 }
