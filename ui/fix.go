@@ -397,10 +397,36 @@ func outcomeResult(out *rotate.Outcome, byYou bool) string {
 	if byYou {
 		s += " by you"
 	}
-	if out.Error != "" {
+	if d := cancelledVerification(out); d != "" {
+		s += ": " + d
+	} else if out.Error != "" {
 		s += ": " + inWords(out.Error)
 	}
 	return s + "; " + nextStep(out)
+}
+
+// cancelledVerification is where a store change cancelled while its
+// endpoints were verified stands, short enough that the flash keeps
+// what to do at its end: "v0005 is current, 0/1 verified
+// (legacy.demo.test last served 7ec6…)"; "" for anything else.
+func cancelledVerification(out *rotate.Outcome) string {
+	st := out.Forward.Store
+	if st == nil || st.Unchanged || out.Back != nil || len(out.Forward.Verify) == 0 {
+		return ""
+	}
+	var verified int
+	var open []string
+	for _, v := range out.Forward.Verify {
+		switch {
+		case v.State == rotate.EndpointVerified:
+			verified++
+		case v.Serial != "":
+			open = append(open, v.Endpoint+" last served "+v.Serial)
+		default:
+			open = append(open, v.Endpoint+" not answered yet")
+		}
+	}
+	return fmt.Sprintf("%s is current, %d/%d verified (%s)", st.New.Name, verified, len(out.Forward.Verify), listNames(open, 2))
 }
 
 // nextStep is what to do after a cancelled action, by what it left.

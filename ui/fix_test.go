@@ -424,7 +424,7 @@ func TestCancelledPublishSaysSoInWordsAndWhatToDo(t *testing.T) {
 	typeLine(m, "cancel")
 	runBatch(press(m, "enter"))
 	m.Update(receive[fixDoneMsg](t, msgs))
-	if !m.flashErr || !strings.HasPrefix(m.flash, "publish app: cancelled by you: v0003 is current, but not verified") ||
+	if !m.flashErr || !strings.HasPrefix(m.flash, "publish app: cancelled by you: v0003 is current, ") || !strings.Contains(m.flash, "/2 verified (app2 ") ||
 		!strings.HasSuffix(m.flash, "; b rolls back to v0002") {
 		t.Fatalf("after :cancel during P: flash %q", m.flash)
 	}
