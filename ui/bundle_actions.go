@@ -40,7 +40,10 @@ type planMsg struct {
 	// than current, so y confirms that too (Inputs.AllowShorter). A source
 	// that changed to a shorter one after the dialog is still refused.
 	shorter bool
-	err     error
+	// claims are what the action will hold: an action that began on one
+	// of them while this was planned refuses it before the dialog.
+	claims []string
+	err    error
 }
 
 // actionDoneMsg is the result of a confirmed publish or rollback.
@@ -104,19 +107,23 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
+	claims := bundleClaims(m.opts.Fleet, b, false)
+	if m.refuseBusy(action+" "+b.Name, claims) {
+		return nil
+	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
 	e, done := m.opts.Engine, m.opts.Done
-	if action == "publish" {
-		return func() tea.Msg {
-			ctx, cancel := actionContext(done)
-			defer cancel()
-			return planPublish(ctx, e, b)
-		}
-	}
 	return func() tea.Msg {
 		ctx, cancel := actionContext(done)
 		defer cancel()
-		return planRollback(ctx, e, b, version)
+		var msg planMsg
+		if action == "publish" {
+			msg = planPublish(ctx, e, b)
+		} else {
+			msg = planRollback(ctx, e, b, version)
+		}
+		msg.claims = claims
+		return msg
 	}
 }
 
@@ -148,7 +155,7 @@ func isStoreBundle(bs *model.BundleState) bool {
 // against current without writing anything. A certificate that expires
 // sooner than current is not refused here (the CLI's --allow-shorter has
 // no key): the dialog flags it, and y confirms it knowingly.
-func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) tea.Msg {
+func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) planMsg {
 	msg := planMsg{action: "publish", bundle: b}
 	a, err := storeAction(e, "publish", b, "", true)
 	if err != nil {
@@ -183,9 +190,9 @@ func planDetail(p rotate.Plan) []string {
 // shown in full, old above new: sequential serials (…6e, …6f) differ
 // only at the end, and a prefix would show the same number twice.
 func publishLines(b model.Bundle, p *rotate.PublishPlan) []string {
-	oldName, oldSerial, oldExp := "none", "-", "-"
+	oldName, oldSerial := "none", "-"
 	if p.Old != nil {
-		oldName, oldSerial, oldExp = p.Old.Name, p.Old.Serial, p.Old.NotAfter.Format(time.DateOnly)
+		oldName, oldSerial = p.Old.Name, p.Old.Serial
 	}
 	lines := []string{fmt.Sprintf("Publish %s from %s", b.Name, b.Source)}
 	if p.Unchanged {
@@ -193,15 +200,35 @@ func publishLines(b model.Bundle, p *rotate.PublishPlan) []string {
 	} else {
 		lines = append(lines, fmt.Sprintf("version  %s → %s", oldName, p.New.Name))
 	}
-	lines = append(lines,
-		"serial   "+oldSerial,
-		"       → "+p.New.Serial,
-		fmt.Sprintf("expires  %s → %s", oldExp, p.New.NotAfter.Format(time.DateOnly)),
-	)
-	if p.ExpiresSooner && p.Old != nil {
-		lines = append(lines, fmt.Sprintf("         ▲ WARN expires %s sooner than the current version", soonerBy(p.Old.NotAfter, p.New.NotAfter)))
-	}
+	lines = append(lines, "serial   "+oldSerial, "       → "+p.New.Serial)
+	lines = append(lines, expiryLines(p.Old, p.New)...)
 	return append(lines, "names    "+sanDiff(p.AddedNames, p.RemovedNames))
+}
+
+// expiryLines are a dialog's "expires  old → new" and, when the new
+// certificate expires sooner than the one it replaces, the flag under it.
+// p, P, b and :rollback all say it with this code.
+func expiryLines(old *rotate.VersionRef, next rotate.VersionRef) []string {
+	oldExp := "-"
+	if old != nil {
+		oldExp = old.NotAfter.Format(time.DateOnly)
+	}
+	lines := []string{fmt.Sprintf("expires  %s → %s", oldExp, next.NotAfter.Format(time.DateOnly))}
+	if flag := soonerFlag(old, next); flag != "" {
+		lines = append(lines, "         "+flag)
+	}
+	return lines
+}
+
+// soonerFlag is "▲ WARN expires 20 days sooner than the current version"
+// when next expires before old (the engine's rule for a publish: it
+// refuses one unless confirmed), else "". The dialog draws a line that
+// starts with a status label in that status's colour.
+func soonerFlag(old *rotate.VersionRef, next rotate.VersionRef) string {
+	if old == nil || !next.NotAfter.Before(old.NotAfter) {
+		return ""
+	}
+	return fmt.Sprintf("%s expires %s sooner than the current version", statusLabel(model.Warn), soonerBy(old.NotAfter, next.NotAfter))
 }
 
 // soonerBy is how much earlier next expires than old, in days when it is
@@ -216,7 +243,7 @@ func soonerBy(old, next time.Time) string {
 
 // planRollback runs in a Cmd: which version would become current
 // (version, or the one before current when "").
-func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) tea.Msg {
+func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) planMsg {
 	msg := planMsg{action: "rollback", bundle: b}
 	a, err := storeAction(e, "rollback", b, version, false)
 	if err != nil {
@@ -243,9 +270,9 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version
 		fmt.Sprintf("version  %s → %s", old.Name, p.New.Name),
 		"serial   " + old.Serial,
 		"       → " + p.New.Serial,
-		fmt.Sprintf("expires  %s → %s", old.NotAfter.Format(time.DateOnly), p.New.NotAfter.Format(time.DateOnly)),
-		"names    " + sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)),
 	}
+	msg.lines = append(msg.lines, expiryLines(p.Old, p.New)...)
+	msg.lines = append(msg.lines, "names    "+sanDiff(model.MissingNames(p.New.SANs, old.SANs), model.MissingNames(old.SANs, p.New.SANs)))
 	msg.lines = append(msg.lines, planDetail(plan)...)
 	return msg
 }
@@ -267,6 +294,9 @@ func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(r
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
 		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
+		return
+	}
+	if m.refuseBusy(p.action+" "+p.bundle.Name, p.claims) {
 		return
 	}
 	m.openConfirm(&confirmDialog{lines: p.lines, verb: p.action, yes: func(m *Model) tea.Cmd {
@@ -291,9 +321,10 @@ func (m *Model) onPlan(p planMsg) {
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
 	name := model.Sanitize(d.bundle.Name)
+	byYou := m.ctx.Actions.takeCancelled(actionKey(d.action, d.bundle.Name))
 	res := d.res()
 	if res == nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(errText(d)))
+		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(inWords(errText(d))))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 		return nil
@@ -317,7 +348,7 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 		verified[v.Endpoint] = true
 	}
 	if len(verified) > 0 || !d.out.OK() {
-		text += "; " + model.Sanitize(d.out.Result())
+		text += "; " + model.Sanitize(outcomeResult(d.out, byYou))
 	}
 	if len(d.out.Warnings) > 0 {
 		text += "; warning: " + model.Sanitize(d.out.Warnings[0])

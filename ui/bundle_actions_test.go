@@ -192,7 +192,7 @@ func TestReadOnlyHasNoPublishOrRollback(t *testing.T) {
 	}
 	// Even a plan that reached the action path is refused by the store.
 	ro := rotate.NewEngine(rotate.EngineOptions{Fleet: m.opts.Fleet, ReadOnly: true, Store: rotate.StoreOptions{AuditLog: "-"}})
-	p := planPublish(t.Context(), ro, m.selectedBundle().Bundle).(planMsg)
+	p := planPublish(t.Context(), ro, m.selectedBundle().Bundle)
 	if p.err != nil {
 		t.Fatalf("plan on a read-only store: %v", p.err)
 	}
@@ -416,8 +416,8 @@ func TestConsolePublishIsVerifiedByHandshakeThroughTheEngine(t *testing.T) {
 }
 
 // Two actions never race on one bundle: while a publish of app holds it
-// (here waiting for another writer's lock), p's y is refused with a
-// message naming what runs, and nothing changes.
+// (here waiting for another writer's lock), p is refused at once, with
+// no dialog, by a message naming what runs, and nothing changes.
 func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 	m, fx, dir := servedStoreConsole(t, "-")
 	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
@@ -440,9 +440,10 @@ func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 	for len(m.opts.Engine.Registry().Snapshot()) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	deliver(t, m, press(m, "p"))
-	deliver(t, m, press(m, "y"))
-	if !m.flashErr || !strings.Contains(m.flash, "bundle app is busy: publish of app has been running since") {
+	if cmd := press(m, "p"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("p on a busy bundle planned or opened a dialog (mode %v, flash %q)", m.mode, m.flash)
+	}
+	if !strings.Contains(m.flash, "bundle app is busy: publish of app has been running since") {
 		t.Fatalf("flash %q, want the busy refusal", m.flash)
 	}
 	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
@@ -451,4 +452,43 @@ func TestConsolePublishOnABusyBundleIsRefused(t *testing.T) {
 		t.Fatalf("current %s: the first publish should have made v0002 and the refused one nothing", got)
 	}
 	_ = fx
+}
+
+// TestRollbackDialogFlagsAnEarlierExpiry: b and :rollback flag a version
+// that expires sooner than current as p does, with the same words, and
+// in the WARN colour (the glyph and the word are in the text too).
+func TestRollbackDialogFlagsAnEarlierExpiry(t *testing.T) {
+	ca, later, sooner := sequentialLeaves(t) // sooner expires 60 days before later
+	for _, keys := range [][]string{{"b"}, {":rollback", "rollback app v0001"}} {
+		t.Run(keys[0], func(t *testing.T) {
+			m, dir := storeConsoleOf(t, storeFixtureOf(t, ca, sooner, later), Options{})
+			deliver(t, m, press(m, "p"))
+			deliver(t, m, press(m, "y"))
+			if got := current(t, dir); got != "v0002" {
+				t.Fatalf("current %s after publishing the later certificate (flash %q)", got, m.flash)
+			}
+			if keys[0] == "b" {
+				deliver(t, m, press(m, "b"))
+			} else {
+				typeLine(m, keys[1])
+				deliver(t, m, press(m, "enter"))
+			}
+			s := screen(m)
+			if m.mode != modeConfirm || !strings.Contains(s, "version  v0002 → v0001") {
+				t.Fatalf("no rollback dialog (flash %q):\n%s", m.flash, s)
+			}
+			flag := "▲ WARN expires 60 days sooner than the current version"
+			if !strings.Contains(s, flag) {
+				t.Fatalf("the rollback dialog does not flag the earlier expiry:\n%s", s)
+			}
+			warn := strings.SplitN(m.ctx.Styles.Warn.Render("X"), "X", 2)[0]
+			if warn == "" || !strings.Contains(m.View().Content, warn+flag) {
+				t.Errorf("the flag is not drawn in the WARN colour (%q)", warn)
+			}
+			deliver(t, m, press(m, "y"))
+			if got := current(t, dir); got != "v0001" {
+				t.Fatalf("current %s after y on the flagged rollback (flash %q)", got, m.flash)
+			}
+		})
+	}
 }

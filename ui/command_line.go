@@ -153,9 +153,11 @@ func (m *Model) candidates() []string {
 	var all []string
 	if len(args) == 0 {
 		for _, c := range m.commands() {
-			all = append(all, c.name)
+			if c.offered() {
+				all = append(all, c.name)
+			}
 		}
-	} else if c := m.findCommand(args[0]); c != nil && c.complete != nil {
+	} else if c := m.findCommand(args[0]); c != nil && c.offered() && c.complete != nil {
 		all = c.complete(m, len(args)-1)
 	}
 	var out []string

@@ -238,3 +238,36 @@ func TestReadOnlyRefusesMutatingCommands(t *testing.T) {
 		t.Fatalf(":filter in read-only mode: filter %q", m.filterText)
 	}
 }
+
+// TestReadOnlyCompletionOffersOnlyWhatItAllows: in read-only mode the
+// prompt's list and tab offer no :reload, :publish, :rollback or
+// :rotate-tickets (they would only be refused), and complete no names
+// for them; what read-only allows is still offered.
+func TestReadOnlyCompletionOffersOnlyWhatItAllows(t *testing.T) {
+	fx := newTicketFixture(t, true) // ticket_keys configured: :rotate-tickets exists
+	m := fx.console(160, 40, true)
+	press(m, ":")
+	hints := lastLine(screen(m))
+	for _, cmd := range []string{"reload", "publish", "rollback", "rotate-tickets"} {
+		if strings.Contains(hints, cmd) {
+			t.Errorf("read-only prompt offers %s: %q", cmd, hints)
+		}
+	}
+	if !strings.Contains(hints, "cancel · filter · theme · q") {
+		t.Errorf("read-only prompt does not offer what it allows: %q", hints)
+	}
+	for _, typed := range []string{"r", "p", "rotate-tickets ", "reload "} {
+		press(m, "esc")
+		typeLine(m, typed)
+		press(m, "tab")
+		if m.cmd.text != typed {
+			t.Errorf("read-only :%s + tab completed to %q", typed, m.cmd.text)
+		}
+	}
+	press(m, "esc")
+	typeLine(m, "fil")
+	press(m, "tab")
+	if m.cmd.text != "filter " {
+		t.Errorf("read-only :fil + tab: %q, want %q", m.cmd.text, "filter ")
+	}
+}

@@ -55,12 +55,17 @@ func (m *Model) commands() []command {
 	return cmds
 }
 
+// offered says whether the console offers c: read-only mode disables
+// the bindings of the mutating keys, and with them the commands doing
+// their work, in help, in the list of commands and in tab completion.
+func (c *command) offered() bool { return c.binding == nil || c.binding.Enabled() }
+
 // commandHelp is the ? screen's column of commands (those read-only
 // mode leaves).
 func (m *Model) commandHelp() []key.Binding {
 	var out []key.Binding
 	for _, c := range m.commands() {
-		if c.binding != nil && !c.binding.Enabled() {
+		if !c.offered() {
 			continue
 		}
 		out = append(out, hint(strings.TrimSpace(":"+c.name+" "+c.usage), c.help))
@@ -82,7 +87,7 @@ func (m *Model) findCommand(name string) *command {
 func (m *Model) commandNames() string {
 	var names []string
 	for _, c := range m.commands() {
-		if c.binding != nil && !c.binding.Enabled() {
+		if !c.offered() {
 			continue // read-only: not offered
 		}
 		names = append(names, ":"+c.name)
@@ -204,6 +209,7 @@ func (m *Model) cmdCancel(args []string) tea.Cmd {
 	names := make([]string, len(pick))
 	for i, r := range pick {
 		names[i] = clean(r.Kind + " " + r.Subject)
+		m.ctx.Actions.cancelled[actionKey(r.Kind, r.Subject)] = true
 	}
 	m.setFlash("cancelling " + listNames(names, 3) + "…")
 	return func() tea.Msg {

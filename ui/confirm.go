@@ -5,8 +5,10 @@ import (
 	"strings"
 
 	"certdeck/model"
+	"certdeck/themes"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // The "(y/N)" dialog every action goes through (k9s's one generic
@@ -72,7 +74,16 @@ func (m *Model) renderConfirm(body []string, w int) []string {
 		if f := strings.Fields(l); indent == 2 && len(f) > 1 && len(l) > 12 && l[11] == ' ' && l[12] != ' ' {
 			hang = 12
 		}
-		content = append(content, wrapHanging(detailLine{text: l, hang: hang}, inner)...)
+		wrapped := wrapHanging(detailLine{text: l, hang: hang}, inner)
+		if flag := statusOfLine(st, l); flag != nil {
+			// A flag ("▲ WARN expires 20 days sooner…") is never colour
+			// alone: the glyph and the word are in the text.
+			for j, w := range wrapped {
+				text := strings.TrimLeft(w, " ")
+				wrapped[j] = w[:len(w)-len(text)] + flag.Render(text)
+			}
+		}
+		content = append(content, wrapped...)
 	}
 	// Borders, the blank line and the buttons take 4 lines.
 	if room := len(body) - 4; len(content) > room && room > 1 {
@@ -97,4 +108,16 @@ func (m *Model) renderConfirm(body []string, w int) []string {
 		}
 	}
 	return out
+}
+
+// statusOfLine is the style of a plan line that starts with a status
+// label ("▲ WARN …", "✗ CRIT …"), nil for any other line.
+func statusOfLine(st *themes.Styles, l string) *lipgloss.Style {
+	l = strings.TrimLeft(l, " ")
+	for _, s := range []model.Status{model.Warn, model.Crit} {
+		if strings.HasPrefix(l, statusLabel(s)+" ") {
+			return statusStyle(st, s)
+		}
+	}
+	return nil
 }

@@ -27,6 +27,9 @@ type fixRequest struct {
 	// build asks the engine for the action; shorter says y confirmed a
 	// publish that expires sooner than current.
 	build func(e *rotate.Engine, shorter bool) (rotate.Action, error)
+	// claims are what the action will hold in the engine's registry: a
+	// key on a busy item is refused before any plan or dialog.
+	claims []string
 }
 
 // fixPlan is one request planned: the action and its plan, or why not.
@@ -71,13 +74,31 @@ func (m *Model) fix(items []any) tea.Cmd {
 				notes = append(notes, fmt.Sprintf("%s: no endpoint drifts from it (:reload %s reloads it anyway)", name, name))
 				continue
 			}
-			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name,
+			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name, claims: bundleClaims(m.opts.Fleet, it.Bundle, true),
 				build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadBundle(name) }})
+		}
+	}
+	if len(endpoints) > 1 {
+		// The engine refuses a batch at its first endpoint without a
+		// reload; the console names them all, and runs the others.
+		var without []string
+		endpoints, without = m.splitReloadable(endpoints)
+		switch {
+		case len(endpoints) == 0:
+			m.setError(fmt.Sprintf("%d marked have no reload configured: %s (set reload: on each endpoint or the bundle that serves it)",
+				len(without), listNames(cleanAll(without), 4)))
+			return nil
+		case len(without) > 0:
+			notes = append(notes, fmt.Sprintf("%d with no reload configured: %s", len(without), listNames(without, 4)))
 		}
 	}
 	if len(endpoints) > 0 {
 		names := endpoints
-		reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: strings.Join(names, ", "),
+		var claims []string
+		for _, name := range names {
+			claims = append(claims, endpointClaims(m.opts.Fleet, name)...)
+		}
+		reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: strings.Join(names, ", "), claims: claims,
 			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadEndpoints(names...) }})
 	}
 	if len(reqs) == 0 {
@@ -91,12 +112,35 @@ func (m *Model) fix(items []any) tea.Cmd {
 	return m.planFix("Fix: reload, then verify by handshake", "reload", reqs, notes)
 }
 
+// splitReloadable parts endpoint names into those a reload is
+// configured for (their own or their bundle's) and those without one.
+func (m *Model) splitReloadable(names []string) (reloadable, without []string) {
+	for _, name := range names {
+		ep, ok := m.opts.Fleet.EndpointByName(name)
+		b, _ := m.opts.Fleet.BundleServing(name)
+		if ok && model.ReloadFor(ep, b) == "" {
+			without = append(without, name)
+			continue
+		}
+		reloadable = append(reloadable, name)
+	}
+	return reloadable, without
+}
+
+func cleanAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = clean(n)
+	}
+	return out
+}
+
 // reloadNames is :reload NAME…: each name resolved by the engine as the
 // CLI's `certdeck reload` does (bundle/NAME and endpoint/NAME choose).
 func (m *Model) reloadNames(names []string) tea.Cmd {
 	reqs := make([]fixRequest, len(names))
 	for i, name := range names {
-		reqs[i] = fixRequest{kind: rotate.KindReload, subject: name,
+		reqs[i] = fixRequest{kind: rotate.KindReload, subject: name, claims: subjectClaims(m.opts.Fleet, name),
 			build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.Reload(name) }}
 	}
 	return m.planFix("Reload, then verify by handshake", "reload", reqs, nil)
@@ -119,7 +163,7 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 		m.setError(fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
 		return nil
 	}
-	req := fixRequest{kind: rotate.KindPublish, subject: name,
+	req := fixRequest{kind: rotate.KindPublish, subject: name, claims: bundleClaims(m.opts.Fleet, bs.Bundle, true),
 		build: func(e *rotate.Engine, shorter bool) (rotate.Action, error) {
 			return e.Publish(rotate.PublishRequest{Bundle: name, AllowShorter: shorter, Reload: true, Verify: true})
 		}}
@@ -129,6 +173,9 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 // planFix returns the Cmd that plans every request (plans read the
 // store and the source: I/O, so never in Update).
 func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) tea.Cmd {
+	if m.refuseBusyRequests(reqs) {
+		return nil
+	}
 	subjects := make([]string, len(reqs))
 	for i, r := range reqs {
 		subjects[i] = clean(r.subject)
@@ -144,6 +191,17 @@ func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) t
 		}
 		return msg
 	}
+}
+
+// refuseBusyRequests is refuseBusy over every request: one busy item
+// refuses the key (the batch runs together or not at all).
+func (m *Model) refuseBusyRequests(reqs []fixRequest) bool {
+	for _, r := range reqs {
+		if m.refuseBusy(r.kind+" "+r.subject, r.claims) {
+			return true
+		}
+	}
+	return false
 }
 
 // planOne asks the engine for one action and its plan. A publish is
@@ -164,10 +222,15 @@ func planOne(ctx context.Context, e *rotate.Engine, r fixRequest) fixPlan {
 // onFixPlanned opens the dialog, or says why there is nothing to run.
 func (m *Model) onFixPlanned(msg fixPlannedMsg) {
 	var ok []fixPlan
-	for _, p := range msg.plans {
+	reqs := make([]fixRequest, len(msg.plans))
+	for i, p := range msg.plans {
+		reqs[i] = p.req
 		if p.err == nil {
 			ok = append(ok, p)
 		}
+	}
+	if m.refuseBusyRequests(reqs) {
+		return // an action began on one of them while this was planned
 	}
 	if len(ok) == 0 {
 		p := msg.plans[0]
@@ -192,8 +255,10 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 		}
 		all := p.plan.Lines()
 		lines = append(lines, all[0])
-		if pp := p.plan.Publish; pp != nil && pp.ExpiresSooner && pp.Old != nil {
-			lines = append(lines, fmt.Sprintf("  ▲ WARN expires %s sooner than the current version", soonerBy(pp.Old.NotAfter, pp.New.NotAfter)))
+		if pp := p.plan.Publish; pp != nil {
+			if flag := soonerFlag(pp.Old, pp.New); flag != "" {
+				lines = append(lines, "  "+flag)
+			}
 		}
 		for _, t := range p.plan.Verify {
 			if p.req.kind == rotate.KindTicketRotate {
@@ -306,15 +371,20 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	m.refreshActions()
 	now := m.ctx.Now()
 	if out == nil {
-		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(d.err.Error()))
+		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(inWords(d.err.Error())))
 		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.req.subject, Kind: model.ChangeError, Message: text})
 		return nil
 	}
+	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject))
+	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
 	for _, l := range out.Lines() {
-		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: l})
+		if l == out.Summary() {
+			l = result // the flash's words, what to do included
+		}
+		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: inWords(l)})
 	}
-	summary := model.Sanitize(out.Summary())
+	summary := model.Sanitize(result)
 	switch out.State {
 	case rotate.OutcomeOK:
 		m.setFlash(summary)
@@ -331,4 +401,79 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// goErrorWords are the words for Go's own error texts, which reach an
+// outcome quoted ("verification cancelled: context canceled"): an
+// operator reads what happened, not the library's name for it.
+var goErrorWords = strings.NewReplacer(
+	"cancelled: context canceled", "cancelled",
+	"context canceled", "cancelled",
+	"context deadline exceeded", "timed out",
+)
+
+// inWords is s with Go's error texts said in words.
+func inWords(s string) string { return goErrorWords.Replace(s) }
+
+// outcomeResult is out.Result() as the console says it: in words, and
+// for a cancelled action, who cancelled it (byYou: :cancel did) and what
+// to do now (what was published is current but not verified: b rolls it
+// back).
+func outcomeResult(out *rotate.Outcome, byYou bool) string {
+	if out.State != rotate.OutcomeCancelled {
+		return inWords(out.Result())
+	}
+	s := "cancelled"
+	if byYou {
+		s += " by you"
+	}
+	if d := cancelledVerification(out); d != "" {
+		s += ": " + d
+	} else if out.Error != "" {
+		s += ": " + inWords(out.Error)
+	}
+	return s + "; " + nextStep(out)
+}
+
+// cancelledVerification is where a store change cancelled while its
+// endpoints were verified stands, short enough that the flash keeps
+// what to do at its end: "v0005 is current, 0/1 verified
+// (legacy.demo.test last served 7ec6…)"; "" for anything else.
+func cancelledVerification(out *rotate.Outcome) string {
+	st := out.Forward.Store
+	if st == nil || st.Unchanged || out.Back != nil || len(out.Forward.Verify) == 0 {
+		return ""
+	}
+	var verified int
+	var open []string
+	for _, v := range out.Forward.Verify {
+		switch {
+		case v.State == rotate.EndpointVerified:
+			verified++
+		case v.Serial != "":
+			open = append(open, v.Endpoint+" last served "+v.Serial)
+		default:
+			open = append(open, v.Endpoint+" not answered yet")
+		}
+	}
+	return fmt.Sprintf("%s is current, %d/%d verified (%s)", st.New.Name, verified, len(out.Forward.Verify), listNames(open, 2))
+}
+
+// nextStep is what to do after a cancelled action, by what it left.
+func nextStep(out *rotate.Outcome) string {
+	st := out.Forward.Store
+	changed := st != nil && !st.Unchanged && st.Old != nil
+	switch {
+	case out.Back != nil:
+		return "what is served is not known: R re-probes every endpoint"
+	case changed && out.Kind == rotate.KindPublish:
+		return "b rolls back to " + st.Old.Name
+	case changed && out.Kind == rotate.KindRollback:
+		return fmt.Sprintf(":rollback %s %s returns to %s", out.Bundle, st.Old.Name, st.Old.Name)
+	case st == nil && (out.Kind == rotate.KindPublish || out.Kind == rotate.KindRollback):
+		return out.Bundle + " is unchanged"
+	case out.Kind == rotate.KindReload:
+		return "r re-probes to show what is served; x runs the reload again"
+	}
+	return "r re-probes to show what is served"
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"certdeck/model"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -260,8 +262,8 @@ func TestRollbackThatFailsToVerifyIsTheLoudestError(t *testing.T) {
 }
 
 // TestSecondActionOnABusyBundleIsRefused: while x runs on app1 and
-// app2, x again is refused by the engine's registry, and says who holds
-// them.
+// app2, x again is refused at the key, before any plan or dialog, and
+// says who holds them and since when.
 func TestSecondActionOnABusyBundleIsRefused(t *testing.T) {
 	fx := newFixFixture(t, false)
 	m := fx.console(120, 40, false)
@@ -270,9 +272,10 @@ func TestSecondActionOnABusyBundleIsRefused(t *testing.T) {
 	fixDialog(t, fx, m)
 	first := runAsync(press(m, "y"))
 	pumpUntil(t, m, "the first action running", func(s string) bool { return strings.Contains(s, "▶ reload") })
-	deliver(t, m, press(m, "x"))
-	deliver(t, m, press(m, "y"))
-	if !m.flashErr || !strings.Contains(m.flash, "busy") || !strings.Contains(m.flash, "since 12:00:00") {
+	if cmd := press(m, "x"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("second x while the first runs planned or opened a dialog (mode %v, flash %q)", m.mode, m.flash)
+	}
+	if !strings.Contains(m.flash, "is busy: reload of app1, app2 has been running since 12:00:00") {
 		t.Fatalf("second x while the first runs: flash %q", m.flash)
 	}
 	release()
@@ -357,5 +360,116 @@ func TestCancelCommandStopsTheRunningAction(t *testing.T) {
 	m.Update(receive[fixDoneMsg](t, msgs))
 	if !m.flashErr || !strings.Contains(m.flash, "cancelled") || strings.Contains(screen(m), "▶") {
 		t.Fatalf("after :cancel: flash %q:\n%s", m.flash, screen(m))
+	}
+}
+
+// TestEveryActionKeyOnABusyBundleRefusesAtOnce: while P runs on app, a
+// key or command that would start another action on app or an endpoint
+// it serves opens no dialog and plans nothing: the flash says at once
+// what runs and since when (the tester's `p` on legacy opened a dialog
+// and was refused only at y). Nothing else runs.
+func TestEveryActionKeyOnABusyBundleRefusesAtOnce(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	first := runAsync(press(m, "y"))
+	pumpUntil(t, m, "P running", func(s string) bool { return strings.Contains(s, "▶ publish app") })
+	busy := "is busy: publish of app has been running since 12:00:00"
+	for _, keys := range []string{"p", "b", "P", "x", ":publish app", ":rollback app", ":rollback app v0001",
+		":reload app", ":reload app1", "tab x"} {
+		var cmd tea.Cmd
+		switch {
+		case strings.HasPrefix(keys, ":"):
+			typeLine(m, keys[1:])
+			cmd = press(m, "enter")
+		case keys == "tab x": // the Fleet tab: x on app1, which app serves
+			for m.section().Name() != "Fleet" {
+				press(m, "tab")
+			}
+			if selectedName(m) != "app1" {
+				t.Fatalf("the Fleet tab's cursor is on %q, want app1", selectedName(m))
+			}
+			cmd = press(m, "x")
+		default:
+			cmd = press(m, keys)
+		}
+		if cmd != nil || m.mode != modeNormal || !strings.Contains(m.flash, busy) {
+			t.Errorf("%s while P runs on app: command %v, mode %v, flash %q, want %q at once", keys, cmd != nil, m.mode, m.flash, busy)
+		}
+	}
+	release()
+	m.Update(receive[fixDoneMsg](t, first))
+	if fx.reloads() != 1 {
+		t.Fatalf("reloads ran %d times, want once (P's)", fx.reloads())
+	}
+}
+
+// TestCancelledPublishSaysSoInWordsAndWhatToDo: :cancel during P's
+// verification: the outcome says who cancelled it, no Go error text
+// ("context canceled"), and ends with what to do: the new version is
+// current but not verified, and b rolls back to the one before. The
+// event log says the same.
+func TestCancelledPublishSaysSoInWordsAndWhatToDo(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(200, 40, false)
+	release := fx.served.hold("app2")
+	defer release()
+	press(m, "tab")
+	deliver(t, m, press(m, "P"))
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "P verifying", func(s string) bool { return strings.Contains(s, "▶ publish app: verifying") })
+	typeLine(m, "cancel")
+	runBatch(press(m, "enter"))
+	m.Update(receive[fixDoneMsg](t, msgs))
+	if !m.flashErr || !strings.HasPrefix(m.flash, "publish app: cancelled by you: v0003 is current, ") || !strings.Contains(m.flash, "/2 verified (app2 ") ||
+		!strings.HasSuffix(m.flash, "; b rolls back to v0002") {
+		t.Fatalf("after :cancel during P: flash %q", m.flash)
+	}
+	checkNoGoErrorText(t, m)
+	if ev := m.ring.At(m.ring.Len() - 1).Message; !strings.HasSuffix(ev, "b rolls back to v0002") {
+		t.Errorf("the event log's last line %q does not say what to do", ev)
+	}
+}
+
+// checkNoGoErrorText: neither the flash nor the event log quotes Go's
+// error texts.
+func checkNoGoErrorText(t *testing.T, m *Model) {
+	t.Helper()
+	press(m, "l")
+	for _, s := range []string{m.flash, screen(m)} {
+		if strings.Contains(s, "context canceled") || strings.Contains(s, "context deadline") {
+			t.Errorf("Go's error text reached the operator:\n%s", s)
+		}
+	}
+	press(m, "l")
+}
+
+// TestBatchFixNamesEveryEndpointWithoutAReload: x on marked endpoints
+// none of which has a reload names all of them (the engine stopped at
+// the first: "reload refused: no reload configured for it…"); with some
+// that have one, the dialog runs those and says which were left out.
+func TestBatchFixNamesEveryEndpointWithoutAReload(t *testing.T) {
+	m, _ := newTestModel(t, 160, 40, false) // no reloads configured
+	press(m, "space", "space", "space")
+	marked := rowNames(m)[:3]
+	if cmd := press(m, "x"); cmd != nil || m.mode != modeNormal {
+		t.Fatalf("x on three endpoints without a reload planned or opened a dialog (flash %q)", m.flash)
+	}
+	want := "3 marked have no reload configured: " + strings.Join(marked, ", ")
+	if !m.flashErr || !strings.HasPrefix(m.flash, want) {
+		t.Fatalf("x on %v: flash %q, want it to start %q", marked, m.flash, want)
+	}
+
+	fx := newFixFixture(t, false)
+	fx.fleet.Endpoints = append(fx.fleet.Endpoints, model.Endpoint{Name: "bare", Address: "127.0.0.1:4433"})
+	m = fx.console(120, 40, false)
+	press(m, "space", "space", "space")
+	deliver(t, m, press(m, "x"))
+	if s := screen(m); m.mode != modeConfirm || !strings.Contains(s, "· left out: 1 with no reload configured: bare") ||
+		!strings.Contains(s, "reload app1, app2") {
+		t.Fatalf("x on app1, app2 and bare (no reload): flash %q:\n%s", m.flash, s)
 	}
 }

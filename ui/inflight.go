@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"certdeck/model"
 	"certdeck/rotate"
 	"certdeck/themes"
 
@@ -40,10 +41,22 @@ type actionBoard struct {
 	endpoints map[string]rowProgress
 	bundles   map[string]rowProgress
 	tickets   map[string]rowProgress // ticket_keys entries being rotated
+	// cancelled are the actions :cancel stopped (by actionKey): their
+	// outcome says "cancelled by you".
+	cancelled map[string]bool
 }
 
 func newActionBoard() *actionBoard {
-	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}, tickets: map[string]rowProgress{}}
+	return &actionBoard{endpoints: map[string]rowProgress{}, bundles: map[string]rowProgress{}, tickets: map[string]rowProgress{},
+		cancelled: map[string]bool{}}
+}
+
+// takeCancelled reports whether :cancel stopped the action key, and
+// forgets it.
+func (b *actionBoard) takeCancelled(key string) bool {
+	ok := b.cancelled[key]
+	delete(b.cancelled, key)
+	return ok
 }
 
 // set replaces the board with a registry snapshot; back says how far an
@@ -110,7 +123,7 @@ func endpointProgress(r rotate.Running, p rotate.Progress, phase string, leg *ba
 		if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, p.Target+": ") {
 			msg = rest
 		}
-		return rowProgress{text: "not verified: " + clean(msg), state: progressBad}
+		return rowProgress{text: "not verified: " + clean(inWords(msg)), state: progressBad}
 	}
 	if r.Kind == rotate.KindTicketRotate && p.Message != "" {
 		// A pool rotation's member says its phase: "phase 1: reload edge".
@@ -178,4 +191,84 @@ func progressStyle(st *themes.Styles, s progressState) *lipgloss.Style {
 		return &st.Crit
 	}
 	return &st.Accent
+}
+
+// An action on a busy item is refused at the key, before any plan or
+// dialog: the engine's registry would refuse it at y anyway, after the
+// operator read a plan for nothing. What an action will hold is worked
+// out from the fleet, spelt as the registry spells its claims ("bundle
+// web", "endpoint web-1", "reload web-nginx", "ticket_keys edge"); the
+// engine's own refusal at Run stays behind this for an action that
+// starts in between.
+
+func claimOf(kind, name string) string { return kind + " " + name }
+
+// bundleClaims are what an action on bundle b holds: b and the endpoints
+// it serves, and when it reloads them, their reloads.
+func bundleClaims(f *model.Fleet, b model.Bundle, reloads bool) []string {
+	claims := []string{rotate.BundleClaim(b.Name)}
+	for _, name := range b.Serves {
+		claims = append(claims, rotate.EndpointClaim(name))
+		if ep, ok := f.EndpointByName(name); ok && reloads {
+			if rn := model.ReloadFor(ep, b); rn != "" {
+				claims = append(claims, claimOf("reload", rn))
+			}
+		}
+	}
+	return claims
+}
+
+// endpointClaims are what a reload of endpoint name holds: it and its
+// reload.
+func endpointClaims(f *model.Fleet, name string) []string {
+	claims := []string{rotate.EndpointClaim(name)}
+	if ep, ok := f.EndpointByName(name); ok {
+		b, _ := f.BundleServing(name)
+		if rn := model.ReloadFor(ep, b); rn != "" {
+			claims = append(claims, claimOf("reload", rn))
+		}
+	}
+	return claims
+}
+
+// subjectClaims are what :reload NAME holds, NAME read as the engine
+// reads it (bundle/NAME, endpoint/NAME, else whichever exists).
+func subjectClaims(f *model.Fleet, subject string) []string {
+	if name, ok := strings.CutPrefix(subject, "bundle/"); ok {
+		subject = name
+	} else if name, ok := strings.CutPrefix(subject, "endpoint/"); ok {
+		return endpointClaims(f, name)
+	}
+	var claims []string
+	if b, ok := f.BundleByName(subject); ok {
+		claims = bundleClaims(f, b, true)
+	}
+	if _, ok := f.EndpointByName(subject); ok {
+		claims = append(claims, endpointClaims(f, subject)...)
+	}
+	return claims
+}
+
+// ticketClaims are what a rotation of tk holds: tk and its members.
+func ticketClaims(tk model.TicketKeys) []string {
+	claims := []string{claimOf("ticket_keys", tk.Name)}
+	for _, ep := range tk.Serves {
+		claims = append(claims, rotate.EndpointClaim(ep))
+	}
+	return claims
+}
+
+// refuseBusy says, for what ("publish legacy"), which action holds one
+// of claims and since when, and reports true; false when the registry
+// holds none of them. It only reads the registry (a map under a mutex):
+// Update may call it.
+func (m *Model) refuseBusy(what string, claims []string) bool {
+	reg := m.opts.Engine.Registry()
+	for _, c := range claims {
+		if r, ok := reg.Holding(c); ok {
+			m.setFlash(clean(what + ": " + (&rotate.BusyError{Claim: c, Holder: r}).Error()))
+			return true
+		}
+	}
+	return false
 }

@@ -182,20 +182,45 @@ func (m *Model) unbound(msg tea.KeyPressMsg) {
 		return
 	}
 	name := msg.String()
+	// Every tab whose keymap (its help, the table it handles keys by)
+	// has the key: c copies on Fleet and on Bundles alike.
+	var tabs, descs []string
+	var keyName string
 	for i, s := range m.sections {
 		if i == m.active {
 			continue
 		}
-		for _, col := range s.FullHelp() {
-			for _, b := range col {
-				if b.Enabled() && slices.Contains(b.Keys(), name) {
-					m.setFlash(fmt.Sprintf("%s (%s) works on the %s tab: tab switches to it", b.Help().Key, b.Help().Desc, s.Name()))
-					return
-				}
+		if b := sectionBinding(s, name); b != nil {
+			keyName = b.Help().Key
+			tabs, descs = append(tabs, s.Name()), append(descs, b.Help().Desc)
+		}
+	}
+	switch {
+	case len(tabs) == 0:
+		m.setFlash(name + " does nothing here (? lists the keys)")
+	case len(tabs) == 1:
+		m.setFlash(fmt.Sprintf("%s (%s) works on the %s tab: tab switches to it", keyName, descs[0], tabs[0]))
+	case len(slices.Compact(slices.Clone(descs))) == 1:
+		m.setFlash(fmt.Sprintf("%s (%s) works on the %s tabs: tab switches to them", keyName, descs[0], joinAnd(tabs)))
+	default: // r re-probes on Fleet, re-reads and re-probes on Bundles
+		where := make([]string, len(tabs))
+		for i := range tabs {
+			where[i] = fmt.Sprintf("the %s tab (%s)", tabs[i], descs[i])
+		}
+		m.setFlash(fmt.Sprintf("%s works on %s: tab switches to them", keyName, joinAnd(where)))
+	}
+}
+
+// sectionBinding is s's enabled binding for the key named k, nil if none.
+func sectionBinding(s Section, k string) *key.Binding {
+	for _, col := range s.FullHelp() {
+		for _, b := range col {
+			if b.Enabled() && slices.Contains(b.Keys(), k) {
+				return &b
 			}
 		}
 	}
-	m.setFlash(name + " does nothing here (? lists the keys)")
+	return nil
 }
 
 // keyFilter edits the filter; every printable key is text here (so `q`

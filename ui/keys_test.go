@@ -329,3 +329,24 @@ func TestQuitKeyCancelsADialogAndCtrlCQuits(t *testing.T) {
 		t.Fatal("ctrl+c in a dialog did not quit")
 	}
 }
+
+// TestWrongTabHintNamesEveryTabWhereTheKeyWorks: c on the Ticket keys
+// tab works on both other tabs, and the hint says both (it named the
+// first only); a key that works on one tab names that one; a key whose
+// meaning differs per tab says each.
+func TestWrongTabHintNamesEveryTabWhereTheKeyWorks(t *testing.T) {
+	fx := newTicketFixture(t, false)
+	fx.fleet.Bundles = append(fx.fleet.Bundles, model.Bundle{Name: "pem", Path: "/nonexistent/pem", Layout: model.LayoutSingleFile})
+	m := fx.console(200, 40, false)
+	tabToTickets(t, m)
+	for _, c := range []struct{ key, want string }{
+		{"c", "c (copy serial) works on the Fleet and Bundles tabs: tab switches to them"},
+		{"P", "P (publish + reload) works on the Bundles tab: tab switches to it"},
+		{"r", "r works on the Fleet tab (re-probe) and the Bundles tab (re-read + re-probe): tab switches to them"},
+	} {
+		press(m, c.key)
+		if m.flash != c.want {
+			t.Errorf("%s on the Ticket keys tab: flash %q, want %q", c.key, m.flash, c.want)
+		}
+	}
+}

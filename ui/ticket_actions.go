@@ -18,7 +18,7 @@ import (
 // to the flash and the event log.
 func (m *Model) rotateTickets(ts *model.TicketKeyState) tea.Cmd {
 	name := ts.TicketKeys.Name
-	req := fixRequest{kind: rotate.KindTicketRotate, subject: name,
+	req := fixRequest{kind: rotate.KindTicketRotate, subject: name, claims: ticketClaims(ts.TicketKeys),
 		build: func(e *rotate.Engine, _ bool) (rotate.Action, error) {
 			return e.RotateTickets(rotate.TicketRotateRequest{Name: name})
 		}}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,8 @@ type ticketFixture struct {
 	engine  *rotate.Engine
 	mu      sync.Mutex
 	encrypt map[string]string // what each member encrypts with
+	// gate, when set, holds every reload until it is closed.
+	gate chan struct{}
 }
 
 const ticketFleetYAML = `version: 1
@@ -91,7 +94,17 @@ func (fx *ticketFixture) keys() model.TicketKeySet {
 }
 
 // reload: every member now encrypts with the dir's current key.
-func (fx *ticketFixture) reload(context.Context) rotate.ReloadResult {
+func (fx *ticketFixture) reload(ctx context.Context) rotate.ReloadResult {
+	fx.mu.Lock()
+	gate := fx.gate
+	fx.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return rotate.ReloadResult{Err: ctx.Err()}
+		}
+	}
 	cur := fx.keys().Current.Name()
 	fx.mu.Lock()
 	defer fx.mu.Unlock()
@@ -231,4 +244,34 @@ func TestReadOnlyConsoleCannotRotateTicketKeys(t *testing.T) {
 	if after := fx.keys(); !after.Current.SameKey(before.Current) {
 		t.Fatal("read-only t rotated the keys")
 	}
+}
+
+// TestTOnARotationThatRunsRefusesAtOnce: while a rotation of
+// pool-tickets runs (its first reload held), t and :rotate-tickets on it
+// plan nothing and open no dialog: the flash says what runs and since
+// when.
+func TestTOnARotationThatRunsRefusesAtOnce(t *testing.T) {
+	fx := newTicketFixture(t, false)
+	gate := make(chan struct{})
+	fx.gate = gate
+	m := fx.console(160, 40, false)
+	tabToTickets(t, m)
+	m.Update(receive[fixPlannedMsg](t, runAsync(press(m, "t"))))
+	first := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the rotation running", func(s string) bool { return strings.Contains(s, "▶ ticket-rotate pool-tickets") })
+	busy := regexp.MustCompile(`ticket_keys pool-tickets is busy: ticket-rotate of pool-tickets has been running since \d\d:\d\d:\d\d`)
+	for _, keys := range []string{"t", ":rotate-tickets pool-tickets"} {
+		var cmd tea.Cmd
+		if strings.HasPrefix(keys, ":") {
+			typeLine(m, keys[1:])
+			cmd = press(m, "enter")
+		} else {
+			cmd = press(m, keys)
+		}
+		if cmd != nil || m.mode != modeNormal || !busy.MatchString(m.flash) {
+			t.Errorf("%s while the rotation runs: command %v, mode %v, flash %q, want %s at once", keys, cmd != nil, m.mode, m.flash, busy)
+		}
+	}
+	close(gate)
+	m.Update(receive[fixDoneMsg](t, first))
 }
