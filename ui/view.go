@@ -88,10 +88,12 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderAlarm(w)...)
 	}
 	g := m.geometry()
-	scrollable := false // the detail pane has more than it shows
+	scrollable := false // the detail pane or the ? screen has more than it shows
 	switch m.mode {
 	case modeHelp:
-		lines = append(lines, m.renderHelp(w, g.bodyH)...)
+		var body []string
+		body, scrollable = m.renderHelp(w, g.bodyH)
+		lines = append(lines, body...)
 	case modeDetail:
 		var body []string
 		body, scrollable = m.renderDetailBody(g)
