@@ -44,6 +44,16 @@ type column[T any] struct {
 
 func (c column[T]) sortable() bool { return c.compare != nil || c.worst }
 
+// cellWidth is the width a column is admitted with: its own, and for a
+// column `s` can sort by at least its title and the sort arrow, so the
+// heading is never cut or shifted when it carries the arrow.
+func (c column[T]) cellWidth() int {
+	if c.sortable() {
+		return max(c.width, width(c.title)+2) // " ▲"
+	}
+	return c.width
+}
+
 // rowCtx carries what cells need beyond the item.
 type rowCtx struct {
 	now       time.Time
@@ -78,7 +88,7 @@ func layoutColumns[T any](all []column[T], width int) layout {
 		if all[i].hidden {
 			continue
 		}
-		need := all[i].width
+		need := all[i].cellWidth()
 		if used > 0 {
 			need++ // separator
 		}
@@ -108,7 +118,7 @@ func layoutColumns[T any](all []column[T], width int) layout {
 			flex = len(l.cols)
 		}
 		l.cols = append(l.cols, i)
-		l.widths = append(l.widths, all[i].width+extra[i])
+		l.widths = append(l.widths, all[i].cellWidth()+extra[i])
 	}
 	if flex < 0 {
 		flex = len(l.widths) - 1
@@ -168,11 +178,19 @@ func (t *table[T]) heading(lay layout) string {
 		c, w := t.cols[i], lay.widths[n]
 		title := c.title
 		if i == t.sortCol {
-			// The arrow must survive a narrow column: cut the title instead.
-			if arrow := t.sortArrow(); width(title)+2 <= w {
-				title += " " + arrow
-			} else {
+			// The arrow goes on the side away from the values, so the
+			// title stays where it is: after a left-aligned title, before
+			// a right-aligned one ("▲ LEFT" over the numbers). Columns
+			// have room for it (cellWidth); a flexible column squeezed
+			// below that cuts its title instead.
+			arrow := t.sortArrow()
+			switch {
+			case width(title)+2 > w:
 				title = fit(title, max(0, w-1)) + arrow
+			case c.right:
+				title = arrow + " " + title
+			default:
+				title += " " + arrow
 			}
 		}
 		if c.right {
