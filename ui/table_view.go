@@ -69,6 +69,10 @@ type layout struct {
 	widths []int
 }
 
+// minFlexWidth is the least the flexible column is admitted with when its
+// own width does not fit: a reason cut to 16 cells still says what is wrong.
+const minFlexWidth = 16
+
 // layoutColumns admits columns by priority until one does not fit,
 // lets admitted columns grow by priority, then gives the flexible column
 // (or the last one) what is left.
@@ -83,22 +87,30 @@ func layoutColumns[T any](all []column[T], width int) layout {
 		}
 	}
 	admitted := make([]bool, len(all))
+	base := make([]int, len(all)) // the width each column is admitted with
 	used := 0
 	for _, i := range byPrio {
 		if all[i].hidden {
 			continue
 		}
-		need := all[i].cellWidth()
+		sep := 0
 		if used > 0 {
-			need++ // separator
+			sep = 1
 		}
-		if used+need > width {
+		base[i] = all[i].cellWidth()
+		if used+sep+base[i] > width {
 			// Stop at the first column that does not fit: the room goes
-			// to the flexible column, not to a less important one.
+			// to the flexible column, not to a less important one. The
+			// flexible column itself (REASON) takes what is left when
+			// that is a useful share, rather than leave it to widen
+			// columns past their content.
+			if room := width - used - sep; all[i].flex && room >= minFlexWidth {
+				admitted[i], base[i], used = true, room, width
+			}
 			break
 		}
 		admitted[i] = true
-		used += need
+		used += sep + base[i]
 	}
 	extra := make([]int, len(all))
 	left := width - used
@@ -118,7 +130,7 @@ func layoutColumns[T any](all []column[T], width int) layout {
 			flex = len(l.cols)
 		}
 		l.cols = append(l.cols, i)
-		l.widths = append(l.widths, all[i].cellWidth()+extra[i])
+		l.widths = append(l.widths, base[i]+extra[i])
 	}
 	if flex < 0 {
 		flex = len(l.widths) - 1
