@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"certdeck/demo"
@@ -14,6 +15,7 @@ import (
 	"certdeck/themes"
 	"certdeck/ui"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 )
 
@@ -58,7 +60,25 @@ func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store 
 	}
 	opts := extra
 	opts.Theme, opts.ThemeDecided, opts.ReadOnly, opts.Store, opts.ThemeDir = theme, decided, g.readOnly, store, themeDir
-	return ui.Run(ctx, fleet, opts)
+	// NO_COLOR has done its work above: it chose mono when nothing more
+	// explicit did. Left in the program's environment it would also make
+	// Bubble Tea detect a colourless terminal and strip every colour, so
+	// --theme dark and :theme dark would still render bold only.
+	return ui.Run(ctx, fleet, opts, tea.WithEnvironment(withoutNoColor(os.Environ())))
+}
+
+// withoutNoColor is environ without NO_COLOR: the terminal's colour
+// profile is then detected from TERM and COLORTERM alone, and the theme
+// (mono under NO_COLOR, unless a flag or :theme chose another) decides
+// what is coloured.
+func withoutNoColor(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "NO_COLOR=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {

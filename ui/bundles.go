@@ -175,8 +175,8 @@ type bundleCol = column[*model.BundleState]
 func (b *bundlesSection) columns(bundles []*model.BundleState) []bundleCol {
 	nameW, layoutW := 4, 6
 	for _, bs := range bundles {
-		nameW = max(nameW, width(bs.Bundle.Name))
-		layoutW = max(layoutW, width(bs.Bundle.Layout))
+		nameW = max(nameW, width(clean(bs.Bundle.Name)))
+		layoutW = max(layoutW, width(clean(bs.Bundle.Layout)))
 	}
 	return []bundleCol{
 		{title: "STATUS", width: 9, priority: 0, worst: true, descending: true,

@@ -73,7 +73,8 @@ func (f *fleetSection) measure() {
 	if f.measuredFor != len(all) {
 		f.nameW, f.addrW = 4, 7
 		for _, es := range all {
-			f.nameW = max(f.nameW, width(es.Endpoint.Name))
+			// The name as NAME shows it: escaped controls take cells.
+			f.nameW = max(f.nameW, width(clean(es.Endpoint.Name)))
 			f.addrW = max(f.addrW, width(addressLabel(es.Endpoint)))
 		}
 		f.measuredFor = len(all)

@@ -37,7 +37,9 @@ func (f *fleetSection) columns() []endpointCol {
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				return leftCell(r, es.Last.Leaf(), es.Endpoint.Thresholds)
 			}},
-		{title: "EXPIRES", width: 10, priority: 5,
+		// EXPIRES orders as LEFT does (the same instant); `s` still stops
+		// on it, so the arrow is on the column the operator looks at.
+		{title: "EXPIRES", width: 10, priority: 5, compare: byNotAfter,
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				if leaf := es.Last.Leaf(); leaf != nil {
 					return leaf.NotAfter.Format(time.DateOnly), nil
@@ -45,6 +47,10 @@ func (f *fleetSection) columns() []endpointCol {
 				return "", nil
 			}},
 		{title: "SERIAL", width: minSerialDigits + 1, priority: 4,
+			// By the digits shown (…c2b4a06f), so the column reads in order.
+			compare: func(a, b *model.EndpointState) int {
+				return compareText(serialTail(servedSerial(a), f.digits), serialTail(servedSerial(b), f.digits))
+			},
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				leaf := servedLeaf(es)
 				if leaf == nil {
@@ -61,6 +67,7 @@ func (f *fleetSection) columns() []endpointCol {
 				return clean(issuerOf(es)), &r.styles.Muted
 			}},
 		{title: "TLS", width: 7, priority: 10,
+			compare: func(a, b *model.EndpointState) int { return compareText(tlsOf(a), tlsOf(b)) },
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				if es.Last == nil {
 					return "", nil
@@ -68,10 +75,14 @@ func (f *fleetSection) columns() []endpointCol {
 				return es.Last.TLSVersion, nil
 			}},
 		{title: "TICKET", width: minSerialDigits + 5, priority: 6,
+			compare: func(a, b *model.EndpointState) int {
+				return compareText(ticketSortKey(a, f.keyDigits), ticketSortKey(b, f.keyDigits))
+			},
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				return ticketLabel(es, r.now, f.keyDigits), &r.styles.Muted
 			}},
-		{title: "OCSP", width: 7, priority: 7,
+		{title: "OCSP", width: 7, priority: 7, descending: true,
+			compare: func(a, b *model.EndpointState) int { return cmp.Compare(ocspRank(a), ocspRank(b)) },
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				if es.Last == nil || es.Last.Failed() {
 					return "", nil
@@ -87,6 +98,7 @@ func (f *fleetSection) columns() []endpointCol {
 				return formatLatency(es.Last.Latency), &r.styles.Muted
 			}},
 		{title: "REASON", width: 30, flex: true, priority: 3,
+			compare: func(a, b *model.EndpointState) int { return compareText(reasonOf(a), reasonOf(b)) },
 			cell: func(r *rowCtx, es *model.EndpointState) (string, *lipgloss.Style) {
 				return reasonCell(r, es)
 			}},
@@ -164,6 +176,90 @@ func ocspCell(r *rowCtx, o model.OCSPInfo) (string, *lipgloss.Style) {
 		return "unknown", &r.styles.Warn
 	}
 	return clean(o.Status), &r.styles.Muted
+}
+
+// compareText orders text A to Z, empty cells last.
+func compareText(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a == "":
+		return 1
+	case b == "":
+		return -1
+	}
+	return strings.Compare(a, b)
+}
+
+// serialTail is the last n hex digits of a serial, as SERIAL shows them.
+func serialTail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// servedSerial is the serial SERIAL shows ("" when none is known).
+func servedSerial(es *model.EndpointState) string {
+	if leaf := servedLeaf(es); leaf != nil {
+		return leaf.Serial
+	}
+	return ""
+}
+
+// tlsOf is the TLS version TLS shows.
+func tlsOf(es *model.EndpointState) string {
+	if es.Last == nil {
+		return ""
+	}
+	return es.Last.TLSVersion
+}
+
+// ticketSortKey is what TICKET shows without the age: the key name's
+// digits for named tickets, else the kind.
+func ticketSortKey(es *model.EndpointState, digits int) string {
+	if es.Last == nil || es.Last.Failed() {
+		return ""
+	}
+	switch kind := ticketKind(es.Last.Ticket); kind {
+	case model.TicketNone:
+		return "none"
+	case model.TicketNamed:
+		return serialTail(es.Last.Ticket.KeyName, digits)
+	default:
+		return string(kind)
+	}
+}
+
+// ocspRank orders staples worst first: revoked, unusable, unknown, good,
+// then endpoints that staple nothing.
+func ocspRank(es *model.EndpointState) int {
+	if es.Last == nil || es.Last.Failed() || !es.Last.OCSP.Stapled {
+		return 5
+	}
+	switch o := es.Last.OCSP; {
+	case o.Status == model.OCSPRevoked:
+		return 0
+	case o.Error != "":
+		return 1
+	case o.Status == model.OCSPUnknown:
+		return 2
+	case o.Status == model.OCSPGood:
+		return 3
+	}
+	return 4
+}
+
+// reasonOf is the text REASON orders by: the probe error or the verdict's
+// first reason (an action's progress and the backoff note come and go).
+func reasonOf(es *model.EndpointState) string {
+	switch {
+	case es.Last.Failed() && len(es.Last.Addresses) == 0:
+		return es.Last.Error
+	case len(es.Verdict.Reasons) > 0:
+		return es.Verdict.Reasons[0]
+	}
+	return ""
 }
 
 func byName(a, b *model.EndpointState) int { return strings.Compare(a.Endpoint.Name, b.Endpoint.Name) }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -30,6 +31,11 @@ func (m *Model) footerBindings(scrollable bool) []key.Binding {
 		return concat(head, sec, []key.Binding{k.Help, k.Quit})
 	case modeEvents:
 		return []key.Binding{hint("esc", "back"), hint("j/k", "scroll"), hint("g/G", "oldest/newest"), k.Help, k.Quit}
+	case modeHelp:
+		if scrollable {
+			return []key.Binding{hint("esc", "close"), hint("j/k", "scroll"), hint("ctrl+d/u", "half page"), hint("g/G", "top/bottom"), k.Quit}
+		}
+		return []key.Binding{hint("esc", "close"), k.Quit}
 	}
 	tail := []key.Binding{k.Events}
 	if len(m.sections) > 1 {
@@ -53,7 +59,8 @@ func concat(parts ...[]key.Binding) []key.Binding {
 
 // renderFooter is the flash line, the filter prompt, the dialog's hint,
 // or the key hints fitted to w (never cut with "…": the last hint, quit,
-// always shows). scrollable says the detail pane has more to scroll to.
+// always shows). scrollable says the detail pane or the ? screen has more
+// to scroll to.
 func (m *Model) renderFooter(w int, scrollable bool) string {
 	st := m.ctx.Styles
 	switch {
@@ -77,46 +84,68 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 	return fit(line, w)
 }
 
-// fullHelp is the ? screen's columns: moving, the views and keys every
-// tab shares, then the active section's own.
+// fullHelp is the ? screen's columns, most useful first: on a small
+// screen the first lines are what shows before the operator scrolls. The
+// active section's own keys (its actions) lead, then the views and keys
+// every tab shares, then moving.
 func (m *Model) fullHelp() [][]key.Binding {
 	k := m.ctx.Keys
-	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Command, k.Back}
-	if len(m.sections) > 1 {
-		shared = append(shared, k.NextSection)
-	}
-	shared = append(shared, k.ProbeAll, k.Help, k.Quit)
-	cols := [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, shared}
+	var cols [][]key.Binding
 	for _, c := range m.section().FullHelp() {
 		if c = concat(c); len(c) > 0 {
 			cols = append(cols, c)
 		}
 	}
-	return cols
+	shared := []key.Binding{k.Detail, k.Events, k.Filter, k.Command, k.Back}
+	if len(m.sections) > 1 {
+		shared = append(shared, k.NextSection)
+	}
+	shared = append(shared, k.ProbeAll, k.Help, k.Quit)
+	return append(cols, shared, []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom})
 }
 
-// renderHelp lays the help columns side by side, in as many bands as the
-// width needs: at 80 columns no key falls off the right edge. The `:`
-// commands are one more column when it fits, else a wrapped line of
-// their names, else (the Bundles tab at 80x24) left to the command line,
-// which lists them as soon as `:` is typed.
-func (m *Model) renderHelp(w, h int) []string {
+// helpContent is the ? screen under its title for width w: the key
+// columns side by side, in as many bands as the width needs, then the `:`
+// commands. It is a few dozen lines whatever the fleet's size.
+func (m *Model) helpContent(w int) []string {
+	return m.helpBands(append(m.fullHelp(), m.commandHelp()), w)
+}
+
+// helpMaxScroll is how far the ? screen scrolls at the current size: its
+// content less the lines that show under the title and above the "more"
+// line.
+func (m *Model) helpMaxScroll() int {
+	g := m.geometry()
+	n := len(m.helpContent(m.ctx.Width))
+	if n <= g.bodyH-1 {
+		return 0
+	}
+	return max(0, n-(g.bodyH-2))
+}
+
+// renderHelp is the ? screen, h lines: the title, the content from
+// helpScroll, and, when it does not all fit, a last line that says there
+// is more and where ("more ↓ (12 of 31)": the last line shown of all).
+// scrollable feeds the footer.
+func (m *Model) renderHelp(w, h int) (lines []string, scrollable bool) {
 	st := m.ctx.Styles
 	title := st.Title.Render("Keys · "+m.section().Name()+" tab") + st.Muted.Render("  (? or esc closes)")
-	cols := m.fullHelp()
-	lines := append([]string{title}, m.helpBands(append(cols, m.commandHelp()), w)...)
-	if len(lines) > h {
-		lines = append([]string{title}, m.helpBands(cols, w)...)
-		var names []string
-		for _, b := range m.commandHelp() {
-			names = append(names, b.Help().Key)
-		}
-		wrapped := wrapHanging(detailLine{text: st.Title.Render("Commands") + "  " + strings.Join(names, " · "), hang: 10}, w)
-		if len(lines)+1+len(wrapped) <= h {
-			lines = append(append(lines, ""), wrapped...)
-		}
+	content := m.helpContent(w)
+	if len(content) <= h-1 {
+		return padLines(append([]string{title}, content...), w, h), false
 	}
-	return padLines(lines, w, h)
+	rows := max(0, h-2)
+	off := max(0, min(m.helpScroll, len(content)-rows))
+	lines = append([]string{title}, content[off:off+rows]...)
+	arrow := "↕"
+	switch {
+	case off == 0:
+		arrow = "↓"
+	case off+rows >= len(content):
+		arrow = "↑"
+	}
+	more := fmt.Sprintf("more %s (%d of %d) · j/k scroll · g/G top/bottom", arrow, off+rows, len(content))
+	return padLines(append(lines, st.Accent.Render(fit(more, w))), w, h), true
 }
 
 // helpBands lays columns side by side in bands that fit w.

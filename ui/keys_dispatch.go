@@ -133,6 +133,7 @@ func (m *Model) keyShared(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return tea.Quit, true
 	case key.Matches(msg, k.Help):
 		m.back, m.mode = m.mode, modeHelp
+		m.helpScroll = 0
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		m.relayout()
@@ -270,10 +271,27 @@ func (m *Model) keyHelp(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
 		m.mode = m.back
 		m.relayout()
+	case key.Matches(msg, k.Up):
+		m.scrollHelp(-1)
+	case key.Matches(msg, k.Down):
+		m.scrollHelp(1)
+	case key.Matches(msg, k.PageUp):
+		m.scrollHelp(-max(1, m.geometry().bodyH/2))
+	case key.Matches(msg, k.PageDown):
+		m.scrollHelp(max(1, m.geometry().bodyH/2))
+	case key.Matches(msg, k.Top):
+		m.helpScroll = 0
+	case key.Matches(msg, k.Bottom):
+		m.helpScroll = m.helpMaxScroll()
 	default:
-		m.setFlash("? or esc closes help")
+		m.setFlash("? or esc closes help · j/k scroll")
 	}
 	return nil
+}
+
+// scrollHelp moves the ? screen by delta lines, within its content.
+func (m *Model) scrollHelp(delta int) {
+	m.helpScroll = max(0, min(m.helpScroll+delta, m.helpMaxScroll()))
 }
 
 // keyDetail: esc or enter close the pane and ctrl+d/u scroll it; every

@@ -81,6 +81,7 @@ type Model struct {
 	changedAt    map[string]time.Time
 	detailScroll int
 	eventScroll  int // lines up from the newest
+	helpScroll   int // first line of the ? screen's content on screen
 
 	flash      string
 	flashUntil time.Time

@@ -44,6 +44,16 @@ type column[T any] struct {
 
 func (c column[T]) sortable() bool { return c.compare != nil || c.worst }
 
+// cellWidth is the width a column is admitted with: its own, and for a
+// column `s` can sort by at least its title and the sort arrow, so the
+// heading is never cut or shifted when it carries the arrow.
+func (c column[T]) cellWidth() int {
+	if c.sortable() {
+		return max(c.width, width(c.title)+2) // " ▲"
+	}
+	return c.width
+}
+
 // rowCtx carries what cells need beyond the item.
 type rowCtx struct {
 	now       time.Time
@@ -59,6 +69,10 @@ type layout struct {
 	widths []int
 }
 
+// minFlexWidth is the least the flexible column is admitted with when its
+// own width does not fit: a reason cut to 16 cells still says what is wrong.
+const minFlexWidth = 16
+
 // layoutColumns admits columns by priority until one does not fit,
 // lets admitted columns grow by priority, then gives the flexible column
 // (or the last one) what is left.
@@ -73,22 +87,30 @@ func layoutColumns[T any](all []column[T], width int) layout {
 		}
 	}
 	admitted := make([]bool, len(all))
+	base := make([]int, len(all)) // the width each column is admitted with
 	used := 0
 	for _, i := range byPrio {
 		if all[i].hidden {
 			continue
 		}
-		need := all[i].width
+		sep := 0
 		if used > 0 {
-			need++ // separator
+			sep = 1
 		}
-		if used+need > width {
+		base[i] = all[i].cellWidth()
+		if used+sep+base[i] > width {
 			// Stop at the first column that does not fit: the room goes
-			// to the flexible column, not to a less important one.
+			// to the flexible column, not to a less important one. The
+			// flexible column itself (REASON) takes what is left when
+			// that is a useful share, rather than leave it to widen
+			// columns past their content.
+			if room := width - used - sep; all[i].flex && room >= minFlexWidth {
+				admitted[i], base[i], used = true, room, width
+			}
 			break
 		}
 		admitted[i] = true
-		used += need
+		used += sep + base[i]
 	}
 	extra := make([]int, len(all))
 	left := width - used
@@ -108,7 +130,7 @@ func layoutColumns[T any](all []column[T], width int) layout {
 			flex = len(l.cols)
 		}
 		l.cols = append(l.cols, i)
-		l.widths = append(l.widths, all[i].width+extra[i])
+		l.widths = append(l.widths, base[i]+extra[i])
 	}
 	if flex < 0 {
 		flex = len(l.widths) - 1
@@ -168,11 +190,19 @@ func (t *table[T]) heading(lay layout) string {
 		c, w := t.cols[i], lay.widths[n]
 		title := c.title
 		if i == t.sortCol {
-			// The arrow must survive a narrow column: cut the title instead.
-			if arrow := t.sortArrow(); width(title)+2 <= w {
-				title += " " + arrow
-			} else {
+			// The arrow goes on the side away from the values, so the
+			// title stays where it is: after a left-aligned title, before
+			// a right-aligned one ("▲ LEFT" over the numbers). Columns
+			// have room for it (cellWidth); a flexible column squeezed
+			// below that cuts its title instead.
+			arrow := t.sortArrow()
+			switch {
+			case width(title)+2 > w:
 				title = fit(title, max(0, w-1)) + arrow
+			case c.right:
+				title = arrow + " " + title
+			default:
+				title += " " + arrow
 			}
 		}
 		if c.right {

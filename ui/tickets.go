@@ -110,7 +110,7 @@ type ticketCol = column[*model.TicketKeyState]
 func (s *ticketsSection) columns(entries []*model.TicketKeyState) []ticketCol {
 	nameW := 4
 	for _, ts := range entries {
-		nameW = max(nameW, width(ts.TicketKeys.Name))
+		nameW = max(nameW, width(clean(ts.TicketKeys.Name)))
 	}
 	return []ticketCol{
 		{title: "STATUS", width: 9, priority: 0, worst: true, descending: true,

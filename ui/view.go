@@ -88,10 +88,12 @@ func (m *Model) render() string {
 		lines = append(lines, m.renderAlarm(w)...)
 	}
 	g := m.geometry()
-	scrollable := false // the detail pane has more than it shows
+	scrollable := false // the detail pane or the ? screen has more than it shows
 	switch m.mode {
 	case modeHelp:
-		lines = append(lines, m.renderHelp(w, g.bodyH)...)
+		var body []string
+		body, scrollable = m.renderHelp(w, g.bodyH)
+		lines = append(lines, body...)
 	case modeDetail:
 		var body []string
 		body, scrollable = m.renderDetailBody(g)
@@ -129,7 +131,8 @@ func (m *Model) renderDetailBody(g geometry) (body []string, scrollable bool) {
 func (m *Model) renderTooSmall() string {
 	w, h := m.ctx.Width, m.ctx.Height
 	msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)", minWidth, minHeight, w, h)
-	lines := []string{ansi.Hardwrap(msg, max(1, w), true), m.ctx.Styles.Muted.Render("q quits")}
+	// On words: "need 60x15" must not break inside a size.
+	lines := []string{ansi.Wrap(msg, max(1, w), ""), m.ctx.Styles.Muted.Render("q quits")}
 	return strings.Join(lines, "\n")
 }
 
