@@ -135,7 +135,7 @@ func (o *Outcome) Lines() []string {
 	// failed: v0005 is current, but reload web-nginx failed").
 	if o.State == OutcomeFailed {
 		for _, r := range o.Forward.Reloads {
-			if d := r.Describe(); !r.OK && strings.Contains(o.Error, d) {
+			if d := r.failure(); !r.OK && strings.Contains(o.Error, d) {
 				return append(lines, fmt.Sprintf("%s %s: failed: %s", o.Kind, o.Subject, strings.Replace(o.Error, d, "reload "+r.Name+" failed", 1)))
 			}
 		}

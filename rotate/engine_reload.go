@@ -159,11 +159,17 @@ func (rr ReloadRun) Describe() string {
 	if rr.OK {
 		return fmt.Sprintf("reload %s (%s): ok in %s", rr.Name, rr.Kind, formatTook(rr.Duration))
 	}
-	s := fmt.Sprintf("reload %s (%s): failed: %s", rr.Name, rr.Kind, rr.Error)
+	s := rr.failure()
 	if out := strings.TrimSpace(rr.Output); out != "" && !strings.Contains(rr.Error, out) {
 		s += ": " + out
 	}
 	return s
+}
+
+// failure is a failed reload without its output, as the outcome's error
+// and the audit line say it: "reload lb (http): failed: HTTP 500".
+func (rr ReloadRun) failure() string {
+	return fmt.Sprintf("reload %s (%s): failed: %s", rr.Name, rr.Kind, rr.Error)
 }
 
 // bundlePayload is the PEM chain and key of bundle b as it is now, for a
@@ -482,7 +488,7 @@ func (e *Engine) noVerifierWarning(targets []VerifyTarget) []string {
 func firstReloadError(l Leg) string {
 	for _, r := range l.Reloads {
 		if !r.OK {
-			return fmt.Sprintf("reload %s (%s): failed: %s", r.Name, r.Kind, r.Error)
+			return r.failure()
 		}
 	}
 	return "a reload failed"

@@ -70,11 +70,17 @@ func (m *Model) fix(items []any) tea.Cmd {
 			endpoints = append(endpoints, it.Endpoint.Name)
 		case *model.BundleState:
 			name := it.Bundle.Name
+			claims := bundleClaims(m.opts.Fleet, it.Bundle, true)
+			// A bundle an action is verifying drifts from nothing yet:
+			// say it is busy, not that there is nothing to fix.
+			if m.refuseBusy(rotate.KindReload+" "+name, claims) {
+				return nil
+			}
 			if drifted(it) == 0 {
 				notes = append(notes, fmt.Sprintf("%s: no endpoint drifts from it (:reload %s reloads it anyway)", name, name))
 				continue
 			}
-			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name, claims: bundleClaims(m.opts.Fleet, it.Bundle, true),
+			reqs = append(reqs, fixRequest{kind: rotate.KindReload, subject: name, claims: claims,
 				build: func(e *rotate.Engine, _ bool) (rotate.Action, error) { return e.ReloadBundle(name) }})
 		}
 	}
