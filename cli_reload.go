@@ -167,8 +167,9 @@ bundle, overridden by reload: on an endpoint) or for one endpoint, then probes
 each endpoint with backoff until it presents the bundle's current serial, up
 to verify_timeout (default 30s). One line per endpoint: verified, still serving
 <serial>, or its probe error. A bundle with on_verify_fail: rollback whose
-endpoints do not verify is rolled back to the version before current,
-reloaded again and verified.
+endpoints do not verify is rolled back to its rollback target (as rollback
+without --to chooses it), reloaded again and verified; the version it moved
+away from is marked rolled back, not verified (certdeck store ls).
 
 A name that is both a bundle and an endpoint means the bundle when it serves
 that endpoint; otherwise say bundle/NAME or endpoint/NAME.

@@ -122,7 +122,7 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.StringVar(&chain, "chain", "", "intermediates PEM")
 	f.StringVar(&fullchain, "fullchain", "", "leaf + intermediates PEM (instead of --cert/--chain)")
 	f.StringVar(&ca, "ca", "", "verify the chain against these roots instead of the system's")
-	f.IntVar(&keep, "keep", rotate.DefaultKeep, "versions to retain (current and the one before it are always kept)")
+	f.IntVar(&keep, "keep", rotate.DefaultKeep, "good versions to retain (current and the rollback target are always kept)")
 	f.StringArrayVar(&alsoWrite, "also-write", nil, "also replace this single file (key + fullchain) atomically, keeping its owner, group and mode (0600 if new); repeatable")
 	f.BoolVar(&allowNameChange, "allow-name-change", false, "publish even if names the current version covers are dropped")
 	f.BoolVar(&allowShorter, "allow-shorter", false, "publish even if the certificate expires sooner than the current version")
@@ -191,11 +191,16 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback NAME [--store DIR] [--to vNNNN] [--reload] [--dry-run]",
 		Short: "Make an older version of a store bundle current again (one atomic rename)",
-		Long: `rollback makes an older version of bundle NAME current again (the one
-before current, or --to vNNNN) with one rename, after reading it back
-completely. --reload then runs the bundle's reloads and verifies the endpoints
-it serves (a failed verification is reported, never rolled back again).
---dry-run prints what would run. Exit status as for rotate.`,
+		Long: `rollback makes an older version of bundle NAME current again with one
+rename, after reading it back completely. Without --to it goes back to the
+version that was current when the present one was published (for stores
+written before certdeck recorded that: the highest version below current),
+passing over versions an on_verify_fail rollback rolled back as not
+verified; --to vNNNN names any version, and says so when it had been rolled
+back. --reload then runs the bundle's reloads and verifies the endpoints it
+serves (a failed verification is reported, never rolled back again).
+--dry-run prints what would run and how the target was chosen. Exit status
+as for rotate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := af.check("rollback"); err != nil {
@@ -214,7 +219,7 @@ it serves (a failed verification is reported, never rolled back again).
 		},
 	}
 	cmd.Flags().StringVar(&storeDir, "store", "", "bundle store directory; default: the configured bundle's")
-	cmd.Flags().StringVar(&to, "to", "", "version to make current (default: the one before current)")
+	cmd.Flags().StringVar(&to, "to", "", "version to make current (default: the one current before the present one was published)")
 	cmd.Flags().BoolVar(&reload, "reload", false, "then run the bundle's configured reloads and verify every endpoint it serves (needs the config)")
 	af.register(cmd, true)
 	return cmd
@@ -232,7 +237,7 @@ func newStoreLsCmd() *cobra.Command {
 	var storeDir, format string
 	ls := &cobra.Command{
 		Use:   "ls [NAME...] --store DIR [--format json]",
-		Short: "List bundle versions: current, serial, expiry, names",
+		Short: "List bundle versions: current, serial, expiry, names, rollback target and rolled-back marks",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
 				return usageError(errors.New("store ls: --store is required"))
@@ -272,19 +277,22 @@ func newStorePruneCmd(g *globalFlags) *cobra.Command {
 	var af actionFlags
 	prune := &cobra.Command{
 		Use:   "prune NAME --store DIR [--keep N] [--dry-run]",
-		Short: "Remove old versions of a store bundle (never current or the one before it)",
-		Long: `prune removes the versions of bundle NAME beyond the newest N (--keep),
-never the current version or the one before it (the rollback target), nor a
-version replaced less than a minute ago (a reader may still hold it). It
-appends one line to the audit log; --read-only refuses it; --dry-run lists
-what it would remove.`,
+		Short: "Remove old versions of a store bundle (never current or the rollback target)",
+		Long: `prune keeps the newest N good versions of bundle NAME (--keep) and removes
+the others: versions rolled back as not verified first (they fill only the
+places good versions leave), then good ones, oldest first. It never removes
+the current version or the rollback target (the version rollback without
+--to would make current), nor a version replaced less than a minute ago (a
+reader may still hold it). It says why each version goes or stays, appends
+one line to the audit log; --read-only refuses it; --dry-run lists what it
+would remove.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
 				return usageError(errors.New("store prune: --store is required"))
 			}
 			if keep < 1 {
-				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the one before it stay regardless)", keep))
+				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the rollback target stay regardless)", keep))
 			}
 			a, err := newEngine(g, nil, af, rotate.StoreOptions{Keep: keep}).Prune(rotate.PruneRequest{Bundle: args[0], Store: storeDir, Keep: keep})
 			if err != nil {
@@ -294,7 +302,7 @@ what it would remove.`,
 		},
 	}
 	prune.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
-	prune.Flags().IntVar(&keep, "keep", rotate.DefaultKeep, "versions to retain")
+	prune.Flags().IntVar(&keep, "keep", rotate.DefaultKeep, "good versions to retain (current and the rollback target always stay)")
 	af.register(prune, false)
 	return prune
 }

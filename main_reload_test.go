@@ -230,7 +230,7 @@ func TestDryRunPrintsThePlanAndChangesNothing(t *testing.T) {
 			"$" + cliTokenEnv, "verify    web (", "serves " + serial}},
 		{[]string{"rollback", "web", "--config", f.config, "--reload", "--dry-run"}, []string{"rollback web: v0003 → v0002", "swap current v0003 → v0002", "/reload/web"}},
 		{[]string{"reload", "web", "--config", f.config, "--dry-run"}, []string{"reload web: endpoints should serve", "/reload/web", "verify    web"}},
-		{[]string{"store", "prune", "web", "--store", f.store, "--keep", "1", "--dry-run"}, []string{"prune web", "nothing to remove (keep v0001 v0002 v0003; current v0003)"}},
+		{[]string{"store", "prune", "web", "--store", f.store, "--keep", "1", "--dry-run"}, []string{"prune web", "nothing to remove; keep v0001 (replaced ", "ago: kept 1m0s so readers can finish)", "v0002 (rollback target, ", "v0003 (current, one of the newest 1 good version)"}},
 	} {
 		out, code, msg := runRotateCmd(t, tc.args...)
 		if code != 0 || !strings.Contains(out, "dry run: nothing was changed") {

@@ -232,8 +232,8 @@ func TestStorePruneCommand(t *testing.T) {
 		t.Fatalf("read-only prune: code %d, err %q", code, msg)
 	}
 	out, code, msg := runRotateCmd(t, "store", "prune", "cli", "--store", store, "--keep", "1")
-	if code != 0 || !strings.Contains(out, "pruned cli: v0001 v0002 (kept v0003 v0004; current v0004)") {
-		t.Fatalf("prune --keep 1: code %d, out %q, err %q; want v0001 v0002 gone and current with the one before it kept", code, out, msg)
+	if code != 0 || !strings.Contains(out, "pruned cli: v0001 (beyond the newest 1 good version), v0002 (beyond the newest 1 good version); kept v0003 (rollback target), v0004 (current, one of the newest 1 good version)") {
+		t.Fatalf("prune --keep 1: code %d, out %q, err %q; want v0001 v0002 gone and current with the rollback target kept, each with why", code, out, msg)
 	}
 	audit, _ := os.ReadFile(filepath.Join(state, "certdeck", "audit.log"))
 	lines := strings.Split(strings.TrimSpace(string(audit)), "\n")

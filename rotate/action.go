@@ -66,6 +66,9 @@ type Plan struct {
 	// verifies that version's serial).
 	OnVerifyFail string `json:"on_verify_fail,omitempty"`
 	RollbackTo   string `json:"rollback_to,omitempty"`
+	// RollbackSkipped lists the versions that rollback passes over
+	// because they were rolled back as not verified before.
+	RollbackSkipped []string `json:"rollback_skipped,omitempty"`
 	// Warnings say what the plan leaves out or cannot promise (an
 	// endpoint whose reload this action does not run).
 	Warnings []string `json:"warnings,omitempty"`

@@ -43,13 +43,17 @@ func (p Plan) Lines() []string {
 	if p.OnVerifyFail != "" {
 		to := p.RollbackTo
 		if to == "" {
-			to = "the version before current"
+			to = "its rollback target"
 		}
 		again := ""
 		if p.hasReloads() {
 			again = ", run the reloads again"
 		}
-		lines = append(lines, fmt.Sprintf("  if verification fails: roll %s back to %s%s and verify its serial", orNone(p.Bundle), to, again))
+		line := fmt.Sprintf("  if verification fails: roll %s back to %s%s and verify its serial", orNone(p.Bundle), to, again)
+		if len(p.RollbackSkipped) > 0 {
+			line += "; it passes over " + strings.Join(p.RollbackSkipped, ", ")
+		}
+		lines = append(lines, line)
 	}
 	if p.Refusal != nil {
 		// Refusal.Error says "refused: <reason>: …" itself.

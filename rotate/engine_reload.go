@@ -250,8 +250,10 @@ func (e *Engine) Reload(subject string) (Action, error) {
 // ReloadBundle is the reload of every endpoint bundle name serves, each
 // by its reload, then verification that each serves the bundle's current
 // serial; with on_verify_fail: rollback, a verification that fails (after
-// reloads that all succeeded) rolls the store back to the version before
-// current, reloads again and verifies that serial.
+// reloads that all succeeded) rolls the store back to its default
+// rollback target (chooseRollback, as Rollback without a version),
+// marks the version moved away from, reloads again and verifies the
+// restored serial.
 func (e *Engine) ReloadBundle(name string) (Action, error) {
 	b, ok := e.fleet.BundleByName(name)
 	if !ok {
@@ -288,7 +290,7 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 		if b.OnVerifyFail == model.OnVerifyFailRollback {
 			p.OnVerifyFail = model.OnVerifyFailRollback
 			if rp, err := e.planStoreRollback(ctx, b, ""); err == nil {
-				p.RollbackTo, p.OldSerial = rp.New.Name, rp.New.Serial
+				p.RollbackTo, p.OldSerial, p.RollbackSkipped = rp.New.Name, rp.New.Serial, rp.Skipped
 			} else {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("on_verify_fail: rollback cannot roll back: %v", err))
 			}
@@ -308,6 +310,14 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 			return err
 		}
 		out.Forward.Want = want
+		// The version whose serial is wanted: a rollback moves away from
+		// it only, never from one another writer has published since.
+		var from string
+		if b.OnVerifyFail == model.OnVerifyFailRollback {
+			if store, sname, err := e.storeFor(b); err == nil {
+				from = currentName(store.BundleDir(sname))
+			}
+		}
 		failed := r.runReloads(ctx, groups, &out.Forward)
 		targets := e.targets(b.Serves, func(string) string { return want })
 		out.Forward.Verify = r.verify(ctx, targets, failed, e.timeoutOf(b))
@@ -322,7 +332,7 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 			out.State = OutcomeUnverified
 			return errors.New(notServed(out.Forward))
 		}
-		return r.rollBack(ctx, b, "", groups, targets)
+		return r.rollBack(ctx, b, from, groups, targets)
 	}
 	return a, nil
 }

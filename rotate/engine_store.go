@@ -36,8 +36,9 @@ type PublishRequest struct {
 }
 
 // RollbackRequest asks for a rollback of a store bundle to Version ("":
-// the version before current), optionally reloading and verifying as a
-// publish does. A failed verification is reported, never rolled back.
+// the default target, chooseRollback), optionally reloading and
+// verifying as a publish does. A failed verification is reported, never
+// rolled back.
 type RollbackRequest struct {
 	Bundle, Store, Version string
 	Reload, Verify         bool
@@ -216,7 +217,12 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		p.Steps = append(p.Steps, steps...)
 		p.Verify = e.targets(fu.verify, func(string) string { return pp.New.Serial })
 		if b.OnVerifyFail == model.OnVerifyFailRollback && len(p.Verify) > 0 && !pp.Unchanged && pp.Old != nil {
-			p.OnVerifyFail, p.RollbackTo = model.OnVerifyFailRollback, pp.Old.Name
+			// The target the rollback would choose once this publish is
+			// live: the same rule (chooseRollback) its run applies.
+			p.OnVerifyFail, p.RollbackTo, p.RollbackSkipped = model.OnVerifyFailRollback, pp.RollbackTo, pp.RollbackSkipped
+			if pp.RollbackTo == "" {
+				p.Warnings = append(p.Warnings, "on_verify_fail: rollback has no version to roll back to (every older one was rolled back as not verified)")
+			}
 		}
 		p.Warnings = append(p.Warnings, fu.warnings(e, p.Verify)...)
 		return p, nil
@@ -256,7 +262,7 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 			return nil
 		}
 		if b.OnVerifyFail == model.OnVerifyFailRollback && !res.Unchanged && res.Old != nil && ctx.Err() == nil {
-			return r.rollBack(ctx, b, res.Old.Name, fu.groups, targets)
+			return r.rollBack(ctx, b, res.New.Name, fu.groups, targets)
 		}
 		if len(failed) > 0 {
 			out.State = OutcomeFailed
@@ -290,11 +296,12 @@ func publishStep(dir string, pp *PublishPlan) Step {
 }
 
 // rollBack is the automatic rollback after a failed verification
-// (on_verify_fail: rollback): roll the store back to version ("": the
-// one before current), run the same reloads again, and verify that the
-// endpoints serve the restored serial. Its failure is the loudest
-// outcome there is.
-func (r *run) rollBack(ctx context.Context, b model.Bundle, version string, groups []reloadGroup, targets []VerifyTarget) error {
+// (on_verify_fail: rollback): roll the store back from version from (the
+// one that was not served; "": whatever is current) to the default
+// target, marking from as rolled back (Store.RollbackUnverified), run
+// the same reloads again, and verify that the endpoints serve the
+// restored serial. Its failure is the loudest outcome there is.
+func (r *run) rollBack(ctx context.Context, b model.Bundle, from string, groups []reloadGroup, targets []VerifyTarget) error {
 	out := r.out
 	forward := notServed(out.Forward)
 	if out.Forward.reloadFailed() {
@@ -311,7 +318,7 @@ func (r *run) rollBack(ctx context.Context, b model.Bundle, version string, grou
 	if err != nil {
 		return fail(err)
 	}
-	res, err := store.Rollback(ctx, name, version)
+	res, err := store.RollbackUnverified(ctx, name, from)
 	if err != nil {
 		return fail(err)
 	}
@@ -353,7 +360,10 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 			if rp.Old != nil {
 				p.OldVersion, p.OldSerial, old = rp.Old.Name, rp.Old.Serial, rp.Old.Name
 			}
-			p.Steps = append(p.Steps, Step{Kind: KindRollback, Target: b.Path, Detail: fmt.Sprintf("swap current %s → %s", old, rp.New.Name)})
+			p.Steps = append(p.Steps, Step{Kind: KindRollback, Target: b.Path, Detail: rollbackDetail(old, rp)})
+			if rp.WasRolledBack != "" {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s was %s; named, it is made current all the same (and its mark cleared)", rp.New.Name, rp.WasRolledBack))
+			}
 		}
 		if err != nil {
 			return p, err
@@ -400,6 +410,23 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 	return a, nil
 }
 
+// rollbackDetail is the rollback step of a plan: the swap, and how a
+// rollback without a version chose its target.
+func rollbackDetail(old string, rp *RollbackPlan) string {
+	d := fmt.Sprintf("swap current %s → %s", old, rp.New.Name)
+	if rp.New.Name == "" {
+		return d
+	}
+	why := rp.Chosen
+	if len(rp.Skipped) > 0 {
+		why += "; passed over " + strings.Join(rp.Skipped, ", ")
+	}
+	if why != "" {
+		d += " (" + why + ")"
+	}
+	return d
+}
+
 func (e *Engine) planStoreRollback(ctx context.Context, b model.Bundle, version string) (*RollbackPlan, error) {
 	store, name, err := e.storeFor(b)
 	if err != nil {
@@ -435,9 +462,9 @@ func (e *Engine) Prune(req PruneRequest) (Action, error) {
 		p.Prune = pp
 		detail := "nothing to remove"
 		if len(pp.Remove) > 0 {
-			detail = "remove " + strings.Join(pp.Remove, " ")
+			detail = "remove " + describeDecisions(pp.Versions, pp.Remove)
 		}
-		p.Steps = []Step{{Kind: KindPrune, Target: store.BundleDir(name), Detail: fmt.Sprintf("%s (keep %s; current %s)", detail, strings.Join(pp.Keep, " "), orNone(pp.Current))}}
+		p.Steps = []Step{{Kind: KindPrune, Target: store.BundleDir(name), Detail: fmt.Sprintf("%s; keep %s", detail, describeDecisions(pp.Versions, pp.Keep))}}
 		return p, nil
 	}
 	a.run = func(ctx context.Context, r *run) error {

@@ -19,7 +19,17 @@ type VersionListing struct {
 	SANs        []string  `json:"sans,omitempty"`
 	Source      string    `json:"source,omitempty"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
-	Error       string    `json:"error,omitempty"` // meta.json missing or unreadable
+	// Previous is the version that was current when this one was
+	// published ("" when not recorded).
+	Previous string `json:"previous,omitempty"`
+	// RollbackTarget marks the version a rollback without a version
+	// would make current now (and that retention never removes).
+	RollbackTarget bool `json:"rollback_target,omitempty"`
+	// RolledBack is the on_verify_fail rollback's mark, "rolled back:
+	// not verified 2026-03-01T10:00:00Z"; such a version is never a
+	// default rollback target and is pruned first.
+	RolledBack string `json:"rolled_back,omitempty"`
+	Error      string `json:"error,omitempty"` // meta.json missing or unreadable
 }
 
 // Bundles lists the bundle names in the store, sorted.
@@ -52,14 +62,18 @@ func (s *Store) Versions(name string) ([]VersionListing, error) {
 		return nil, err
 	}
 	cur := currentName(dir)
+	target := chooseRollback(dir, vs, cur).Version
 	var out []VersionListing
 	for _, v := range vs {
-		row := VersionListing{Bundle: name, Version: v, Current: v == cur}
+		row := VersionListing{Bundle: name, Version: v, Current: v == cur, RollbackTarget: v == target}
 		if m, err := readMeta(dir, v); err != nil {
 			row.Error = err.Error()
 		} else {
 			row.Serial, row.NotAfter, row.SANs = m.Serial, m.NotAfter, m.SANs
-			row.Source, row.PublishedAt = m.Source, m.PublishedAt
+			row.Source, row.PublishedAt, row.Previous = m.Source, m.PublishedAt, m.Previous
+		}
+		if mark := readMark(dir, v); mark != nil {
+			row.RolledBack = mark.String()
 		}
 		out = append(out, row)
 	}

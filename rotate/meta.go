@@ -22,6 +22,14 @@ type Meta struct {
 	PublishedAt time.Time         `json:"published_at"`
 	PublishedBy string            `json:"published_by,omitempty"` // user@host
 	Files       map[string]string `json:"files"`                  // file name -> sha256 of its bytes
+	// Previous is the version that was current when this one was
+	// published ("" on a first publish, and in versions written before
+	// certdeck kept it). It is the default rollback target while this
+	// version is current (history.go). It sits in meta.json because that
+	// file is staged, fsynced and renamed into place with the version,
+	// before the swap of `current`: no crash can leave a current version
+	// without it, nor a record naming a version that never was current.
+	Previous string `json:"previous,omitempty"`
 }
 
 // maxMetaSize bounds meta.json; a real one is well under 2 KiB.
@@ -46,6 +54,11 @@ func ParseMeta(data []byte) (*Meta, error) {
 	if len(m.SHA256) != 64 || !isHex(m.SHA256) {
 		return nil, errors.New("meta.json: sha256 is not a SHA-256 hex digest")
 	}
+	if !IsVersionName(m.Previous) {
+		// Only a hand-edited file holds anything else; it must not make
+		// the version unusable, so it reads as no record at all.
+		m.Previous = ""
+	}
 	for name, sum := range m.Files {
 		if !isPlainName(name) || len(sum) != 64 || !isHex(sum) {
 			return nil, fmt.Errorf("meta.json: bad file entry %q", name)
@@ -64,9 +77,10 @@ func digest(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func newMeta(version string, c *candidate, files map[string][]byte, source, by string, at time.Time) *Meta {
+func newMeta(version, previous string, c *candidate, files map[string][]byte, source, by string, at time.Time) *Meta {
 	m := &Meta{
 		Version:        version,
+		Previous:       previous,
 		VersionSummary: c.summary,
 		Source:         source,
 		PublishedAt:    at.UTC(),

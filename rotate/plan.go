@@ -27,6 +27,11 @@ type PublishPlan struct {
 	// Refusal is why Publish would refuse these inputs, nil if it would
 	// go ahead. Plan returns it as its error too.
 	Refusal *Refusal `json:"refusal,omitempty"`
+	// RollbackTo is the version a rollback without a version would make
+	// current once this publish is live (chooseAfterPublish: the current
+	// version, unless it was rolled back as not verified), "" if none.
+	RollbackTo      string   `json:"rollback_to,omitempty"`
+	RollbackSkipped []string `json:"rollback_skipped,omitempty"`
 }
 
 // Plan parses and validates inputs against the current version of bundle
@@ -69,6 +74,10 @@ func (s *Store) Plan(ctx context.Context, name string, in Inputs) (*PublishPlan,
 			p.Unchanged = true
 			p.New.Name = cur.name
 		}
+		if vs, lerr := listVersions(dir); lerr == nil && !p.Unchanged {
+			c := chooseAfterPublish(dir, vs, cur.name)
+			p.RollbackTo, p.RollbackSkipped = c.Version, c.Skipped
+		}
 	} else {
 		p.AddedNames = c.summary.SANs
 		err = c.validate(s.now(), nil, publishRules{allowNameChange: true, allowShorter: true})
@@ -85,10 +94,16 @@ func (s *Store) Plan(ctx context.Context, name string, in Inputs) (*PublishPlan,
 
 // RollbackPlan is what Rollback would do, for the console dialog.
 type RollbackPlan struct {
-	Bundle  string      `json:"bundle"`
-	Old     *VersionRef `json:"old,omitempty"`
-	New     VersionRef  `json:"new"`
-	Refusal *Refusal    `json:"refusal,omitempty"`
+	Bundle string      `json:"bundle"`
+	Old    *VersionRef `json:"old,omitempty"`
+	New    VersionRef  `json:"new"`
+	// Chosen, Skipped and WasRolledBack are as in Result: how the
+	// target was chosen, what was passed over, and whether a version
+	// named explicitly had been rolled back.
+	Chosen        string   `json:"chosen,omitempty"`
+	Skipped       []string `json:"skipped,omitempty"`
+	WasRolledBack string   `json:"was_rolled_back,omitempty"`
+	Refusal       *Refusal `json:"refusal,omitempty"`
 }
 
 // PlanRollback reports which version Rollback(ctx, name, version) would
@@ -105,7 +120,7 @@ func (s *Store) PlanRollback(ctx context.Context, name, version string) (*Rollba
 	}
 	res := &Result{}
 	_, err := s.rollbackTarget(s.BundleDir(name), version, res)
-	p := &RollbackPlan{Bundle: name, Old: res.Old, New: res.New}
+	p := &RollbackPlan{Bundle: name, Old: res.Old, New: res.New, Chosen: res.Chosen, Skipped: res.Skipped, WasRolledBack: res.WasRolledBack}
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {

@@ -5,26 +5,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"time"
 )
 
-// prune removes versions beyond retention: it keeps the newest Keep
-// versions, and always `current` and the version before it (the rollback
-// target), whatever Keep says. A version whose successor is younger than
-// the prune grace is kept too: a reader holding it (Open) must be able to
-// finish its reads, however many publishes follow in quick succession.
-// Each doomed version is first renamed to a .prune-* name, so a crash
-// mid-removal never leaves a half-deleted vNNNN that looks like a valid
-// rollback target. The caller holds the lock.
+// prune removes versions beyond retention: it keeps the newest Keep good
+// versions (versions rolled back as not verified fill only the places
+// good ones leave, and go first), and always `current` and the default
+// rollback target
+// (chooseRollback), whatever Keep says. A version replaced less than the
+// prune grace ago is kept too: a reader holding it (Open) must be able
+// to finish its reads, however many publishes follow in quick
+// succession. Each doomed version is first renamed to a .prune-* name,
+// so a crash mid-removal never leaves a half-deleted vNNNN that looks
+// like a valid rollback target. The caller holds the lock.
 func (s *Store) prune(dir string) ([]string, error) {
 	return s.pruneTo(dir, s.keep(), func() bool { return false })
 }
 
-// pruneTo removes versions beyond the newest keep, oldest first, under the
-// same protections as prune, and stops early once enough() is true.
+// pruneTo removes the versions retention gives up, in its order (rolled
+// back ones first, then good ones oldest first), under the same
+// protections as prune, and stops early once enough() is true.
 func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, error) {
-	victims, err := s.pruneVictims(dir, keepN)
+	victims, _, err := s.retention(dir, keepN)
 	if err != nil {
 		return nil, err
 	}
@@ -49,75 +52,143 @@ func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, er
 	return pruned, nil
 }
 
-// pruneVictims lists, oldest first, the versions beyond the newest keepN
-// that retention may remove: never current or the one before it, nor one
-// whose successor is inside the prune grace. PlanPrune shows the same.
-func (s *Store) pruneVictims(dir string, keepN int) ([]string, error) {
+// PruneDecision is what retention does with one version, and why: kept
+// as "current", "rollback target", "one of the newest 3 good versions",
+// "replaced 12s ago: kept 1m0s so readers can finish", or, for a version
+// rolled back as not verified, while fewer good versions than keep
+// exist; removed as "rolled back: not verified …" or "beyond the newest
+// 3 good versions".
+type PruneDecision struct {
+	Version string `json:"version"`
+	Remove  bool   `json:"remove"`
+	Why     string `json:"why"`
+}
+
+func (d PruneDecision) String() string { return d.Version + " (" + d.Why + ")" }
+
+// retention decides the fate of every version of the bundle in dir when
+// the newest keepN good versions are kept: the versions to remove, in
+// the order to remove them (rolled back as not verified first, then good
+// ones oldest first), and one decision per version, oldest first. It
+// never gives up current, the default rollback target, nor a version
+// inside the prune grace. PlanPrune shows the same.
+func (s *Store) retention(dir string, keepN int) ([]string, []PruneDecision, error) {
 	vs, err := listVersions(dir)
 	if err != nil {
-		return nil, err
-	}
-	keep := map[string]bool{}
-	for i := len(vs) - 1; i >= 0 && len(vs)-i <= keepN; i-- {
-		keep[vs[i]] = true
+		return nil, nil, err
 	}
 	cur := currentName(dir)
-	if cur != "" {
-		keep[cur] = true
-		if prev := previousVersion(vs, cur); prev != "" {
-			keep[prev] = true
+	target := chooseRollback(dir, vs, cur).Version
+	// keepN slots go to good versions first, newest first; a version
+	// rolled back as not verified gets a slot only when fewer good ones
+	// exist, so it is always given up before any good one.
+	marks := map[string]*RollbackMark{}
+	slots := keepN
+	newestGood := map[string]bool{}
+	for i := len(vs) - 1; i >= 0; i-- {
+		if m := readMark(dir, vs[i]); m != nil {
+			marks[vs[i]] = m
+			continue
+		}
+		if slots > 0 {
+			newestGood[vs[i]] = true
+			slots--
+		}
+	}
+	spare := map[string]bool{}
+	for i := len(vs) - 1; i >= 0 && slots > 0; i-- {
+		if marks[vs[i]] != nil {
+			spare[vs[i]] = true
+			slots--
 		}
 	}
 	grace := s.pruneGrace()
-	var victims []string
+	decisions := make([]PruneDecision, len(vs))
+	var rolledBack, beyond []string
 	for i, v := range vs {
-		if keep[v] {
+		var keep []string
+		if v == cur {
+			keep = append(keep, "current")
+		}
+		if v == target {
+			keep = append(keep, "rollback target")
+		}
+		if newestGood[v] {
+			keep = append(keep, fmt.Sprintf("one of the newest %d good %s", keepN, plural(keepN, "version")))
+		}
+		if spare[v] {
+			keep = append(keep, fmt.Sprintf("%s, kept while there are fewer than %d good versions", marks[v], keepN))
+		}
+		if grace > 0 {
+			var successor string
+			if i+1 < len(vs) {
+				successor = vs[i+1]
+			}
+			// A reader that opened v just before it stopped being
+			// current may still be reading it: give it the grace.
+			if ago, ok := replacedWithin(dir, v, successor, marks[v] != nil, grace); ok {
+				keep = append(keep, fmt.Sprintf("replaced %s ago: kept %s so readers can finish", ago.Round(time.Second), grace))
+			}
+		}
+		decisions[i] = PruneDecision{Version: v, Why: strings.Join(keep, ", ")}
+		if len(keep) > 0 {
 			continue
 		}
-		if grace > 0 && i+1 < len(vs) && recentlyReplaced(dir, vs[i+1], grace) {
-			// A reader that opened v just before its successor went live
-			// may still be reading it: give it the grace period.
+		decisions[i].Remove = true
+		if m := marks[v]; m != nil {
+			decisions[i].Why = m.String()
+			rolledBack = append(rolledBack, v)
 			continue
 		}
-		victims = append(victims, v)
+		decisions[i].Why = fmt.Sprintf("beyond the newest %d good %s", keepN, plural(keepN, "version"))
+		beyond = append(beyond, v)
 	}
-	return victims, nil
+	return append(rolledBack, beyond...), decisions, nil
 }
 
-// recentlyReplaced reports whether successor (the version published after
-// the candidate for pruning) appeared less than grace ago, by its directory
-// mtime: the moment its last file was staged, just before it went live.
-func recentlyReplaced(dir, successor string, grace time.Duration) bool {
-	st, err := os.Stat(filepath.Join(dir, successor))
-	if err != nil {
-		return false
+// replacedWithin reports how long ago v stopped being current, when that
+// was less than grace ago: by the directory mtime of successor (the
+// version published after it: the moment its last file was staged, just
+// before it went live) or, for a version the on_verify_fail rollback
+// moved away from, by the mtime of its mark.
+func replacedWithin(dir, v, successor string, marked bool, grace time.Duration) (time.Duration, bool) {
+	var paths []string
+	if successor != "" {
+		paths = append(paths, filepath.Join(dir, successor))
 	}
-	return time.Since(st.ModTime()) < grace
+	if marked {
+		paths = append(paths, filepath.Join(dir, v, RolledBackFile))
+	}
+	best, found := time.Duration(0), false
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if ago := time.Since(st.ModTime()); ago < grace && (!found || ago < best) {
+			best, found = max(ago, 0), true
+		}
+	}
+	return best, found
 }
 
-// previousVersion is the highest version below cur, "" if none.
-func previousVersion(sorted []string, cur string) string {
-	i := slices.Index(sorted, cur)
-	if i <= 0 {
-		return ""
-	}
-	return sorted[i-1]
-}
-
-// PruneResult reports a prune: what went, what stayed.
+// PruneResult reports a prune: what went, what stayed, and why.
 type PruneResult struct {
 	Bundle  string   `json:"bundle"`
 	Pruned  []string `json:"pruned"`
 	Kept    []string `json:"kept"`
 	Current string   `json:"current,omitempty"`
+	// Versions is retention's decision on every version, oldest first.
+	Versions []PruneDecision `json:"versions,omitempty"`
 	// Warnings are problems that did not stop the prune (the audit log).
 	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Prune applies retention to bundle name without publishing (`certdeck
-// store prune`): it removes versions beyond s.Keep, never `current` or the
-// version before it, nor a version still inside the prune grace, and
-// appends one audit line. ctx bounds the wait for another writer's lock.
+// store prune`): it keeps the newest s.Keep good versions, removes
+// versions rolled back as not verified first, never removes `current`,
+// the default rollback target or a version still inside the prune grace,
+// and appends one audit line. ctx bounds the wait for another writer's lock.
 func (s *Store) Prune(ctx context.Context, name string) (*PruneResult, error) {
 	if s.ReadOnly {
 		return nil, errorf("prune", name, ErrReadOnly)
@@ -140,6 +211,10 @@ func (s *Store) pruneBundle(ctx context.Context, name string, res *PruneResult) 
 		return err
 	}
 	defer unlock()
+	_, res.Versions, err = s.retention(dir, s.keep())
+	if err != nil {
+		return err
+	}
 	res.Pruned, err = s.prune(dir)
 	res.Current = currentName(dir)
 	res.Kept, _ = listVersions(dir)
@@ -150,8 +225,10 @@ func (s *Store) pruneBundle(ctx context.Context, name string, res *PruneResult) 
 type PrunePlan struct {
 	Bundle  string   `json:"bundle"`
 	Current string   `json:"current,omitempty"`
-	Remove  []string `json:"remove"`
+	Remove  []string `json:"remove"` // in the order Prune removes them
 	Keep    []string `json:"keep"`
+	// Versions is retention's decision on every version, oldest first.
+	Versions []PruneDecision `json:"versions,omitempty"`
 }
 
 // PlanPrune reports which versions Prune would remove now, without
@@ -167,15 +244,14 @@ func (s *Store) PlanPrune(ctx context.Context, name string) (*PrunePlan, error) 
 		return nil, errorf("plan prune", name, err)
 	}
 	dir := s.BundleDir(name)
-	victims, err := s.pruneVictims(dir, s.keep())
+	victims, decisions, err := s.retention(dir, s.keep())
 	if err != nil {
 		return nil, errorf("plan prune", name, err)
 	}
-	all, _ := listVersions(dir)
-	p := &PrunePlan{Bundle: name, Current: currentName(dir), Remove: victims}
-	for _, v := range all {
-		if !slices.Contains(victims, v) {
-			p.Keep = append(p.Keep, v)
+	p := &PrunePlan{Bundle: name, Current: currentName(dir), Remove: victims, Versions: decisions}
+	for _, d := range decisions {
+		if !d.Remove {
+			p.Keep = append(p.Keep, d.Version)
 		}
 	}
 	return p, nil

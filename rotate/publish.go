@@ -27,6 +27,18 @@ type Result struct {
 	// certificate to be live, and an unchanged store says nothing about
 	// whether every server has picked it up.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Chosen says how a rollback without a version chose New ("current
+	// before v0003 was published"); Skipped lists the versions it passed
+	// over because they were rolled back as not verified.
+	Chosen  string   `json:"chosen,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
+	// WasRolledBack is set when a rollback made current, by name, a
+	// version that had been rolled back ("rolled back: not verified
+	// …"); its mark is cleared, as the operator chose it again.
+	WasRolledBack string `json:"was_rolled_back,omitempty"`
+	// Marked is set when the on_verify_fail rollback marked Old as
+	// rolled back ("v0003 rolled back: not verified …").
+	Marked string `json:"marked,omitempty"`
 	// Pruned lists versions removed by retention, or to make room on a
 	// file system short of space.
 	Pruned []string `json:"pruned,omitempty"`
@@ -122,8 +134,12 @@ func (s *Store) publish(ctx context.Context, name string, in Inputs) (*Result, e
 		return res, err
 	}
 	res.Pruned, res.Warnings = s.makeRoom(dir, files, res.Warnings)
+	// What is current now becomes next's recorded predecessor, the
+	// default rollback target once next is current. It is written with
+	// next's meta.json, so it is durable before the swap.
+	previous := currentName(dir)
 	staging, err := stage(dir, files, func(contents map[string][]byte) *Meta {
-		return newMeta(next, c, contents, in.Source, userAtHost(), now)
+		return newMeta(next, previous, c, contents, in.Source, userAtHost(), now)
 	})
 	if err != nil {
 		return res, err

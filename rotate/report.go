@@ -35,6 +35,15 @@ func (r *Result) Describe() string {
 			}
 		}
 	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "; passed over %s", strings.Join(r.Skipped, ", "))
+	}
+	if r.WasRolledBack != "" {
+		fmt.Fprintf(&b, "; %s had been %s (made current by name; mark cleared)", r.New.Name, r.WasRolledBack)
+	}
+	if r.Marked != "" {
+		fmt.Fprintf(&b, "; marked %s", r.Marked)
+	}
 	if len(r.Pruned) > 0 {
 		fmt.Fprintf(&b, "; pruned %s", strings.Join(r.Pruned, " "))
 	}
@@ -44,13 +53,33 @@ func (r *Result) Describe() string {
 	return b.String()
 }
 
-// Describe is the one-line outcome of a prune.
+// Describe is the one-line outcome of a prune: each version removed and
+// each kept, with the reason retention gave.
 func (r *PruneResult) Describe() string {
-	kept := strings.Join(r.Kept, " ")
+	pruned, kept := describeDecisions(r.Versions, r.Pruned), describeDecisions(r.Versions, r.Kept)
 	if len(r.Pruned) == 0 {
-		return fmt.Sprintf("%s: nothing to prune (kept %s; current %s)", r.Bundle, kept, orNone(r.Current))
+		return fmt.Sprintf("%s: nothing to prune; kept %s", r.Bundle, kept)
 	}
-	return fmt.Sprintf("pruned %s: %s (kept %s; current %s)", r.Bundle, strings.Join(r.Pruned, " "), kept, orNone(r.Current))
+	return fmt.Sprintf("pruned %s: %s; kept %s", r.Bundle, pruned, kept)
+}
+
+// describeDecisions lists versions, each with the reason ds gives for it:
+// "v0001 (rollback target), v0003 (current)".
+func describeDecisions(ds []PruneDecision, versions []string) string {
+	if len(versions) == 0 {
+		return "nothing"
+	}
+	out := make([]string, 0, len(versions))
+	for _, v := range versions {
+		s := v
+		for _, d := range ds {
+			if d.Version == v && d.Why != "" {
+				s = d.String()
+			}
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
 }
 
 // WriteVersions renders `store ls` output: a table, or JSON when asJSON.
@@ -69,19 +98,27 @@ func WriteVersions(w io.Writer, rows []VersionListing, asJSON bool) error {
 		return enc.Encode(rows)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BUNDLE\tVERSION\tCURRENT\tSERIAL\tEXPIRES\tNAMES\tPUBLISHED")
+	fmt.Fprintln(tw, "BUNDLE\tVERSION\tCURRENT\tSERIAL\tEXPIRES\tNAMES\tPUBLISHED\tNOTE")
 	clean := model.Sanitize
 	for _, r := range rows {
 		cur := ""
 		if r.Current {
 			cur = "*"
 		}
+		var notes []string
+		if r.RollbackTarget {
+			notes = append(notes, "rollback target")
+		}
+		if r.RolledBack != "" {
+			notes = append(notes, r.RolledBack)
+		}
+		note := clean(strings.Join(notes, "; "))
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t(%s)\t\t\t\n", clean(r.Bundle), clean(r.Version), cur, clean(r.Error))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t(%s)\t\t\t\t%s\n", clean(r.Bundle), clean(r.Version), cur, clean(r.Error), note)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clean(r.Bundle), clean(r.Version), cur, clean(r.Serial),
-			r.NotAfter.UTC().Format(time.DateOnly), clean(strings.Join(r.SANs, ",")), r.PublishedAt.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clean(r.Bundle), clean(r.Version), cur, clean(r.Serial),
+			r.NotAfter.UTC().Format(time.DateOnly), clean(strings.Join(r.SANs, ",")), r.PublishedAt.UTC().Format(time.RFC3339), note)
 	}
 	return tw.Flush()
 }

@@ -6,19 +6,45 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 )
 
 // Rollback makes an older version current again with the same atomic
-// symlink swap as Publish. version "" means the version before current.
+// symlink swap as Publish. version "" means the default target
+// (chooseRollback): the version that was current when the present one was
+// published, passing over versions rolled back as not verified; a version
+// named explicitly is made current even if it was rolled back, and the
+// result says so (its mark is cleared: an operator chose it again).
 // The target is read back completely and checked (files match meta.json,
 // key matches certificate, certificate still inside its validity window)
 // before the swap; a refusal leaves `current` untouched. ctx bounds the
 // wait for another writer's lock.
 func (s *Store) Rollback(ctx context.Context, name, version string) (*Result, error) {
+	return s.rollbackAudited(ctx, name, rollbackRequest{to: version})
+}
+
+// RollbackUnverified is the on_verify_fail rollback: it moves `current`
+// away from version from, which was not served, to the default target,
+// and marks from "rolled back: not verified" so that no later rollback
+// without a version picks it and retention removes it first. It is
+// refused when from is no longer current: another writer has published
+// since, and the version it verified is not the one live now.
+func (s *Store) RollbackUnverified(ctx context.Context, name, from string) (*Result, error) {
+	return s.rollbackAudited(ctx, name, rollbackRequest{from: from, markNotVerified: true})
+}
+
+// rollbackRequest is what a rollback was asked for.
+type rollbackRequest struct {
+	to              string // "": the default target
+	from            string // "": whatever is current
+	markNotVerified bool   // mark the version moved away from
+}
+
+func (s *Store) rollbackAudited(ctx context.Context, name string, req rollbackRequest) (*Result, error) {
 	if s.ReadOnly {
 		return nil, errorf("rollback", name, ErrReadOnly)
 	}
-	res, err := s.rollback(ctx, name, version)
+	res, err := s.rollback(ctx, name, req)
 	s.audit("rollback", name, res, err)
 	if err != nil {
 		return nil, errorf("rollback", name, err)
@@ -26,7 +52,7 @@ func (s *Store) Rollback(ctx context.Context, name, version string) (*Result, er
 	return res, nil
 }
 
-func (s *Store) rollback(ctx context.Context, name, version string) (*Result, error) {
+func (s *Store) rollback(ctx context.Context, name string, req rollbackRequest) (*Result, error) {
 	if err := checkBundleName(name); err != nil {
 		return nil, refuse(ReasonBadInput, "%v", err)
 	}
@@ -39,10 +65,19 @@ func (s *Store) rollback(ctx context.Context, name, version string) (*Result, er
 	}
 	defer unlock()
 	res := &Result{Bundle: name, Action: "rollback"}
-	target, err := s.rollbackTarget(dir, version, res)
+	if req.from != "" {
+		if cur := currentName(dir); cur != req.from {
+			return res, refuse(ReasonNoVersion, "current is %s, not %s: another writer changed it since; not rolling back", orNone(cur), req.from)
+		}
+	}
+	target, err := s.rollbackTarget(dir, req.to, res)
 	if err != nil {
 		return res, err
 	}
+	// The swap is the only step that changes what is served; the mark
+	// is written after it, so a crash in between leaves an unmarked
+	// version that is not current. Its successors still record the
+	// right predecessor (they record what was current, not numbers).
 	if err := swapCurrent(dir, target.name); err != nil {
 		return res, err
 	}
@@ -53,6 +88,19 @@ func (s *Store) rollback(ctx context.Context, name, version string) (*Result, er
 			}
 		}
 		return res, err
+	}
+	if res.WasRolledBack != "" {
+		if err := clearMark(dir, target.name); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	}
+	if req.markNotVerified && res.Old != nil {
+		m := RollbackMark{At: s.now().UTC(), Reason: ReasonNotVerified, To: target.name, By: userAtHost()}
+		if err := writeMark(dir, res.Old.Name, m); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		} else {
+			res.Marked = res.Old.Name + " " + m.String()
+		}
 	}
 	return res, nil
 }
@@ -72,9 +120,16 @@ func (s *Store) rollbackTarget(dir, version string, res *Result) (*loadedVersion
 			res.Old = &VersionRef{Name: cur}
 		}
 	}
-	if version == "" {
-		version = previousVersion(vs, cur)
+	named := version != ""
+	if !named {
+		c := chooseRollback(dir, vs, cur)
+		res.Chosen, res.Skipped = c.Why, c.Skipped
+		version = c.Version
 		if version == "" {
+			if len(c.Skipped) > 0 {
+				return nil, refuse(ReasonNoVersion, "no version before %s to roll back to but versions rolled back as not verified: %s (name one to make it current anyway)",
+					orNone(cur), strings.Join(c.Skipped, ", "))
+			}
 			return nil, refuse(ReasonNoVersion, "no version before %s to roll back to", orNone(cur))
 		}
 	}
@@ -83,6 +138,11 @@ func (s *Store) rollbackTarget(dir, version string, res *Result) (*loadedVersion
 	}
 	if version == cur {
 		return nil, refuse(ReasonNoVersion, "%s is already current", version)
+	}
+	if named {
+		if m := readMark(dir, version); m != nil {
+			res.WasRolledBack = m.String()
+		}
 	}
 	v, err := openVersion(dir, version)
 	if err != nil {

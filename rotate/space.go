@@ -12,9 +12,9 @@ import (
 // fails with ENOSPC before the prune that would have made room. A writer
 // therefore checks the free space first and, when it is short of what one
 // version needs, prunes before staging: first beyond retention, then, if
-// that is not enough, older versions down to `current` and the one before
-// it (which are never removed, nor is a version still inside its prune
-// grace).
+// that is not enough, older versions (rolled back ones first) down to
+// `current` and the rollback target (which are never removed, nor is a
+// version still inside its prune grace).
 
 // freeSpace is the space available to this process in dir's file system,
 // in bytes, and the file system's block size. Tests replace it to simulate
@@ -75,7 +75,7 @@ func (s *Store) makeRoom(dir string, files []stagedFile, warns []string) (pruned
 	case len(pruned) > 0:
 		msg += fmt.Sprintf(": pruned %s before staging, now %s free", strings.Join(pruned, " "), kib(after))
 	default:
-		msg += ": nothing could be pruned (current, the version before it and versions inside the prune grace stay)"
+		msg += ": nothing could be pruned (current, the rollback target and versions inside the prune grace stay)"
 	}
 	return pruned, append(warns, msg)
 }

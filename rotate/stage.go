@@ -182,7 +182,8 @@ func removeLeftovers(bundleDir string) error {
 	removed := false
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, stagingPrefix) || strings.HasPrefix(n, tempLinkPrefix) || strings.HasPrefix(n, prunePrefix) {
+		if strings.HasPrefix(n, stagingPrefix) || strings.HasPrefix(n, tempLinkPrefix) || strings.HasPrefix(n, prunePrefix) ||
+			strings.HasPrefix(n, markTempPrefix) {
 			if err := os.RemoveAll(filepath.Join(bundleDir, n)); err != nil {
 				return fmt.Errorf("remove leftover %s: %w", n, err)
 			}

@@ -44,8 +44,10 @@ var ErrReadOnly = errors.New("read-only mode: certdeck will not change files")
 type Store struct {
 	// Dir holds one directory per bundle.
 	Dir string
-	// Keep is how many versions to retain (0: DefaultKeep). The current
-	// version and the one before it are never pruned whatever Keep says.
+	// Keep is how many good versions to retain (0: DefaultKeep); versions
+	// rolled back as not verified fill only the places good ones leave.
+	// The current version and the rollback target (chooseRollback) are
+	// never pruned whatever Keep says.
 	Keep int
 	// ReadOnly refuses Publish, Rollback and Prune with ErrReadOnly.
 	ReadOnly bool

@@ -96,7 +96,7 @@ func (m *Model) startAction(action string) tea.Cmd {
 // startBundleAction is p/b on bs (the selection, or the bundle :publish
 // and :rollback name): it checks what can be checked without I/O and
 // returns the Cmd that computes the plan. version pins a rollback to a
-// version ("" is the one before current).
+// version ("" is the store's rollback target).
 func (m *Model) startBundleAction(action string, bs *model.BundleState, version string) tea.Cmd {
 	b := bs.Bundle
 	if !isStoreBundle(bs) {
@@ -242,7 +242,7 @@ func soonerBy(old, next time.Time) string {
 }
 
 // planRollback runs in a Cmd: which version would become current
-// (version, or the one before current when "").
+// (version, or the store's rollback target when "").
 func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version string) planMsg {
 	msg := planMsg{action: "rollback", bundle: b}
 	a, err := storeAction(e, "rollback", b, version, false)

@@ -167,7 +167,8 @@ func (m *Model) cmdPublish(args []string) tea.Cmd {
 }
 
 // cmdRollback is :rollback BUNDLE [VERSION]: b on that bundle, to the
-// version named (default: the one before current).
+// version named (default: the store's rollback target, the version
+// current before the present one was published).
 func (m *Model) cmdRollback(args []string) tea.Cmd {
 	if len(args) < 1 || len(args) > 2 {
 		return m.usageError("rollback", "BUNDLE [VERSION]")
