@@ -153,13 +153,12 @@ func TestDemoPublishReloadThatDoesNotTakeEffectRollsBack(t *testing.T) {
 	c.waitScreen("the verification running", func(s string) bool { return strings.Contains(s, "▶ publish legacy") })
 	c.waitScreen("the rollback reported", func(s string) bool { return strings.Contains(s, "publish legacy: ROLLED BACK") })
 	c.send("l")
-	// Long events wrap in the log, so the first leg may sit above the
-	// pane: k steps back one event at a time.
-	c.waitScreen("the rollback leg in the event log", func(s string) bool { return strings.Contains(s, "rolled back legacy: v0002") })
+	// Long events wrap in the log, so either leg may sit above the pane:
+	// k steps back one event at a time until both have been on screen.
 	seen := ""
 	c.waitScreen("both legs in the event log", func(s string) bool {
 		seen += s
-		if strings.Contains(seen, "automatic rollback (on_verify_fail: rollback)") {
+		if strings.Contains(seen, "rolled back legacy: v0002") && strings.Contains(seen, "automatic rollback (on_verify_fail: rollback)") {
 			return true
 		}
 		c.send("k")
