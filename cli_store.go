@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"certdeck/model"
@@ -64,6 +65,16 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 			if err := af.check("rotate"); err != nil {
 				return err
 			}
+			// The audit log, store ls and meta.json's source say where a
+			// version came from: as a path that means the same tomorrow.
+			if err := absPaths(&storeDir, &cert, &key, &chain, &fullchain, &ca, &fromCertbot); err != nil {
+				return usageError(err)
+			}
+			for i := range alsoWrite {
+				if err := absPaths(&alsoWrite[i]); err != nil {
+					return usageError(err)
+				}
+			}
 			var in rotate.Inputs
 			var err error
 			switch {
@@ -74,6 +85,9 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 				}
 				if lineage == certbotEnvDefault {
 					lineage = os.Getenv("RENEWED_LINEAGE")
+				}
+				if err := absPaths(&lineage); err != nil {
+					return usageError(err)
 				}
 				if lineage == "" {
 					return usageError(errors.New("rotate: --from-certbot needs a lineage dir or $RENEWED_LINEAGE"))
@@ -131,6 +145,22 @@ As a certbot deploy hook: certdeck rotate NAME --store DIR --from-certbot
 	f.BoolVar(&reload, "reload", false, "then run the bundle's configured reloads and verify every endpoint it serves (needs the config)")
 	af.register(cmd, true)
 	return cmd
+}
+
+// absPaths makes every non-empty path absolute (certbotEnvDefault, the
+// flag's "no value given" marker, is left as it is).
+func absPaths(paths ...*string) error {
+	for _, p := range paths {
+		if *p == "" || *p == certbotEnvDefault {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *p, err)
+		}
+		*p = abs
+	}
+	return nil
 }
 
 // configuredCA is the ca: file of bundle name in fleet (nil: no fleet, no
@@ -206,6 +236,9 @@ as for rotate.`,
 			if err := af.check("rollback"); err != nil {
 				return err
 			}
+			if err := absPaths(&storeDir); err != nil {
+				return usageError(err)
+			}
 			fleet, err := storeFleet(cmd, g, "rollback", storeDir, reload)
 			if err != nil {
 				return err
@@ -241,6 +274,9 @@ func newStoreLsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
 				return usageError(errors.New("store ls: --store is required"))
+			}
+			if err := absPaths(&storeDir); err != nil {
+				return usageError(err)
 			}
 			if format != "table" && format != "json" {
 				return usageError(fmt.Errorf("store ls: --format %q: use table or json", format))
@@ -290,6 +326,9 @@ would remove.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if storeDir == "" {
 				return usageError(errors.New("store prune: --store is required"))
+			}
+			if err := absPaths(&storeDir); err != nil {
+				return usageError(err)
 			}
 			if keep < 1 {
 				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the rollback target stay regardless)", keep))

@@ -250,3 +250,32 @@ func TestStorePruneCommand(t *testing.T) {
 		t.Fatalf("second prune: code %d, out %q", code, out)
 	}
 }
+
+// Paths given relative to where rotate ran are recorded absolute: the
+// audit line's target and the version's source must mean the same from
+// any other directory.
+func TestRotateRecordsRelativePathsAbsolute(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	root := pki.Must(pki.NewCA("cli root"))
+	leaf := pki.Must(root.Issue(pki.Options{DNSNames: []string{"rel.example.test"}}))
+	writeFile(t, "ca.pem", root.RootPEM())
+	writeFile(t, "full.pem", leaf.FullchainPEM())
+	writeFile(t, "key.pem", leaf.KeyPEM())
+	if out, code, msg := runRotateCmd(t, "rotate", "rel", "--store", "store", "--fullchain", "full.pem", "--key", "key.pem", "--ca", "ca.pem"); code != 0 {
+		t.Fatalf("rotate: exit %d %q\n%s", code, msg, out)
+	}
+	audit, err := os.ReadFile(filepath.Join(state, "certdeck", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(audit), filepath.Join(dir, "store")) {
+		t.Errorf("audit line does not name the store by its absolute path %s:\n%s", filepath.Join(dir, "store"), audit)
+	}
+	out, code, msg := runRotateCmd(t, "store", "ls", "rel", "--store", "store", "--format", "json")
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "full.pem")) {
+		t.Errorf("store ls: exit %d %q; want the source %s:\n%s", code, msg, filepath.Join(dir, "full.pem"), out)
+	}
+}
