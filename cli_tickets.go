@@ -203,6 +203,9 @@ reload failed or it does not encrypt with the promoted key.`,
 						}
 					}
 					req.HAProxy = &rotate.HAProxyTicketAPI{Socket: socket, Ref: ref}
+					if err := req.HAProxy.Check(); err != nil {
+						return usageError(err)
+					}
 				}
 			}
 			a, err := newEngine(g, fleet, af, rotate.StoreOptions{}).RotateTickets(req)

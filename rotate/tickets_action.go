@@ -138,7 +138,13 @@ func (e *Engine) ticketPool(tk model.TicketKeys) (*TicketPool, []string, error) 
 			if err != nil {
 				return nil, nil, err
 			}
-			m.Runtime = &HAProxyTicketAPI{Socket: rl.HAProxy.Socket, Ref: ref, Timeout: rl.Timeout}
+			api := &HAProxyTicketAPI{Socket: rl.HAProxy.Socket, Ref: ref, Timeout: rl.Timeout}
+			// A path the runtime API would split (";", spaces) is refused
+			// here, when planning, not as a failed member.
+			if err := api.Check(); err != nil {
+				return nil, nil, fmt.Errorf("endpoint %s: reload %s: %w", name, rn, err)
+			}
+			m.Runtime = api
 			pool.Members = append(pool.Members, m)
 			continue
 		}

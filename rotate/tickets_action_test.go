@@ -179,6 +179,15 @@ ticket_keys:
 	if _, err := NewEngine(EngineOptions{Fleet: fleet}).RotateTickets(TicketRotateRequest{Name: "t"}); err == nil || !strings.Contains(err.Error(), "HAProxy's runtime API, but /run/t holds nginx80 keys") {
 		t.Fatalf("haproxy reload on nginx keys: %v", err)
 	}
+	// A key dir whose path the runtime API would split at ";" is refused
+	// when planning, before any command could reach a socket.
+	cfg = strings.Replace(strings.Replace(cfg, "/run/t", `"/run/t;shutdown sessions server be/s1;x"`, 1), "nginx80", "haproxy", 1)
+	if fleet, err = model.ParseFleet([]byte(cfg), "t.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewEngine(EngineOptions{Fleet: fleet}).RotateTickets(TicketRotateRequest{Name: "t"}); err == nil || !strings.Contains(err.Error(), "the runtime API would misread") {
+		t.Fatalf("a key dir with ';' behind a haproxy reload: %v", err)
+	}
 }
 
 // TestRefusedTicketRotationReloadsNobody: a rotation the ticket_lifetime
