@@ -439,3 +439,35 @@ func TestReloadRollbackLegMarksTheVersionItLeaves(t *testing.T) {
 		t.Fatalf("plan of rollback --to v0004 (%v):\n%s", err, strings.Join(p.Lines(), "\n"))
 	}
 }
+
+// A version a plain rollback moved away from is kept for the prune grace,
+// counted from the rollback: a reader that opened it just before may still
+// be reading it. Rolling back twice (v0003 → v0002 → v0001) leaves v0002
+// neither current, nor the target, nor the newest: only the grace keeps it.
+func TestPruneGraceCountsFromARollback(t *testing.T) {
+	s := newTestStore(t)
+	s.Keep = 3
+	for range 3 {
+		mustPublish(t, s, "g", inputsFor(issue(t, "g.example.test")))
+	}
+	s.Keep = 1
+	dir := s.BundleDir("g")
+	if _, err := s.Rollback(t.Context(), "g", "v0002"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, v := range []string{"v0001", "v0002", "v0003"} {
+		os.Chtimes(filepath.Join(dir, v), old, old)
+	}
+	if _, err := s.Rollback(t.Context(), "g", "v0001"); err != nil {
+		t.Fatal(err)
+	}
+	s.PruneGrace = time.Minute
+	res, err := s.Prune(t.Context(), "g")
+	if err != nil || slices.Contains(res.Pruned, "v0002") {
+		t.Fatalf("prune right after rolling back from v0002 = %+v, %v; want v0002 kept", res, err)
+	}
+	if !strings.Contains(res.Describe(), "v0002 (replaced 0s ago: kept 1m0s so readers can finish)") {
+		t.Fatalf("prune says %q", res.Describe())
+	}
+}

@@ -126,7 +126,8 @@ func (s *Store) retention(dir string, keepN int) ([]string, []PruneDecision, err
 			}
 			// A reader that opened v just before it stopped being
 			// current may still be reading it: give it the grace.
-			if ago, ok := replacedWithin(dir, v, successor, marks[v] != nil, grace); ok {
+			rolledFrom := cur != "" && versionNumber(v) > versionNumber(cur)
+			if ago, ok := replacedWithin(dir, v, successor, marks[v] != nil, rolledFrom, grace); ok {
 				keep = append(keep, fmt.Sprintf("replaced %s ago: kept %s so readers can finish", ago.Round(time.Second), grace))
 			}
 		}
@@ -149,15 +150,20 @@ func (s *Store) retention(dir string, keepN int) ([]string, []PruneDecision, err
 // replacedWithin reports how long ago v stopped being current, when that
 // was less than grace ago: by the directory mtime of successor (the
 // version published after it: the moment its last file was staged, just
-// before it went live) or, for a version the on_verify_fail rollback
-// moved away from, by the mtime of its mark.
-func replacedWithin(dir, v, successor string, marked bool, grace time.Duration) (time.Duration, bool) {
+// before it went live); for a version the on_verify_fail rollback moved
+// away from, by the mtime of its mark; for one newer than current
+// (rolledFrom: a rollback moved away from it), by its own directory's
+// mtime, which a rollback sets just before its swap.
+func replacedWithin(dir, v, successor string, marked, rolledFrom bool, grace time.Duration) (time.Duration, bool) {
 	var paths []string
 	if successor != "" {
 		paths = append(paths, filepath.Join(dir, successor))
 	}
 	if marked {
 		paths = append(paths, filepath.Join(dir, v, RolledBackFile))
+	}
+	if rolledFrom {
+		paths = append(paths, filepath.Join(dir, v))
 	}
 	best, found := time.Duration(0), false
 	for _, p := range paths {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Rollback makes an older version current again with the same atomic
@@ -78,6 +81,13 @@ func (s *Store) rollback(ctx context.Context, name string, req rollbackRequest) 
 	// is written after it, so a crash in between leaves an unmarked
 	// version that is not current. Its successors still record the
 	// right predecessor (they record what was current, not numbers).
+	if res.Old != nil {
+		// Prune's grace counts from the moment a version stopped being
+		// current: for the one a rollback leaves, that is now (a reader
+		// that opened it a moment ago may still be reading it).
+		now := time.Now()
+		_ = os.Chtimes(filepath.Join(dir, res.Old.Name), now, now)
+	}
 	if err := swapCurrent(dir, target.name); err != nil {
 		return res, err
 	}
