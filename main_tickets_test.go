@@ -73,7 +73,7 @@ func TestTicketsCommandsInitRotateShowConvert(t *testing.T) {
 		t.Fatalf("--read-only rotate: exit %d %s", code, errOut)
 	}
 	out, _, code = runTickets(t, "tickets", "rotate", "--dir", dir) // format from the meta file
-	if code != 0 || !strings.Contains(out, oldCurrent+" → "+oldNext) {
+	if code != 0 || !strings.Contains(out, model.ShortKeyName(oldCurrent)+" → "+model.ShortKeyName(oldNext)) {
 		t.Fatalf("rotate: exit %d\n%s", code, out)
 	}
 	if _, errOut, code := runTickets(t, "tickets", "rotate", "--dir", dir, "--ticket-lifetime", "5m"); code != 1 || !strings.Contains(errOut, "may still decrypt tickets until") {

@@ -217,8 +217,9 @@ func (p *TicketPool) Rotate(ctx context.Context, opt PoolOptions, progress func(
 	}
 	res.Rotation = rot
 	if !opt.DryRun {
+		short := model.ShortKeyName // as every other progress line names keys
 		msg := fmt.Sprintf("rotated: current %s → %s; next %s (fresh); previous %s",
-			rot.Before[model.RoleCurrent], rot.After[model.RoleCurrent], rot.After[model.RoleNext], rot.After[model.RolePrevious])
+			short(rot.Before[model.RoleCurrent]), short(rot.After[model.RoleCurrent]), short(rot.After[model.RoleNext]), short(rot.After[model.RolePrevious]))
 		if rot.Finished != "" {
 			msg = rot.Finished
 		}
