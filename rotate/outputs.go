@@ -118,6 +118,12 @@ type replaceTarget struct {
 // could not be written afterwards is refused before anything is sent.
 func checkReplaceTarget(path string, mode os.FileMode) (replaceTarget, error) {
 	t := replaceTarget{uid: -1, gid: -1, mode: mode.Perm()}
+	if path != filepath.Clean(path) {
+		// "lnk/../x" is cleaned to "x" by filepath.Dir but resolved
+		// through lnk by the kernel: the directory judged would not be
+		// the one written in.
+		return t, fmt.Errorf("name it as %s (no \".\", \"..\" or doubled /): checks and writes must agree on its directory", filepath.Clean(path))
+	}
 	dir := filepath.Dir(path)
 	di, err := os.Stat(dir)
 	if err != nil {

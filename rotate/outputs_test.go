@@ -200,6 +200,19 @@ func TestAlsoWriteRefusesUnsafeTargets(t *testing.T) {
 			os.Chmod(pub, 0o777)
 			return filepath.Join(pub, "postfix", "web.pem")
 		}, "directory " + "PUB" + " above directory"},
+		// out -> pub/x -> real: neither the path as named nor the one it
+		// resolves to passes through pub, but the link in it can be
+		// swapped by whoever writes pub (seen raced: root wrote the key
+		// into another service's directory).
+		{"a link on the way that lives in a directory others can write", false, func(t *testing.T, dir string) string {
+			pub, real := filepath.Join(dir, "pub"), filepath.Join(dir, "real")
+			os.Mkdir(pub, 0o755)
+			os.Mkdir(real, 0o755)
+			os.Chmod(pub, 0o777)
+			os.Symlink(real, filepath.Join(pub, "x"))
+			os.Symlink(filepath.Join("pub", "x"), filepath.Join(dir, "out"))
+			return filepath.Join(dir, "out", "web.pem")
+		}, "directory " + "PUB" + " above directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,5 +265,26 @@ func TestAlsoWriteAcceptsTargetsBelowAStickyDirectory(t *testing.T) {
 	}
 	if st, err := os.Stat(target); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("new output: %v, %v; want 0600", st, err)
+	}
+}
+
+// A target named through "..": filepath.Dir cleans "lnk/.." away, the
+// kernel resolves it through lnk, so the directory judged would not be
+// the one written in. It is refused, naming the clean path to give.
+func TestAlsoWriteRefusesAPathThatIsNotClean(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	os.Symlink(sub, filepath.Join(dir, "lnk"))
+	target := dir + "/lnk/../web.pem"
+	_, err := WriteFileAtomic(target, issue(t, "mail.example.test").KeyPEM(), privateMode)
+	if err == nil || !strings.Contains(err.Error(), "name it as "+filepath.Join(dir, "web.pem")) {
+		t.Fatalf("err = %v, want a refusal naming the clean path", err)
+	}
+	for _, d := range []string{dir, sub} {
+		if _, err := os.Lstat(filepath.Join(d, "web.pem")); err == nil {
+			t.Fatalf("%s/web.pem was written", d)
+		}
 	}
 }

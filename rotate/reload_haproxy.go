@@ -189,8 +189,7 @@ func (h *haproxyReload) abort(ctx context.Context, out *strings.Builder, redact 
 // removed, then cut to haproxyReplyLimit: it is read past the limit so a
 // key line the limit would split is still matched whole.
 func (h *haproxyReload) command(ctx context.Context, cmd []byte, redact *redactor) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, h.network, h.socket)
+	conn, err := dialRuntimeAPI(ctx, h.network, h.socket)
 	if err != nil {
 		return "", fmt.Errorf("connect: %w", netErr(ctx, err))
 	}

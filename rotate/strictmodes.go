@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -88,47 +89,31 @@ func checkBundleDir(dir string) error {
 }
 
 // checkDirChain judges dir, a directory certdeck is about to write in, and
-// every directory above it up to /, as sshd's StrictModes walks the path
+// every directory on the way to it, as sshd's StrictModes walks the path
 // to authorized_keys: dir itself must pass checkOwnerAndMode, each
-// ancestor must be owned by root or us and be writable by group or others
-// only if it is sticky (see the rules at the top of this file). The
-// directories above the path as named and above the path it resolves to
-// are both walked: a symlink on the way can be replaced by whoever may
-// write the directory holding the link, and that directory is on the
-// named path, not the resolved one. The caller has checked that dir
-// exists and is a directory; what names it in errors.
+// directory passed through must be owned by root or us and be writable by
+// group or others only if it is sticky (see the rules at the top of this
+// file). The path is resolved one component at a time (walkPath), so the
+// directory holding each symlink on the way is judged too: whoever may
+// write it could swap the link. The caller has checked that dir exists
+// and is a directory; what names it in errors.
 func checkDirChain(what, dir string) error {
 	named, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	resolved, err := filepath.EvalSymlinks(named)
+	resolved, missing, err := walkPath(what, named)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return err
+	}
+	if missing != "" {
+		return fmt.Errorf("%s: %s: %w", what, missing, fs.ErrNotExist)
 	}
 	fi, err := os.Stat(resolved)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := checkOwnerAndMode(what, dir, fi); err != nil {
-		return err
-	}
-	return checkAncestors(what, filepath.Dir(named), filepath.Dir(resolved))
-}
-
-// checkAncestors applies the ancestor rule to each of dirs and every
-// directory above them, each directory once.
-func checkAncestors(what string, dirs ...string) error {
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		for a := d; !seen[a]; a = filepath.Dir(a) {
-			seen[a] = true
-			if err := checkAncestor(what, a); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return checkOwnerAndMode(what, dir, fi)
 }
 
 // checkBeforeCreate is for a directory a writer is about to create with
@@ -144,19 +129,74 @@ func checkBeforeCreate(what, dir string) error {
 	if _, err := os.Lstat(named); !errors.Is(err, fs.ErrNotExist) {
 		return nil // present: checkDirChain judges it
 	}
-	existing := filepath.Dir(named)
-	for {
-		if _, err := os.Lstat(existing); err == nil || filepath.Dir(existing) == existing {
-			break
-		}
-		existing = filepath.Dir(existing)
-	}
-	resolved, err := filepath.EvalSymlinks(existing)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return checkAncestors(what, existing, resolved)
+	_, _, err = walkPath(what, named)
+	return err
 }
+
+// maxLinks bounds the symlinks walkPath follows (the kernel's is 40).
+const maxLinks = 40
+
+// walkPath resolves path as the kernel does, one component at a time,
+// and applies the ancestor rule (checkAncestor) to every directory it
+// passes through: /, each directory it descends into that is not the
+// last component, and so the directory holding every symlink on the way,
+// a link's target being walked from there (or from / when absolute). ".."
+// goes up from where the walk is, not from the text. It returns the
+// resolved path and, when a component does not exist, missing: the path
+// up to it (every directory above it was judged).
+func walkPath(what, path string) (resolved, missing string, err error) {
+	if err := checkAncestor(what, "/"); err != nil {
+		return "", "", err
+	}
+	cur, rest, links := "/", splitPath(path), 0
+	for len(rest) > 0 {
+		comp := rest[0]
+		rest = rest[1:]
+		switch comp {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, comp)
+		fi, err := os.Lstat(next)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", next, nil
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", what, err)
+		}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if links++; links > maxLinks {
+				return "", "", fmt.Errorf("%s: %s: too many levels of symbolic links", what, path)
+			}
+			target, err := os.Readlink(next)
+			if err != nil {
+				return "", "", fmt.Errorf("%s: %w", what, err)
+			}
+			if filepath.IsAbs(target) {
+				cur = "/"
+			}
+			rest = append(splitPath(target), rest...)
+		case fi.IsDir():
+			cur = next
+			if len(rest) > 0 {
+				if err := checkAncestor(what, cur); err != nil {
+					return "", "", err
+				}
+			}
+		case len(rest) > 0:
+			return "", "", fmt.Errorf("%s: %s is not a directory", what, next)
+		default:
+			cur = next
+		}
+	}
+	return cur, "", nil
+}
+
+func splitPath(p string) []string { return strings.Split(p, "/") }
 
 // checkAncestor judges one directory above the one certdeck writes in.
 func checkAncestor(what, dir string) error {

@@ -130,8 +130,7 @@ func (a HAProxyTicketAPI) command(ctx context.Context, cmd string, redact *redac
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, a.Socket)
+	conn, err := dialRuntimeAPI(ctx, network, a.Socket)
 	if err != nil {
 		return "", fmt.Errorf("haproxy %s: connect: %w", a.Socket, err)
 	}
