@@ -90,6 +90,10 @@ func printPlan(cmd *cobra.Command, a rotate.Action, ctx context.Context) error {
 		}
 	}
 	if err != nil {
+		if p.Refusal != nil && len(p.Kind) > 0 {
+			// The plan's last line said why: stderr need not repeat it.
+			return &exitError{code: storeRefused}
+		}
 		return storeError(storeRefused, err)
 	}
 	fmt.Fprintln(w, "dry run: nothing was changed")

@@ -39,6 +39,8 @@ func TestDryRunRefusalsSayRefusedOnce(t *testing.T) {
 		{"publish, unknown authority", []string{"rotate", "cli", "--store", store, "--fullchain", writeFile(t, filepath.Join(dir, "alien.pem"), alien.FullchainPEM()),
 			"--key", writeFile(t, filepath.Join(dir, "alien.key"), alien.KeyPEM()), "--ca", ca, "--dry-run"}, "refused: chain broken: "},
 		{"ticket rotation inside ticket_lifetime", []string{"tickets", "rotate", "--dir", keys, "--ticket-lifetime", "5m", "--dry-run"}, "refused: previous key in use: "},
+		{"rollback with nothing to go back to", []string{"rollback", "cli", "--store", store, "--dry-run"}, "refused: no such version: "},
+		{"rollback to a version that is not there", []string{"rollback", "cli", "--store", store, "--to", "v0009", "--dry-run"}, "refused: no such version: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := runTickets(t, tc.args...)
@@ -47,6 +49,11 @@ func TestDryRunRefusalsSayRefusedOnce(t *testing.T) {
 			}
 			if !strings.Contains(out, "\n  "+tc.reason) || strings.Contains(out+errOut, "refused: refused") {
 				t.Fatalf("the plan does not say %q once:\n%s%s", tc.reason, out, errOut)
+			}
+			// Said once: on the plan's line, not again on stderr; and no
+			// step towards a target that is not there.
+			if strings.Contains(errOut, tc.reason) || strings.Contains(out, "→ \n") || strings.Contains(out, "(none)") {
+				t.Fatalf("a refused plan printed a step or said it twice:\n%s---\n%s", out, errOut)
 			}
 		})
 	}

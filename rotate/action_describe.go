@@ -17,6 +17,14 @@ import (
 // the verification, what a failed verification does, the warnings.
 func (p Plan) Lines() []string {
 	head := fmt.Sprintf("%s %s", p.Kind, p.Subject)
+	if p.Refusal != nil {
+		// Nothing would run: no steps towards a target that is not
+		// there ("swap current v0001 → "), only why.
+		if p.OldVersion != "" {
+			head += " (current " + p.OldVersion + ")"
+		}
+		return []string{head, "  " + p.Refusal.Error()}
+	}
 	switch {
 	case p.OldVersion != "" || p.NewVersion != "":
 		head += fmt.Sprintf(": %s → %s", orNone(p.OldVersion), orNone(p.NewVersion))
@@ -54,10 +62,6 @@ func (p Plan) Lines() []string {
 			line += "; it passes over " + strings.Join(p.RollbackSkipped, ", ")
 		}
 		lines = append(lines, line)
-	}
-	if p.Refusal != nil {
-		// Refusal.Error says "refused: <reason>: …" itself.
-		lines = append(lines, "  "+p.Refusal.Error())
 	}
 	for _, w := range p.Warnings {
 		lines = append(lines, "  warning: "+w)

@@ -119,7 +119,7 @@ func (s *Store) retention(dir string, keepN int) ([]string, []PruneDecision, err
 		if spare[v] {
 			keep = append(keep, fmt.Sprintf("%s, kept while there are fewer than %d good versions", marks[v], keepN))
 		}
-		if grace > 0 {
+		if grace > 0 && v != cur { // current was not replaced: it is what replaced
 			var successor string
 			if i+1 < len(vs) {
 				successor = vs[i+1]
