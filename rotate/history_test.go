@@ -471,3 +471,33 @@ func TestPruneGraceCountsFromARollback(t *testing.T) {
 		t.Fatalf("prune says %q", res.Describe())
 	}
 }
+
+// A version number is never reused: prune removed the highest version
+// (rolled back as not verified, so it goes first) and the next publish is
+// one above it, not a second v0003 in the audit log and the records.
+func TestPrunedHighestVersionNumberIsNotReused(t *testing.T) {
+	s := newTestStore(t)
+	s.Keep = 3
+	for range 3 {
+		mustPublish(t, s, "g", inputsFor(issue(t, "g.example.test")))
+	}
+	if _, err := s.RollbackUnverified(t.Context(), "g", "v0003"); err != nil {
+		t.Fatal(err)
+	}
+	s.Keep = 1
+	res, err := s.Prune(t.Context(), "g")
+	if err != nil || !slices.Contains(res.Pruned, "v0003") {
+		t.Fatalf("prune = %+v, %v; want the rolled-back v0003 removed", res, err)
+	}
+	got, err := s.Publish(t.Context(), "g", inputsFor(issue(t, "g.example.test")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.New.Name != "v0004" {
+		t.Fatalf("the publish after pruning v0003 made %s, want v0004", got.New.Name)
+	}
+	vs, _ := listVersions(s.BundleDir("g"))
+	if slices.Contains(vs, "v0003") {
+		t.Fatalf("versions %v", vs)
+	}
+}

@@ -32,9 +32,18 @@ func (s *Store) pruneTo(dir string, keepN int, enough func() bool) ([]string, er
 		return nil, err
 	}
 	var pruned []string
+	all, err := listVersions(dir)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range victims {
 		if enough() {
 			break
+		}
+		if len(all) > 0 && v == all[len(all)-1] && recordedHighest(dir) < versionNumber(v) {
+			if err := recordHighest(dir, v); err != nil {
+				return pruned, fmt.Errorf("prune %s: %w", v, err)
+			}
 		}
 		doomed := filepath.Join(dir, prunePrefix+v+"-"+randomSuffix())
 		if err := os.Rename(filepath.Join(dir, v), doomed); err != nil {

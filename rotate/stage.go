@@ -183,7 +183,7 @@ func removeLeftovers(bundleDir string) error {
 	for _, e := range entries {
 		n := e.Name()
 		if strings.HasPrefix(n, stagingPrefix) || strings.HasPrefix(n, tempLinkPrefix) || strings.HasPrefix(n, prunePrefix) ||
-			strings.HasPrefix(n, markTempPrefix) {
+			strings.HasPrefix(n, markTempPrefix) || strings.HasPrefix(n, highestTmpPrefix) {
 			if err := os.RemoveAll(filepath.Join(bundleDir, n)); err != nil {
 				return fmt.Errorf("remove leftover %s: %w", n, err)
 			}

@@ -39,10 +39,11 @@ func nextVersion(bundleDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(vs) == 0 {
-		return versionName(1), nil
+	highest := recordedHighest(bundleDir) // a pruned highest version's number
+	if len(vs) > 0 {
+		highest = max(highest, versionNumber(vs[len(vs)-1]))
 	}
-	return versionName(versionNumber(vs[len(vs)-1]) + 1), nil
+	return versionName(highest + 1), nil
 }
 
 // loadedVersion is a version read completely through one directory handle.
