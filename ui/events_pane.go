@@ -44,6 +44,14 @@ func (m *Model) renderEvents(w, h int) []string {
 		}
 		lines = append(lines, c...)
 	}
+	// Scrolled to the oldest events (g) of a log longer than the pane,
+	// fewer than fill it are older than the anchor: the newer ones below
+	// it fill the rest, so the pane is never half empty while there is
+	// more to read. (A log that fits keeps j/k's one event per step.)
+	for i := max(0, n-m.eventScroll); n > rows && i < n && len(lines)-1 < rows; i++ {
+		c := m.eventLines(m.ring.At(i), w)
+		lines = append(lines, c[:min(len(c), rows-(len(lines)-1))]...)
+	}
 	return padLines(lines, w, h)
 }
 

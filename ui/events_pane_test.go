@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -64,5 +65,25 @@ func TestEventLogWrapsLongLinesKeepingSerialsWhole(t *testing.T) {
 		if s := screen(m); strings.Contains(s, "the latest change") || !strings.Contains(s, want) {
 			t.Errorf("%d columns: k does not step back one whole event:\n%s", w, s)
 		}
+	}
+}
+
+// g goes to the oldest event: it is on the pane's first line and the
+// events after it fill the pane, not a single line above blank rows.
+func TestEventLogOldestFillsThePane(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, false)
+	for i := range 40 {
+		m.ring.Add(model.Change{Time: fixedNow, Subject: "web", Kind: model.ChangeStatus, Message: fmt.Sprintf("event number %02d", i)})
+	}
+	press(m, "l")
+	press(m, "g")
+	s := screen(m)
+	first, last := strings.Index(s, "event number 00"), strings.Index(s, "event number 01")
+	if first < 0 || last < first {
+		t.Fatalf("after g the oldest events are not on screen in order:\n%s", s)
+	}
+	shown := strings.Count(s, "event number ")
+	if shown < 5 {
+		t.Fatalf("after g only %d events show:\n%s", shown, s)
 	}
 }
