@@ -151,7 +151,7 @@ func (e *Engine) followUp(b model.Bundle, reload, verify bool) (followUp, error)
 func (f followUp) warnings(e *Engine, targets []VerifyTarget) []string {
 	var w []string
 	if len(f.skipped) > 0 {
-		w = append(w, fmt.Sprintf("%s %s a reload this action does not run: %s the old certificate until reloaded (x, P, or certdeck reload)",
+		w = append(w, fmt.Sprintf("%s %s a reload this action does not run: %s the certificate that was current before it until reloaded (x, or certdeck reload NAME; P would publish again)",
 			strings.Join(f.skipped, ", "), hasHave(len(f.skipped)), serveServes(len(f.skipped))))
 	}
 	return append(w, e.noVerifierWarning(targets)...)
