@@ -132,11 +132,13 @@ func (h *httpReload) run(ctx context.Context) ReloadResult {
 	}
 	// redact keeps the token out of everything the result carries, even
 	// when the far side echoes it back (a body "bad token …", a Location),
-	// whole, in part, or split by a line break or an escape sequence.
+	// whole, in part, or split by a line break or an escape sequence, and
+	// URL-escaped, JSON-escaped, base64- or hex-encoded (tokenForms).
 	redact := &redactor{}
 	if token != "" {
-		redact.add([]byte(token), tokenRunMax, "[token from $"+h.bearerEnv+"]")
+		redact.addToken([]byte(token), "[token from $"+h.bearerEnv+"]")
 	}
+	defer redact.wipe()
 	req, err := http.NewRequestWithContext(ctx, h.method, h.url.String(), nil)
 	if err != nil {
 		return failed(fmt.Errorf("http %s: %w", what, err))
