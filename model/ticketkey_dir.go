@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -223,14 +224,26 @@ func FSTypeName(magic int64) string {
 func IsMemoryFS(magic int64) bool { return magic == fsTmpfs || magic == fsRamfs }
 
 // TmpfsAdvice is how to give a key dir memory-backed storage, for the
-// finding and for `tickets init`.
+// finding and for `tickets init`. The dir is a shell word in the mount
+// command (ShellWords: pasted, it names the dir and runs nothing else)
+// and an fstab field in the fstab line (FstabField).
 func TmpfsAdvice(dir string) string {
 	return fmt.Sprintf("mount a tmpfs there before creating the keys: mount -t tmpfs -o size=1m,mode=0700,noswap tmpfs %s "+
 		"(noswap needs Linux 6.4; without it use ramfs, which is never swapped), "+
 		"or the fstab line \"tmpfs %s tmpfs size=1m,mode=0700,noswap 0 0\"; "+
 		"the keys vanish at reboot by design, so run certdeck tickets init --if-missing before the server starts",
-		shellWord(dir), dir)
+		ShellWords(dir), FstabField(dir))
 }
+
+// FstabField is p as one field of an fstab(5) line: fields are split on
+// blanks and a line ends at a newline, so a space, tab, newline and
+// backslash are written as the octal escapes getmntent(3) decodes (\040,
+// \011, \012, \134).
+func FstabField(p string) string {
+	return fstabEscapes.Replace(p)
+}
+
+var fstabEscapes = strings.NewReplacer(" ", `\040`, "\t", `\011`, "\n", `\012`, `\`, `\134`)
 
 // InspectTicketDir parses what a reader found in a key dir and judges
 // what does not depend on the clock. It returns the keys (secrets, for
@@ -292,7 +305,7 @@ func InspectTicketDir(r TicketDirRead) (TicketKeySet, TicketDirFacts) {
 		if bad := fr.Mode.Perm() & 0o077; bad != 0 {
 			ff.Problem = fmt.Sprintf("mode %04o", fr.Mode.Perm())
 			add(Crit, "%s is %s by group or others (mode %04o): whoever reads it decrypts every ticket it protects; fix: chmod 600 %s",
-				name, accessWord(bad), fr.Mode.Perm(), shellWord(fr.Path))
+				name, accessWord(bad), fr.Mode.Perm(), ShellWords(fr.Path))
 		}
 		return fr, true
 	}
@@ -412,22 +425,4 @@ func accessWord(bits fs.FileMode) string {
 		return "writable"
 	}
 	return "readable"
-}
-
-// shellWord quotes a path for a fix-it command an operator may paste.
-func shellWord(p string) string {
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '.' || c == '_' || c == '-') {
-			out := "'"
-			for _, c := range p {
-				if c == '\'' {
-					out += `'\''`
-				} else {
-					out += string(c)
-				}
-			}
-			return out + "'"
-		}
-	}
-	return p
 }

@@ -451,7 +451,7 @@ func memoryFSWarning(r model.TicketDirRead) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("%s is on %s, not tmpfs or ramfs: keys written to a disk outlive their rotation; %s",
-		r.Dir, model.FSTypeName(r.FSMagic), model.TmpfsAdvice(r.Dir))}
+		model.Sanitize(r.Dir), model.FSTypeName(r.FSMagic), model.TmpfsAdvice(r.Dir))}
 }
 
 func containsInt(xs []int, x int) bool {

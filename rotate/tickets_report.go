@@ -47,8 +47,10 @@ func TicketConfigLines(dir string, f model.TicketFormat, server string) ([]strin
 		return nil, fmt.Errorf("server %q: want nginx, haproxy or apache", server)
 	}
 	want := map[string]string{"nginx": "nginx80", "haproxy": "haproxy", "apache": "apache48"}[server]
+	// A command to paste: the dir is a shell word (configWord's double
+	// quotes would let a shell expand "$(…)" in it).
 	return nil, fmt.Errorf("%s does not read %s keys; convert them: certdeck tickets convert --dir %s --format %s --to DIR --to-format %s",
-		server, f, configWord(dir), f, want)
+		server, f, shellWords([]string{abs}), f, want)
 }
 
 // configWord quotes a path for an nginx or HAProxy config when it holds
@@ -127,24 +129,28 @@ func WriteTicketDir(w io.Writer, r TicketDirReport, now time.Time, asJSON bool) 
 }
 
 // Describe is one line per change for the CLI: names before → after.
+// The dirs are sanitised here (model.Sanitize): the CLI prints the lines
+// through model.SanitizeLines, which keeps newlines, and a newline in a
+// dir name must not start a line of its own.
 func (r *TicketResult) Describe() string {
 	var b strings.Builder
+	dir, from := model.Sanitize(r.Dir), model.Sanitize(r.From)
 	switch {
 	case r.Unchanged:
-		fmt.Fprintf(&b, "%s already holds a complete %s key set (current %s)", r.Dir, r.Format, r.After[model.RoleCurrent])
+		fmt.Fprintf(&b, "%s already holds a complete %s key set (current %s)", dir, r.Format, r.After[model.RoleCurrent])
 		return b.String()
 	case r.Action == "init":
-		fmt.Fprintf(&b, "created %s keys in %s", r.Format, r.Dir)
+		fmt.Fprintf(&b, "created %s keys in %s", r.Format, dir)
 	case r.Action == "convert":
-		fmt.Fprintf(&b, "wrote the %s keys of %s as %s keys in %s (same keys, same roles)", r.FromFormat, r.From, r.Format, r.Dir)
+		fmt.Fprintf(&b, "wrote the %s keys of %s as %s keys in %s (same keys, same roles)", r.FromFormat, from, r.Format, dir)
 		for _, role := range model.TicketRoles {
 			fmt.Fprintf(&b, "\n  %-8s %s", role, r.After[role])
 		}
 		return b.String()
 	case r.Finished != "":
-		fmt.Fprintf(&b, "%s: %s", r.Dir, r.Finished)
+		fmt.Fprintf(&b, "%s: %s", dir, model.Sanitize(r.Finished))
 	default:
-		fmt.Fprintf(&b, "rotated %s keys in %s", r.Format, r.Dir)
+		fmt.Fprintf(&b, "rotated %s keys in %s", r.Format, dir)
 	}
 	for _, role := range model.TicketRoles {
 		before, after := r.Before[role], r.After[role]
