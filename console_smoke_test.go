@@ -113,6 +113,13 @@ func TestDemoFixTurnsTheDriftingEndpointOK(t *testing.T) {
 	c.send("/")
 	c.send("-l", "web2")
 	c.send("Enter")
+	// The filter is applied off the keystroke path: x must wait for the
+	// rows it leaves, or it acts on the row under the cursor before.
+	c.waitScreen("the filter applied, web2 first", func(s string) bool {
+		rows := strings.SplitN(s, "STATUS", 2)
+		return strings.Contains(s, "filter: web2 (") && len(rows) == 2 &&
+			strings.Contains(strings.SplitN(rows[1], "\n", 3)[1], "web2.demo.test")
+	})
 	c.send("x")
 	c.waitScreen("the fix dialog", func(s string) bool {
 		return strings.Contains(s, "(y/N)") && strings.Contains(s, "POST http://127.0.0.1:") && strings.Contains(s, "serial    web2.demo.test:")
