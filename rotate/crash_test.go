@@ -84,37 +84,8 @@ func TestCrashMidPublishLeavesCurrentComplete(t *testing.T) {
 	for run := range crashRuns {
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+s.Dir, crashPairsEnv+"="+pairsDir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		ready := make(chan bool, 1)
-		go func() {
-			line, _ := bufio.NewReader(stdout).ReadString('\n')
-			ready <- line == "ready\n"
-		}()
-		select {
-		case ok := <-ready:
-			if !ok {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("run %d: child failed to start", run)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("run %d: child never became ready", run)
-		}
 		// Anywhere from before the first publish to a few publishes in.
-		time.Sleep(time.Duration(rand.IntN(25000)) * time.Microsecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		err = cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("run %d: child exited on its own (%v) instead of being killed", run, err)
-		}
+		killWhenReady(t, run, cmd, 25*time.Millisecond)
 		checkCurrentComplete(t, dir)
 		if len(leftovers(t, dir)) > 0 {
 			sawLeftovers++
@@ -142,5 +113,43 @@ func TestCrashMidPublishLeavesCurrentComplete(t *testing.T) {
 		crashRuns, sawLeftovers, versionNumber(vs[len(vs)-1]))
 	if sawLeftovers == 0 {
 		t.Error("no kill landed mid-publish (no leftovers ever seen): the test did not exercise a crash")
+	}
+}
+
+// killWhenReady starts cmd, a child test that prints "ready" once it is
+// about to write, waits for that line, lets it run up to maxDelay (a
+// random moment in its writes) and SIGKILLs it, failing unless the kill
+// is what ended it.
+func killWhenReady(t *testing.T, run int, cmd *exec.Cmd, maxDelay time.Duration) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		ready <- line == "ready\n"
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("run %d: child failed to start", run)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("run %d: child never became ready", run)
+	}
+	time.Sleep(time.Duration(rand.Int64N(int64(maxDelay))))
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("run %d: child exited on its own (%v) instead of being killed", run, err)
 	}
 }

@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -333,36 +331,7 @@ func TestKilledRollbacksLeaveASensibleRollbackTarget(t *testing.T) {
 	for run := range runs {
 		cmd := exec.Command(exe, "-test.run=^TestRollbackCrashChild$")
 		cmd.Env = append(os.Environ(), rollbackCrashChildEnv+"="+s.Dir, crashPairsEnv+"="+pairsDir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		ready := make(chan bool, 1)
-		go func() {
-			line, _ := bufio.NewReader(stdout).ReadString('\n')
-			ready <- line == "ready\n"
-		}()
-		select {
-		case ok := <-ready:
-			if !ok {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("run %d: child failed to start", run)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("run %d: child never became ready", run)
-		}
-		time.Sleep(time.Duration(rand.IntN(25000)) * time.Microsecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		err = cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("run %d: child exited on its own (%v) instead of being killed", run, err)
-		}
+		killWhenReady(t, run, cmd, 25*time.Millisecond)
 		checkCurrentComplete(t, dir)
 		cur := currentTarget(t, dir)
 		if m := readMark(dir, cur); m != nil {
