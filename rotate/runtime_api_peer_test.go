@@ -87,26 +87,26 @@ func TestRuntimeAPIPortHeldByAnotherUserGetsNothing(t *testing.T) {
 	if err != nil {
 		t.Skip("needs socat for a listener run as another user")
 	}
-	port := freeLoopbackPort(t)
+	// socat picks its own port (a port chosen here and handed over could
+	// be taken meanwhile by a listener of a test running in parallel);
+	// its port is read back from the socket its process holds.
 	loot := filepath.Join(t.TempDir(), "loot")
-	cmd := exec.Command(socat, "-u", "TCP-LISTEN:"+strconv.Itoa(port)+",bind=127.0.0.1,reuseaddr,fork", "CREATE:"+loot)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	os.Chmod(filepath.Dir(loot), 0o777)
+	cmd := exec.Command(socat, "-u", "TCP-LISTEN:0,bind=127.0.0.1,fork", "CREATE:"+loot)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
+	var port int
+	for deadline := time.Now().Add(5 * time.Second); port == 0; {
+		port = listeningPort(t, cmd.Process.Pid)
+		if port == 0 && time.Now().After(deadline) {
 			t.Fatal("socat did not listen")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	k, _ := model.ParseTicketKey(model.TicketHAProxy, seqBytes(80, 4))
 	err = HAProxyTicketAPI{Socket: addr, Ref: "/k"}.Push(context.Background(), k)
 	if err == nil || !strings.Contains(err.Error(), "is held by uid "+strconv.Itoa(nobody)) {
@@ -118,11 +118,28 @@ func TestRuntimeAPIPortHeldByAnotherUserGetsNothing(t *testing.T) {
 	}
 }
 
-func freeLoopbackPort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// listeningPort is the port of the TCP socket process pid listens on
+// (0: none yet), found by the inode of one of its descriptors.
+func listeningPort(t *testing.T, pid int) int {
+	fds, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "fd", "*"))
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	data, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+			continue
+		}
+		if ap, err := parseProcAddr(f[1]); err == nil {
+			return int(ap.Port())
+		}
+	}
+	return 0
 }
