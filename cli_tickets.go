@@ -83,11 +83,9 @@ func (tt *ticketTarget) resolve(g *globalFlags, args []string, detect bool) (mod
 	// (mount, fstab), show's "dir", the audit line's target and every
 	// message name the dir wherever they are read, not relative to
 	// wherever certdeck was started.
-	dir, err := filepath.Abs(tt.dir)
-	if err != nil {
-		return model.TicketKeys{}, usageError(fmt.Errorf("--dir %s: %w", tt.dir, err))
+	if err := absPaths(&tt.dir); err != nil {
+		return model.TicketKeys{}, usageError(fmt.Errorf("--dir: %w", err))
 	}
-	tt.dir = dir
 	tk := model.TicketKeys{Dir: tt.dir, Name: tt.dir}
 	switch {
 	case tt.format != "":
@@ -320,7 +318,7 @@ it: an 80-byte key has no apache48 form.`,
 			if err != nil {
 				return usageError(err)
 			}
-			if to, err = filepath.Abs(to); err != nil {
+			if err := absPaths(&to); err != nil {
 				return usageError(fmt.Errorf("--to: %w", err))
 			}
 			src := &rotate.TicketDir{Dir: tk.Dir, Format: tk.Format}
