@@ -20,26 +20,37 @@ const (
 	highestTmpPrefix = ".highest-version.tmp-"
 )
 
-// recordHighest writes v as the highest version ever made, durably (temp
-// file, fsync, rename, directory fsync), before a prune removes it.
+// recordHighest writes v as the highest version ever made, durably,
+// before a prune removes it.
 func recordHighest(bundleDir, v string) error {
 	tmp := filepath.Join(bundleDir, highestTmpPrefix+randomSuffix())
-	f, err := createWrite(tmp, []byte(v+"\n"), publicMode)
-	if err != nil {
+	if err := replaceDurably(tmp, filepath.Join(bundleDir, HighestFile), []byte(v+"\n"), bundleDir); err != nil {
 		return fmt.Errorf("record %s as the highest version: %w", v, err)
+	}
+	return nil
+}
+
+// replaceDurably puts data at dst through tmp (created O_EXCL, written,
+// fsynced, renamed over dst), then fsyncs syncDir, the directory holding
+// dst: a crash leaves the old dst or the new, and at worst tmp, which the
+// next writer's removeLeftovers deletes.
+func replaceDurably(tmp, dst string, data []byte, syncDirPath string) error {
+	f, err := createWrite(tmp, data, publicMode)
+	if err != nil {
+		return err
 	}
 	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(bundleDir, HighestFile))
+		err = os.Rename(tmp, dst)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("record %s as the highest version: %w", v, err)
+		return err
 	}
-	return syncDir(bundleDir)
+	return syncDir(syncDirPath)
 }
 
 // recordedHighest is the number HighestFile holds (0: none, or not a

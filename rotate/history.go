@@ -97,22 +97,7 @@ func writeMark(dir, version string, m RollbackMark) error {
 		return fmt.Errorf("mark %s rolled back: %w", version, err)
 	}
 	tmp := filepath.Join(dir, markTempPrefix+randomSuffix())
-	f, err := createWrite(tmp, append(data, '\n'), publicMode)
-	if err != nil {
-		return fmt.Errorf("mark %s rolled back: %w", version, err)
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, version, RolledBackFile))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("mark %s rolled back: %w", version, err)
-	}
-	if err := syncDir(filepath.Join(dir, version)); err != nil {
+	if err := replaceDurably(tmp, filepath.Join(dir, version, RolledBackFile), append(data, '\n'), filepath.Join(dir, version)); err != nil {
 		return fmt.Errorf("mark %s rolled back: %w", version, err)
 	}
 	return nil
