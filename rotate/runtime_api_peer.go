@@ -71,46 +71,69 @@ func checkTCPPeerOwner(conn net.Conn) error {
 	if !lok || !rok {
 		return nil
 	}
-	uid, found, err := tcpSocketOwner(remote.AddrPort(), local.AddrPort())
+	owner, err := tcpSocketOwner(remote.AddrPort(), local.AddrPort())
 	if err != nil {
 		return fmt.Errorf("runtime API %s: who answers: %w", remote, err)
 	}
-	if !found {
+	if !owner.found {
 		return fmt.Errorf("runtime API %s: the accepting socket is not in /proc/net/tcp: refusing to send keys to an unknown listener", remote)
 	}
+	if owner.closed {
+		return fmt.Errorf("runtime API %s closed the connection as soon as it was made (no process holds its end): refusing to send keys to a listener that cannot be identified", remote)
+	}
+	uid := owner.uid
 	if uid != 0 && uid != os.Geteuid() {
 		return fmt.Errorf("runtime API %s is held by uid %d (%s), not root or the user certdeck runs as: refusing to send keys (another user may have taken HAProxy's port)", remote, uid, userName(uid))
 	}
 	return nil
 }
 
-// tcpSocketOwner is the uid of the socket whose local address is local
+// socketOwner is what /proc/net/tcp says of one connection's end.
+type socketOwner struct {
+	found bool
+	// closed: the end belongs to no process any more (TIME_WAIT, or
+	// closed and orphaned). The kernel prints uid 0 for a timewait row,
+	// which is not root holding it: such a row proves nothing.
+	closed bool
+	uid    int
+}
+
+// tcpSocketOwner is the owner of the socket whose local address is local
 // and remote address remote, from /proc/net/tcp and /proc/net/tcp6.
-func tcpSocketOwner(local, remote netip.AddrPort) (uid int, found bool, err error) {
+func tcpSocketOwner(local, remote netip.AddrPort) (socketOwner, error) {
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		f, err := os.Open(table)
 		if err != nil {
 			if os.IsNotExist(err) {
 				continue
 			}
-			return 0, false, err
+			return socketOwner{}, err
 		}
-		uid, found, err := scanTCPTable(bufio.NewScanner(f), local, remote)
+		owner, err := scanTCPTable(bufio.NewScanner(f), local, remote)
 		f.Close()
-		if err != nil || found {
-			return uid, found, err
+		if err != nil || owner.found {
+			return owner, err
 		}
 	}
-	return 0, false, nil
+	return socketOwner{}, nil
 }
 
-// scanTCPTable reads one /proc/net/tcp table: "sl local rem st ... uid ...",
+// A timewait row (include/net/tcp_states.h; net/ipv4/tcp_ipv4.c,
+// get_timewait4_sock) is in state TIME_WAIT, or FIN_WAIT2 for a socket
+// closed before its peer, and always carries timer kind 3.
+const (
+	procTCPTimeWait   = "06"
+	procTCPTimerTWait = "03:"
+)
+
+// scanTCPTable reads one /proc/net/tcp table:
+// "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...",
 // addresses in hex, IPv4 as one little-endian word, IPv6 as four.
-func scanTCPTable(sc *bufio.Scanner, local, remote netip.AddrPort) (int, bool, error) {
+func scanTCPTable(sc *bufio.Scanner, local, remote netip.AddrPort) (socketOwner, error) {
 	sc.Scan() // header
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 8 {
+		if len(f) < 10 {
 			continue
 		}
 		l, lerr := parseProcAddr(f[1])
@@ -118,13 +141,19 @@ func scanTCPTable(sc *bufio.Scanner, local, remote netip.AddrPort) (int, bool, e
 		if lerr != nil || rerr != nil || !sameAddrPort(l, local) || !sameAddrPort(r, remote) {
 			continue
 		}
+		// Inode 0 alone means nothing: a connection still in the
+		// listener's accept queue has none yet, and its uid is the
+		// listener's, which is what is being asked.
+		if f[3] == procTCPTimeWait || strings.HasPrefix(f[5], procTCPTimerTWait) {
+			return socketOwner{found: true, closed: true}, nil
+		}
 		uid, err := strconv.Atoi(f[7])
 		if err != nil {
-			return 0, false, fmt.Errorf("uid %q: %w", f[7], err)
+			return socketOwner{}, fmt.Errorf("uid %q: %w", f[7], err)
 		}
-		return uid, true, nil
+		return socketOwner{found: true, uid: uid}, nil
 	}
-	return 0, false, sc.Err()
+	return socketOwner{}, sc.Err()
 }
 
 func sameAddrPort(a, b netip.AddrPort) bool {

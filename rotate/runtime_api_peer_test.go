@@ -30,6 +30,34 @@ func TestParseProcAddr(t *testing.T) {
 	}
 }
 
+// Rows as the kernel prints them: a timewait row (the listener accepted
+// and hung up at once) says uid 0, which must not pass for root holding
+// the port. A connection not yet accepted, a request sock and a closed
+// socket still sending have no inode but carry the listener's uid.
+func TestScanTCPTableJudgesTheRowState(t *testing.T) {
+	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	rows := map[string]struct {
+		line string
+		want socketOwner
+	}{
+		"established":  {"   0: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000 65534        0 123456 1 0000000000000000 20 4 30 10 -1", socketOwner{found: true, uid: 65534}},
+		"time-wait":    {"   1: 0100007F:1F90 0100007F:D431 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000", socketOwner{found: true, closed: true}},
+		"fin-wait2 tw": {"   2: 0100007F:1F90 0100007F:D431 05 00000000:00000000 03:00000BB8 00000000     0        0 0 3 0000000000000000", socketOwner{found: true, closed: true}},
+		"orphaned":     {"   5: 0100007F:1F90 0100007F:D431 04 00000000:00000000 01:00000014 00000000 65534        0 0 2 0000000000000000 20 4 30 10 -1", socketOwner{found: true, uid: 65534}},
+		"not accepted": {"   6: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000 65534        0 0 1 0000000000000000 20 4 30 10 -1", socketOwner{found: true, uid: 65534}},
+		"syn-recv":     {"   3: 0100007F:1F90 0100007F:D431 03 00000000:00000000 01:00000064 00000000 65534        0 0 1 0000000000000000", socketOwner{found: true, uid: 65534}},
+		"other conn":   {"   4: 0100007F:1F90 0100007F:D432 01 00000000:00000000 00:00000000 00000000     0        0 123457 1 0000000000000000 20 4 30 10 -1", socketOwner{}},
+	}
+	local := netip.MustParseAddrPort("127.0.0.1:8080")
+	remote := netip.MustParseAddrPort("127.0.0.1:54321")
+	for name, row := range rows {
+		got, err := scanTCPTable(bufio.NewScanner(strings.NewReader(header+row.line+"\n")), local, remote)
+		if err != nil || got != row.want {
+			t.Errorf("%s: %+v, %v; want %+v", name, got, err, row.want)
+		}
+	}
+}
+
 // A runtime-API socket in a directory another user may write is not
 // trusted with a key: nothing is sent to it.
 func TestRuntimeAPISocketInADirectoryOthersCanWriteGetsNothing(t *testing.T) {
@@ -90,8 +118,16 @@ func TestRuntimeAPIPortHeldByAnotherUserGetsNothing(t *testing.T) {
 	// socat picks its own port (a port chosen here and handed over could
 	// be taken meanwhile by a listener of a test running in parallel);
 	// its port is read back from the socket its process holds.
-	loot := filepath.Join(t.TempDir(), "loot")
-	os.Chmod(filepath.Dir(loot), 0o777)
+	// The file socat writes must be where nobody can reach it: a socat
+	// that cannot create it hangs up at once, and then the refusal under
+	// test is not the one reached.
+	lootDir, err := os.MkdirTemp("", "certdeck-loot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(lootDir) })
+	os.Chmod(lootDir, 0o777)
+	loot := filepath.Join(lootDir, "loot")
 	cmd := exec.Command(socat, "-u", "TCP-LISTEN:0,bind=127.0.0.1,fork", "CREATE:"+loot)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	if err := cmd.Start(); err != nil {
