@@ -19,9 +19,9 @@ type BundleState struct {
 	// nameFindings are host names of serving endpoints the leaf does not
 	// cover; they depend on the fleet, so they live beside Facts.
 	nameFindings []Finding
-	// verify is the action whose re-probes are awaited (nil: none); see
+	// verifies are the actions whose re-probes are awaited; see
 	// verifyingOverlay.
-	verify *VerifyStarted
+	verifies []VerifyStarted
 }
 
 // Serial of the bundle's leaf, or "" when none was read.
@@ -212,7 +212,7 @@ func (s *State) nameFindings(bs *BundleState) []Finding {
 // end of a verification that timed out.
 func (s *State) reclassifyBundles(now time.Time) {
 	for _, bs := range s.bundles {
-		if bs.verify != nil {
+		if len(bs.verifies) > 0 {
 			s.judgeDrift(bs, now)
 		}
 		bs.classify(now)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -339,26 +340,56 @@ func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 }
 
 // verifyStarts is a VerifyStarted for every bundle whose endpoints the
-// plans verify: the plan's own bundle, or those serving its endpoints.
+// plans verify: the plan's own bundle (all it serves), or those serving
+// the endpoints it reloads (just those: web1's reload proves nothing of
+// web2, whose drift must stay on screen).
 func verifyStarts(s *model.State, plans []fixPlan, now time.Time) []model.Event {
-	var out []model.Event
-	seen := map[string]bool{}
-	add := func(bundle, serial string) {
-		if bundle != "" && !seen[bundle] {
-			seen[bundle] = true
-			out = append(out, model.VerifyStarted{Bundle: bundle, Serial: serial, Time: now})
+	type pending struct {
+		serial    string
+		all       bool
+		endpoints []string
+	}
+	var order []string
+	byBundle := map[string]*pending{}
+	add := func(bundle, serial, endpoint string) {
+		if bundle == "" {
+			return
+		}
+		p := byBundle[bundle]
+		if p == nil {
+			p = &pending{serial: serial}
+			byBundle[bundle] = p
+			order = append(order, bundle)
+		}
+		if endpoint == "" {
+			p.all = true
+		} else if !slices.Contains(p.endpoints, endpoint) {
+			p.endpoints = append(p.endpoints, endpoint)
 		}
 	}
 	for _, p := range plans {
 		if p.err != nil || p.action == nil {
 			continue
 		}
-		add(p.plan.Bundle, p.plan.NewSerial)
+		if p.plan.Kind != rotate.KindReload {
+			// A store action changes what every serving endpoint
+			// should present; a reload only what it verifies.
+			add(p.plan.Bundle, p.plan.NewSerial, "")
+		}
 		for _, t := range p.plan.Verify {
 			for _, bs := range s.BundlesServing(t.Endpoint) {
-				add(bs.Bundle.Name, t.Want)
+				add(bs.Bundle.Name, t.Want, t.Endpoint)
 			}
 		}
+	}
+	out := make([]model.Event, 0, len(order))
+	for _, b := range order {
+		p := byBundle[b]
+		v := model.VerifyStarted{Bundle: b, Serial: p.serial, Time: now}
+		if !p.all {
+			v.Endpoints = p.endpoints
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -475,3 +475,31 @@ func TestBatchFixNamesEveryEndpointWithoutAReload(t *testing.T) {
 		t.Fatalf("x on app1, app2 and bare (no reload): flash %q:\n%s", m.flash, s)
 	}
 }
+
+// TestFixOnOneEndpointLeavesItsSiblingsDrift: x on app1 alone. While
+// app1's reload is verified, app2 (same bundle, still serving v0001, in
+// no action) stays WARN on the Fleet tab and drifting on the bundle's
+// row: nothing is proving it fixed.
+func TestFixOnOneEndpointLeavesItsSiblingsDrift(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(160, 40, false)
+	release := fx.served.hold("app1")
+	defer release()
+	for selectedName(m) != "app1" {
+		press(m, "j")
+	}
+	deliver(t, m, press(m, "x"))
+	if m.mode != modeConfirm {
+		t.Fatalf("x on app1 opened no dialog (flash %q)", m.flash)
+	}
+	msgs := runAsync(press(m, "y"))
+	pumpUntil(t, m, "the reload of app1 running", func(s string) bool { return strings.Contains(s, "▶ reload app1") })
+	if r := rowOf(t, m, "app2"); !strings.Contains(r, "▲ WARN") || !strings.Contains(r, "serves an older") {
+		t.Errorf("app2, in no action, while app1 is verified: %q", r)
+	}
+	if d := m.state.Bundle("app").Drift[1]; d.Endpoint != "app2" || d.State != model.Drifted {
+		t.Errorf("the app bundle says app2 is %v, want drifted", d.State)
+	}
+	release()
+	m.Update(receive[fixDoneMsg](t, msgs))
+}
