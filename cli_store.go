@@ -261,37 +261,34 @@ as for rotate.`,
 // newStoreCmd is `certdeck store ls|prune`.
 func newStoreCmd(g *globalFlags) *cobra.Command {
 	store := &cobra.Command{Use: "store", Short: "Inspect and prune the atomic bundle store"}
-	store.AddCommand(newStoreLsCmd(), newStorePruneCmd(g))
+	store.AddCommand(newStoreLsCmd(g), newStorePruneCmd(g))
 	return store
 }
 
 // newStoreLsCmd is `certdeck store ls`: versions, which is current, serial, expiry.
-func newStoreLsCmd() *cobra.Command {
+func newStoreLsCmd(g *globalFlags) *cobra.Command {
 	var storeDir, format string
 	ls := &cobra.Command{
-		Use:   "ls [NAME...] --store DIR [--format json]",
+		Use:   "ls [NAME...] [--store DIR] [--format json]",
 		Short: "List bundle versions: current, serial, expiry, names, rollback target and rolled-back marks",
+		Long: `ls lists the versions of store bundles. With --store it reads that store
+(NAMEs, or every bundle in it); without, the store-layout bundles of the
+config (NAMEs among them, or all of them), as rotate and rollback find
+them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if storeDir == "" {
-				return usageError(errors.New("store ls: --store is required"))
-			}
 			if err := absPaths(&storeDir); err != nil {
 				return usageError(err)
 			}
 			if format != "table" && format != "json" {
 				return usageError(fmt.Errorf("store ls: --format %q: use table or json", format))
 			}
-			s := rotate.NewStore(storeDir, true, rotate.StoreOptions{})
-			names := args
-			if len(names) == 0 {
-				var err error
-				if names, err = s.Bundles(); err != nil {
-					return storeError(storeRefused, err)
-				}
+			stores, err := storesToList(cmd, g, storeDir, args)
+			if err != nil {
+				return err
 			}
 			var rows []rotate.VersionListing
-			for _, n := range names {
-				vs, err := s.Versions(n)
+			for _, sb := range stores {
+				vs, err := sb.store.Versions(sb.name)
 				if err != nil {
 					return storeError(storeRefused, err)
 				}
@@ -300,9 +297,68 @@ func newStoreLsCmd() *cobra.Command {
 			return rotate.WriteVersions(cmd.OutOrStdout(), rows, format == "json")
 		},
 	}
-	ls.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
+	ls.Flags().StringVar(&storeDir, "store", "", "bundle store directory; default: the configured store bundles'")
 	ls.Flags().StringVar(&format, "format", "table", "table or json")
 	return ls
+}
+
+// storeBundleRef is one bundle of one store.
+type storeBundleRef struct {
+	store *rotate.Store
+	name  string
+}
+
+// storesToList resolves store ls's bundles: NAMEs (or all) of --store, or
+// else the config's store-layout bundles (NAMEs among them, or all).
+func storesToList(cmd *cobra.Command, g *globalFlags, storeDir string, names []string) ([]storeBundleRef, error) {
+	if storeDir != "" {
+		s := rotate.NewStore(storeDir, true, rotate.StoreOptions{})
+		if len(names) == 0 {
+			var err error
+			if names, err = s.Bundles(); err != nil {
+				return nil, storeError(storeRefused, err)
+			}
+		}
+		out := make([]storeBundleRef, 0, len(names))
+		for _, n := range names {
+			out = append(out, storeBundleRef{store: s, name: n})
+		}
+		return out, nil
+	}
+	fleet, err := storeFleet(cmd, g, "store ls", "", false)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]model.Bundle{}
+	var all []string
+	for _, b := range fleet.Bundles {
+		byName[b.Name] = b
+		if b.Layout == model.LayoutStore {
+			all = append(all, b.Name)
+		}
+	}
+	if len(names) == 0 {
+		if len(all) == 0 {
+			return nil, usageError(errors.New("store ls: the config has no bundle with layout: store; pass --store DIR"))
+		}
+		names = all
+	}
+	out := make([]storeBundleRef, 0, len(names))
+	for _, n := range names {
+		b, ok := byName[n]
+		switch {
+		case !ok:
+			return nil, usageError(fmt.Errorf("store ls: no bundle %q in the config", n))
+		case b.Layout != model.LayoutStore:
+			return nil, usageError(fmt.Errorf("store ls: bundle %s has layout %s, not store: it has no versions", n, b.Layout))
+		}
+		s, name, err := rotate.BundleStore(b, true, rotate.StoreOptions{})
+		if err != nil {
+			return nil, usageError(fmt.Errorf("store ls: %w", err))
+		}
+		out = append(out, storeBundleRef{store: s, name: name})
+	}
+	return out, nil
 }
 
 // newStorePruneCmd is `certdeck store prune`: retention without a publish,
@@ -312,7 +368,7 @@ func newStorePruneCmd(g *globalFlags) *cobra.Command {
 	var keep int
 	var af actionFlags
 	prune := &cobra.Command{
-		Use:   "prune NAME --store DIR [--keep N] [--dry-run]",
+		Use:   "prune NAME [--store DIR] [--keep N] [--dry-run]",
 		Short: "Remove old versions of a store bundle (never current or the rollback target)",
 		Long: `prune keeps the newest N good versions of bundle NAME (--keep) and removes
 the others: versions rolled back as not verified first (they fill only the
@@ -324,23 +380,24 @@ one line to the audit log; --read-only refuses it; --dry-run lists what it
 would remove.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if storeDir == "" {
-				return usageError(errors.New("store prune: --store is required"))
-			}
 			if err := absPaths(&storeDir); err != nil {
 				return usageError(err)
 			}
 			if keep < 1 {
 				return usageError(fmt.Errorf("store prune: --keep %d: keep at least 1 (current and the rollback target stay regardless)", keep))
 			}
-			a, err := newEngine(g, nil, af, rotate.StoreOptions{Keep: keep}).Prune(rotate.PruneRequest{Bundle: args[0], Store: storeDir, Keep: keep})
+			fleet, err := storeFleet(cmd, g, "store prune", storeDir, false)
+			if err != nil {
+				return err
+			}
+			a, err := newEngine(g, fleet, af, rotate.StoreOptions{Keep: keep}).Prune(rotate.PruneRequest{Bundle: args[0], Store: storeDir, Keep: keep})
 			if err != nil {
 				return usageError(err)
 			}
 			return runAction(cmd, a, af)
 		},
 	}
-	prune.Flags().StringVar(&storeDir, "store", "", "bundle store directory")
+	prune.Flags().StringVar(&storeDir, "store", "", "bundle store directory; default: the configured bundle's")
 	prune.Flags().IntVar(&keep, "keep", rotate.DefaultKeep, "good versions to retain (current and the rollback target always stay)")
 	af.register(prune, false)
 	return prune

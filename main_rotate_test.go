@@ -279,3 +279,57 @@ func TestRotateRecordsRelativePathsAbsolute(t *testing.T) {
 		t.Errorf("store ls: exit %d %q; want the source %s:\n%s", code, msg, filepath.Join(dir, "full.pem"), out)
 	}
 }
+
+// store ls and store prune find a store bundle through the config, as
+// rotate and rollback do: no --store needed when the config names it.
+func TestStoreLsAndPruneTakeTheStoreFromTheConfig(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	root := pki.Must(pki.NewCA("cli root"))
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), root.RootPEM())
+	var serials []string
+	for i := range 3 {
+		l := pki.Must(root.Issue(pki.Options{DNSNames: []string{"cli.example.test"}}))
+		serials = append(serials, model.SerialHex(l.Cert.SerialNumber))
+		n := fmt.Sprint(i)
+		if _, code, msg := runRotateCmd(t, "rotate", "cli", "--store", store, "--ca", ca, "--keep", "10",
+			"--fullchain", writeFile(t, filepath.Join(dir, n+".pem"), l.FullchainPEM()),
+			"--key", writeFile(t, filepath.Join(dir, n+".key"), l.KeyPEM())); code != 0 {
+			t.Fatalf("publish %d: %s", i, msg)
+		}
+	}
+	cfg := writeFile(t, filepath.Join(dir, "fleet.yaml"), []byte(`version: 1
+endpoints:
+  - name: cli
+    address: 127.0.0.1:1
+bundles:
+  - name: cli
+    path: `+filepath.Join(store, "cli")+`
+    layout: store
+    ca: `+ca+`
+  - name: plain
+    path: `+dir+`
+    layout: pair
+    cert: 0.pem
+    key: 0.key
+`))
+	out, code, msg := runRotateCmd(t, "store", "ls", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "v0003") || !strings.Contains(out, "v0001") || !strings.Contains(out, serials[2]) {
+		t.Fatalf("store ls --config: code %d, out %q, err %q", code, out, msg)
+	}
+	if _, code, msg := runRotateCmd(t, "store", "ls", "plain", "--config", cfg); code != 3 || !strings.Contains(msg, "bundle plain has layout pair, not store") {
+		t.Fatalf("store ls of a pair bundle: code %d, err %q", code, msg)
+	}
+	if _, code, msg := runRotateCmd(t, "store", "ls", "nosuch", "--config", cfg); code != 3 || !strings.Contains(msg, `no bundle "nosuch" in the config`) {
+		t.Fatalf("store ls of an unknown bundle: code %d, err %q", code, msg)
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	for _, v := range []string{"v0001", "v0002", "v0003"} {
+		os.Chtimes(filepath.Join(store, "cli", v), hourAgo, hourAgo)
+	}
+	out, code, msg = runRotateCmd(t, "store", "prune", "cli", "--config", cfg, "--keep", "1")
+	if code != 0 || !strings.Contains(out, "pruned cli: v0001") {
+		t.Fatalf("store prune --config: code %d, out %q, err %q", code, out, msg)
+	}
+}

@@ -35,9 +35,19 @@ func ConfigDir() (string, error) {
 
 // StateDir is $XDG_STATE_HOME/certdeck (the audit log lives there),
 // defaulting to ~/.local/state/certdeck; an error when neither an absolute
-// $XDG_STATE_HOME nor $HOME is set.
+// $XDG_STATE_HOME nor $HOME is set, or when $HOME does not exist: state is
+// written there, and creating a missing home (/nonexistent is the home of
+// system accounts, and must stay absent) is not certdeck's to do.
 func StateDir() (string, error) {
-	return xdgDir("XDG_STATE_HOME", filepath.Join(".local", "state"), "state")
+	dir, err := xdgDir("XDG_STATE_HOME", filepath.Join(".local", "state"), "state")
+	if err != nil || filepath.IsAbs(os.Getenv("XDG_STATE_HOME")) {
+		return dir, err
+	}
+	home := os.Getenv("HOME")
+	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("cannot locate the state directory: $HOME %s is not an existing directory and $XDG_STATE_HOME is not set; certdeck does not create a home", home)
+	}
+	return dir, nil
 }
 
 // xdgDir applies the XDG base-directory rule: an absolute $env, else

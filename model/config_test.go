@@ -239,8 +239,15 @@ func TestDefaultDirsNeedHomeOrAbsoluteXDG(t *testing.T) {
 	if p, explicit, err := ConfigPath("/etc/certdeck.yaml"); err != nil || p != "/etc/certdeck.yaml" || !explicit {
 		t.Errorf("--config without HOME: %q %v %v", p, explicit, err)
 	}
-	t.Setenv("HOME", "/home/op")
-	if d, err := StateDir(); err != nil || d != "/home/op/.local/state/certdeck" {
+	// A home that does not exist (/nonexistent, the home of system
+	// accounts) is not created to hold state.
+	t.Setenv("HOME", "/nonexistent")
+	if d, err := StateDir(); err == nil || !strings.Contains(err.Error(), "$HOME /nonexistent is not an existing directory") {
+		t.Errorf("StateDir with a missing HOME = %q, %v; want an error", d, err)
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if d, err := StateDir(); err != nil || d != home+"/.local/state/certdeck" {
 		t.Errorf("StateDir with HOME = %q, %v", d, err)
 	}
 	t.Setenv("XDG_STATE_HOME", "/var/lib/op")
