@@ -172,6 +172,14 @@ func walkPath(what, path string) (resolved, missing string, err error) {
 			if links++; links > maxLinks {
 				return "", "", fmt.Errorf("%s: %s: too many levels of symbolic links", what, path)
 			}
+			// The link's owner may re-point it at will, even in a
+			// sticky /tmp, between this walk and the use: only root's
+			// and ours are followed (fs.protected_symlinks, which
+			// would stop root following another user's link in a
+			// sticky directory, is off in many containers).
+			if err := checkLinkOwner(what, next, fi); err != nil {
+				return "", "", err
+			}
 			target, err := os.Readlink(next)
 			if err != nil {
 				return "", "", fmt.Errorf("%s: %w", what, err)
@@ -244,6 +252,17 @@ func checkOwner(what, path string, fi fs.FileInfo) error {
 		}
 	}
 	return nil
+}
+
+// checkLinkOwner refuses a symlink on the way that another user owns.
+func checkLinkOwner(what, link string, fi fs.FileInfo) error {
+	err := checkOwner("symlink "+link+" on the way to "+what, link, fi)
+	var unsafe *StoreSafetyError
+	if errors.As(err, &unsafe) {
+		// chown would follow the link; -h changes the link itself.
+		unsafe.Fix = "chown -h " + chownName(os.Geteuid()) + " " + shellQuote(link) + " (after checking where it points)"
+	}
+	return err
 }
 
 // checkNotWritableByOthers refuses a file group or others may write;

@@ -140,3 +140,31 @@ func chown(t *testing.T, path string, uid int) {
 		t.Fatal(err)
 	}
 }
+
+// A link in a sticky directory (/tmp) owned by another user leads to a
+// safe directory now, but its owner may re-point it between the check
+// and the use (and fs.protected_symlinks is off in many containers): it
+// is refused, with the fix; the same link owned by us is followed.
+func TestAnotherUsersLinkInAStickyDirIsNotFollowed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a link owned by another user")
+	}
+	sticky := t.TempDir()
+	os.Chmod(sticky, 0o777|os.ModeSticky)
+	safe := t.TempDir()
+	link := filepath.Join(sticky, "hap")
+	if err := os.Symlink(safe, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkDirChain("the runtime-API socket dir", link); err != nil {
+		t.Fatalf("our own link to a safe dir refused: %v", err)
+	}
+	if err := os.Lchown(link, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	err := checkDirChain("the runtime-API socket dir", link)
+	if !errors.Is(err, ErrUnsafeStore) || !strings.Contains(err.Error(), "symlink "+link+" on the way to the runtime-API socket dir is owned by nobody") ||
+		!strings.Contains(err.Error(), "fix: chown -h root "+link) {
+		t.Fatalf("another user's link in a sticky dir: %v", err)
+	}
+}
