@@ -40,9 +40,13 @@ func OpenRegularFileNoFollow(path, what string) (*os.File, error) {
 }
 
 func openRegular(path, what string, flags int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|flags, 0)
-	if flags&syscall.O_NOFOLLOW != 0 && errors.Is(err, syscall.ELOOP) {
+	f, err := openFileKind(path, flags)
+	if errors.Is(err, errIsSymlink) || flags&syscall.O_NOFOLLOW != 0 && errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("read %s %s: a symlink, which certdeck does not follow here (name the file itself)", what, path)
+	}
+	var notRegular *notRegularError
+	if errors.As(err, &notRegular) {
+		return nil, fmt.Errorf("read %s %s: %s, not a regular file", what, path, describeFileType(notRegular.mode))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
@@ -57,6 +61,22 @@ func openRegular(path, what string, flags int) (*os.File, error) {
 		return nil, fmt.Errorf("read %s %s: %s, not a regular file", what, path, describeFileType(fi.Mode()))
 	}
 	return f, nil
+}
+
+// errIsSymlink: the name is a link where flags said not to follow one.
+var errIsSymlink = errors.New("a symlink")
+
+// notRegularError: the name is a device, FIFO, socket or directory, found
+// without opening it.
+type notRegularError struct{ mode fs.FileMode }
+
+func (e *notRegularError) Error() string { return describeFileType(e.mode) + ", not a regular file" }
+
+// openByPath opens path for reading without blocking; a device it names
+// is opened (its open has effects) before fstat can refuse it. It is the
+// fallback where no O_PATH open exists.
+func openByPath(path string, flags int) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|flags, 0)
 }
 
 // ReadCapped reads an open file of at most limit bytes; a larger file is

@@ -3,6 +3,7 @@ package model
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,4 +91,47 @@ func TestOpenRegularFileNoFollowRefusesASymlink(t *testing.T) {
 		t.Fatalf("the file itself: %v", err)
 	}
 	f.Close()
+}
+
+// A name that is not a regular file is refused without being opened: an
+// open of a device has effects (a watchdog armed, a tape rewound), and a
+// bundle file may be another user's link to one. A FIFO shows it: a
+// writer waiting in open(2) is released only when someone opens the
+// FIFO for reading.
+func TestANonRegularFileIsRefusedWithoutBeingOpened(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("O_PATH is Linux's")
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "privkey.pem")
+	os.Symlink(fifo, link)
+	opened := make(chan struct{})
+	go func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		close(opened)
+	}()
+	time.Sleep(100 * time.Millisecond) // the writer is waiting in open(2) by now
+	_, err := ReadRegularFile(link, "key file", 1<<20)
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("a FIFO behind a link: %v", err)
+	}
+	select {
+	case <-opened:
+		t.Fatal("the FIFO was opened for reading before it was refused")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Release the writer.
+	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-opened
+		f.Close()
+	}
+	if _, err := OpenRegularFileNoFollow(link, "pid file"); err == nil || !strings.Contains(err.Error(), "a symlink, which certdeck does not follow") {
+		t.Fatalf("no-follow open of a link: %v", err)
+	}
 }
