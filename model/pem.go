@@ -56,7 +56,7 @@ func ParsePEM(data []byte) (*PEMContents, error) {
 }
 
 func (p *PEMContents) add(n int, block *pem.Block) error {
-	where := fmt.Sprintf("PEM block %d (%s)", n, block.Type)
+	where := fmt.Sprintf("PEM block %d (%s)", n, pemLabel(block.Type))
 	switch block.Type {
 	case "CERTIFICATE", "TRUSTED CERTIFICATE":
 		c, err := x509.ParseCertificate(block.Bytes)
@@ -86,6 +86,23 @@ func (p *PEMContents) add(n int, block *pem.Block) error {
 	default:
 		return fmt.Errorf("%s: unexpected block type", where)
 	}
+}
+
+// pemLabel is a block's type as errors show it. The type is the file's
+// text between "BEGIN " and "-----", and a key file made to fail can put
+// a line of the key's base64 there: only a label shaped like RFC 7468's
+// (upper-case letters, digits, spaces and hyphens, at most 40 of them)
+// is shown.
+func pemLabel(t string) string {
+	ok := len(t) <= 40
+	for i := 0; ok && i < len(t); i++ {
+		c := t[i]
+		ok = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '-'
+	}
+	if ok {
+		return t
+	}
+	return fmt.Sprintf("a label of %d characters, not shown", len(t))
 }
 
 func parseKey(block *pem.Block) (crypto.PrivateKey, string, error) {

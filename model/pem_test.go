@@ -73,9 +73,15 @@ func TestParsePEMRefusesClearlyWithoutLeakingKeyBytes(t *testing.T) {
 		{"corrupt key", corrupt, "PEM block 1 (PRIVATE KEY): cannot parse PKCS#8", nil},
 		{"two keys", append(leaf.KeyPEM(), leaf.KeyPEM()...), "second private key", nil},
 		{"corrupt cert", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("nope")}), "PEM block 1 (CERTIFICATE)", nil},
-		{"unknown block", pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: []byte{1}}), "unexpected block type", nil},
+		{"unknown block", pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: []byte{1}}), "PEM block 1 (OPENSSH PRIVATE KEY): unexpected block type", nil},
+		// A BEGIN line made of the key's first base64 line: the label is
+		// not quoted.
+		{"key text as the label", pem.EncodeToMemory(&pem.Block{Type: strings.Split(string(keyBody), "\n")[1], Bytes: []byte{1}}), "PEM block 1 (a label of 64 characters, not shown): unexpected block type", nil},
 	}
 	secret := strings.Join(strings.Split(string(keyBody), "\n")[1:3], "")
+	if len(strings.Split(string(keyBody), "\n")[1]) != 64 {
+		t.Fatal("the key's first base64 line is not 64 characters")
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePEM(tt.data)

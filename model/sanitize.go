@@ -16,8 +16,10 @@ import (
 // Tabs, newlines and carriage returns become one space (a one-line field
 // must stay one line); every other C0 control, DEL, every C1 control, the
 // bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069)
-// and the invisible direction marks (U+200E, U+200F, U+061C) are shown as
-// a visible escape such as \x1b or \u202e; bytes that are not UTF-8 are
+// the invisible direction marks (U+200E, U+200F, U+061C), the line and
+// paragraph separators (U+2028, U+2029) and the invisible format
+// characters (U+200B–U+200D, U+2060, U+FEFF, U+00AD) are shown as a
+// visible escape such as \x1b or \u202e; bytes that are not UTF-8 are
 // shown as \xNN, because a lone 0x9b is CSI to a terminal in 8-bit mode.
 // A string needing no change is returned as is, without allocating.
 func Sanitize(s string) string { return sanitize(s, false) }
@@ -86,6 +88,10 @@ func unsafeRune(r rune) bool {
 		return true // bidi embeddings, overrides, isolates
 	case r == 0x200e, r == 0x200f, r == 0x061c:
 		return true // direction marks
+	case r == 0x2028, r == 0x2029:
+		return true // line and paragraph separators: some terminals and panes break the line there
+	case r >= 0x200b && r <= 0x200d, r == 0x2060, r == 0xfeff, r == 0x00ad:
+		return true // zero-width space, joiners, word joiner, BOM, soft hyphen: invisible, so one name can pass for another
 	}
 	return false
 }

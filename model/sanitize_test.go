@@ -23,6 +23,8 @@ func TestSanitizeNeutralisesTerminalControls(t *testing.T) {
 		{"direction marks", "\u200fx\u200e\u061c", `\u200fx\u200e\u061c`},
 		{"newline, tab, CR become spaces", "a\nb\tc\rd", "a b c d"},
 		{"backspace", "ok\b\b", `ok\x08\x08`},
+		{"line and paragraph separators", "a\u2028b\u2029c", `a\u2028b\u2029c`},
+		{"invisible characters", "pay\u200bpal\ufeff.com\u2060\u00ad", `pay\u200bpal\ufeff.com\u2060\u00ad`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
