@@ -215,7 +215,23 @@ func configuredFleet(g *globalFlags, verb string) (*model.Fleet, error) {
 	if err := rotate.CheckReloads(fleet); err != nil {
 		return nil, usageError(fmt.Errorf("%s: %w", path, err))
 	}
+	if err := checkConfigRunsSafely(fleet, path); err != nil {
+		return nil, usageError(fmt.Errorf("%s: %w", verb, err))
+	}
 	return fleet, nil
+}
+
+// checkConfigRunsSafely refuses a config defining reloads (argv certdeck
+// runs, often as root) that another user could have written: it would be
+// their commands that run.
+func checkConfigRunsSafely(fleet *model.Fleet, path string) error {
+	if len(fleet.Reloads) == 0 || path == "" {
+		return nil
+	}
+	if err := rotate.CheckTrustedFile("config", path); err != nil {
+		return fmt.Errorf("refusing to run the reloads it defines: %w", err)
+	}
+	return nil
 }
 
 func orDefault(path string) string {
