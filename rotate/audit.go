@@ -207,7 +207,17 @@ func appendAudit(path string, e AuditEntry) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	line = append(line, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	// The log is the record of what root did: a directory on its way
+	// that another user may write (root run with their $HOME, sudo -E)
+	// would let them forge or delete it, or point it elsewhere.
+	dir := filepath.Dir(path)
+	if err := checkBeforeCreate("audit log directory "+dir, dir); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := checkDirChain("audit log directory "+dir, dir); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	// O_NONBLOCK: a FIFO in place of the log must fail (ENXIO with no
@@ -221,9 +231,14 @@ func appendAudit(path string, e AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		return fmt.Errorf("audit: %s is not a regular file", path)
+	}
+	if err := checkOwnerAndMode("audit log "+path, path, fi); err != nil {
+		f.Close()
+		return fmt.Errorf("audit: %w", err)
 	}
 	_, werr := f.Write(line)
 	cerr := f.Close()
