@@ -549,9 +549,8 @@ func (bc BundleConfig) resolve(def Thresholds, verifyTimeout time.Duration) (Bun
 	if err := ValidateLayout(b.Layout); err != nil {
 		return Bundle{}, keyErr("layout", err)
 	}
-	if b.Layout == LayoutPair && (b.CertFile == "" || b.KeyFile == "") {
-		return Bundle{}, keyErr("layout", fmt.Errorf("layout pair needs cert and key"))
-	}
+	// layout: pair without cert:/key: reads what --layout pair reads
+	// (fullchain.pem or cert.pem, and privkey.pem), as README says.
 	if err := b.Thresholds.Validate(); err != nil {
 		return Bundle{}, keyErr("crit", fmt.Errorf("warn/crit: %w", err))
 	}
