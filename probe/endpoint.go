@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,6 +55,9 @@ type prober struct {
 	tickets *ticketMemory
 	// admit spaces and limits probes (nil: none; see admission).
 	admit *admission
+	// history, when set, is the ticket history whose names confirm a key
+	// name shown by one connection's tickets (resume_policy.go).
+	history atomic.Pointer[TicketHistoryFile]
 	// otherKeys remembers the servers that serve no certificate of the
 	// other key type (otherKeyMemo, other_key.go).
 	otherKeys sync.Map
