@@ -135,6 +135,13 @@ func (p *prober) settleTickets(ctx context.Context, r resumption, sessionID []by
 			lone, fromMemory = false, true
 		}
 	}
+	if !fromMemory && fresh && mem.kind == model.TicketOpaque && info.Kind == model.TicketNamed && len(tickets) > 1 &&
+		info.KeyName != mem.prefix {
+		// One connection's tickets agree, and disagree with the last
+		// connection's: a Dovecot seen before, opaque again.
+		info.Kind, info.KeyName, info.Opaque = model.TicketOpaque, "", true
+		fromMemory = true
+	}
 	// A name only this connection's tickets showed (see the top of this file).
 	unconfirmed := !fromMemory && info.Kind == model.TicketNamed && len(tickets) > 1 &&
 		!(fresh && mem.kind == model.TicketNamed && mem.keyName == info.KeyName) &&

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"certdeck/model"
 	"certdeck/probe/probetest"
@@ -89,5 +90,27 @@ func TestSharedKeyNameIsConfirmedOnceThenByTheHistory(t *testing.T) {
 	}
 	if got := srv.Accepted(); got != 3 {
 		t.Errorf("%d connections over two runs, want 3 (two to confirm the name, then one)", got)
+	}
+}
+
+// The console's prober remembers a Dovecot as opaque: a later probe whose
+// two tickets share a prefix the last connection did not have is opaque
+// again without a second handshake.
+func TestDovecotSeenBeforeCostsOneHandshake(t *testing.T) {
+	fx := newFixture(t)
+	srv := probetest.TwoTicketsServer(t, dovecotConfig(fx.leaf.TLSCertificate()))
+	opt := countingOpts()
+	opt.ResumeEvery = time.Hour
+	p := newProber(opt, nil)
+	ep := endpoint(t, "mail", srv.Addr, "svc.test", fx.caFile)
+	for i, want := range []int{2, 1, 1} {
+		before := srv.Accepted()
+		o := p.probe(context.Background(), ep)
+		if o.Failed() || o.Ticket.Kind != model.TicketOpaque || o.Ticket.KeyName != "" {
+			t.Fatalf("probe %d: error %q, ticket %+v, want opaque", i+1, o.Error, o.Ticket)
+		}
+		if got := srv.Accepted() - before; got != want {
+			t.Errorf("probe %d: %d connections, want %d", i+1, got, want)
+		}
 	}
 }
