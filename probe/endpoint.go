@@ -175,7 +175,7 @@ func (p *prober) probeAt(ctx context.Context, ep model.Endpoint, addrs []netip.A
 		o.Ticket = p.settleTickets(ctx, r, sessionID, serverKey(at, h.rec.RemoteAddr().String()))
 	}
 	if len(state.PeerCertificates) > 0 {
-		p.checkOtherKey(ctx, o, at, serverKey(at, h.rec.RemoteAddr().String()), state.PeerCertificates[0], roots, rootsErr, host, now)
+		p.checkOtherKey(ctx, o, at, serverKey(at, h.rec.RemoteAddr().String()), state.Version, state.PeerCertificates[0], roots, rootsErr, host, now)
 	}
 	return o
 }

@@ -29,7 +29,13 @@ import (
 // alone does not tell whether a server has one: a server that negotiated
 // an RSA suite with the probe may still prefer RSA suites over an ECDSA
 // certificate it holds, so the question is asked whatever the probe's
-// handshake negotiated.
+// handshake negotiated, with one exception: an ECDSA leaf under TLS 1.3.
+// Go's client lists RSA-PSS first, so an OpenSSL server holding an RSA
+// certificate would have chosen it; one that chose ECDSA has none, and a
+// server that prefers ECDSA over that order gives its RSA certificate only
+// to clients that cannot use ECDSA. That is most of a modern fleet, which
+// then pays nothing (against 2,000 nginx listeners with an ECDSA
+// certificate, asking cost `check` 27% more client CPU and nginx 17%).
 
 // Suites by the key type they authenticate with (TLS 1.0–1.2 ECDHE).
 var (
@@ -77,9 +83,9 @@ var errCertificateSeen = errors.New("certificate seen")
 // answers, and it changes only with its configuration. A server that has
 // one is asked on every probe, so a renewal of either certificate shows at
 // once.
-func (p *prober) checkOtherKey(ctx context.Context, o *model.Observation, ep model.Endpoint, server string, leaf *x509.Certificate, roots *x509.CertPool, rootsErr, host string, now time.Time) {
+func (p *prober) checkOtherKey(ctx context.Context, o *model.Observation, ep model.Endpoint, server string, version uint16, leaf *x509.Certificate, roots *x509.CertPool, rootsErr, host string, now time.Time) {
 	family, suites := otherKeyType(leaf)
-	if len(suites) == 0 || p.opt.skipOtherKey {
+	if len(suites) == 0 || p.opt.skipOtherKey || (version == tls.VersionTLS13 && family == "RSA") {
 		return
 	}
 	window := p.opt.reuseWindow()

@@ -154,7 +154,7 @@ func TestNginxWithRSAAndECDSACertificates(t *testing.T) {
 // second certificate shows at once).
 func TestOtherKeyTypeIsAskedAgainOnlyOfServersThatHaveOne(t *testing.T) {
 	ca, rsaLeaf, ecdsaLeaf := dualCerts(t, "")
-	single := probetest.Config(ecdsaLeaf.TLSCertificate())
+	single := probetest.Config(rsaLeaf.TLSCertificate())
 	dual := opensslChoice(rsaLeaf.TLSCertificate(), ecdsaLeaf.TLSCertificate())
 	for _, tc := range []struct {
 		name string
@@ -180,5 +180,31 @@ func TestOtherKeyTypeIsAskedAgainOnlyOfServersThatHaveOne(t *testing.T) {
 				before = srv.Accepted()
 			}
 		})
+	}
+}
+
+// An ECDSA leaf under TLS 1.3 means an OpenSSL server has no RSA
+// certificate (Go's client lists RSA-PSS first, and OpenSSL would have
+// chosen it): the server is not asked, and a modern ECDSA fleet pays
+// nothing. Under TLS 1.2 it is asked (the server may prefer ECDSA suites
+// over an RSA certificate it holds).
+func TestECDSALeafUnderTLS13IsNotAskedForRSA(t *testing.T) {
+	ca, rsaLeaf, ecdsaLeaf := dualCerts(t, "RSA")
+	for _, tc := range []struct {
+		version uint16
+		conns   int
+		also    int
+	}{{tls.VersionTLS13, 1, 0}, {tls.VersionTLS12, 2, 1}} {
+		// A Go server offering ECDSA first gives it to every client that
+		// can use it, and RSA to the others.
+		cfg := serverConfig(ecdsaLeaf.TLSCertificate(), rsaLeaf.TLSCertificate())
+		cfg.MaxVersion, cfg.SessionTicketsDisabled = tc.version, true
+		srv := probetest.StartTLSServer(t, cfg)
+		ep := endpoint(t, "x", srv.Addr, "svc.test", writeFile(t, "ca.pem", ca.RootPEM()))
+		o := ProbeEndpoint(context.Background(), ep, probeOpts())
+		if o.Failed() || len(o.AlsoServes) != tc.also || srv.Accepted() != tc.conns {
+			t.Errorf("%s: error %q, also serves %d, %d connections; want %d, %d",
+				tls.VersionName(tc.version), o.Error, len(o.AlsoServes), srv.Accepted(), tc.also, tc.conns)
+		}
 	}
 }
