@@ -33,6 +33,10 @@ type EndpointDrift struct {
 	Newer, Older bool
 
 	served *CertInfo // what the endpoint serves, for the reason text
+	// unchecked, when set, says why the server could not be asked for a
+	// certificate of the bundle's key type (Observation.OtherKeyUnchecked):
+	// the drift may be a second certificate the probe could not see.
+	unchecked string
 }
 
 // ComputeDrift compares the bundle leaf (nil: unreadable) with what each
@@ -45,7 +49,9 @@ func ComputeDrift(leaf *CertInfo, serves []string, endpoint func(string) *Endpoi
 		es := endpoint(name)
 		var served *CertInfo
 		if es != nil && es.LastGood != nil {
-			served = es.LastGood.Leaf()
+			// A server with an RSA and an ECDSA certificate is compared
+			// with the bundle through the one of the bundle's key type.
+			served = es.LastGood.LeafLike(leaf)
 		}
 		if served != nil {
 			d.ServedSerial = served.Serial
@@ -57,6 +63,9 @@ func ComputeDrift(leaf *CertInfo, serves []string, endpoint func(string) *Endpoi
 			d.State = InSync
 			if served.Serial != leaf.Serial {
 				d.State, d.served = Drifted, served
+				if KeyFamily(served) != KeyFamily(leaf) {
+					d.unchecked = es.LastGood.OtherKeyUnchecked
+				}
 				switch order := issuedOrder(served, leaf); {
 				case order > 0:
 					d.Newer = true
@@ -179,13 +188,17 @@ func describeDrift(e EndpointDrift, leaf *CertInfo, bundle string) string {
 	if leaf != nil {
 		held = cert(leaf)
 	}
+	note := ""
+	if e.unchecked != "" {
+		note = " (" + e.unchecked + ")"
+	}
 	switch {
 	case e.Newer:
-		return fmt.Sprintf("a newer certificate (%s) than %s holds (%s): %s on disk is behind", cert(e.served), bundle, held, bundle)
+		return fmt.Sprintf("a newer certificate (%s) than %s holds (%s): %s on disk is behind%s", cert(e.served), bundle, held, bundle, note)
 	case e.Older:
-		return fmt.Sprintf("an older certificate (%s) than %s holds (%s): reload needed", cert(e.served), bundle, held)
+		return fmt.Sprintf("an older certificate (%s) than %s holds (%s): reload needed%s", cert(e.served), bundle, held, note)
 	}
-	return fmt.Sprintf("a different certificate (%s) from the one %s holds (%s): reload needed", cert(e.served), bundle, held)
+	return fmt.Sprintf("a different certificate (%s) from the one %s holds (%s): reload needed%s", cert(e.served), bundle, held, note)
 }
 
 // driftChanges describes transitions worth a line in the event log: an

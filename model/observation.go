@@ -43,6 +43,14 @@ type Observation struct {
 	// next one, duplicates, or the leaf not first.
 	ChainProblems []string `json:"chain_problems,omitempty"`
 
+	// AlsoServes holds the certificate of the other key type (ECDSA when
+	// Chain's leaf is RSA, RSA when it is ECDSA) that the server hands to
+	// clients preferring that type, when it has one (also_serves.go).
+	// OtherKeyUnchecked says why that could not be learned ("" when it
+	// was, or when the leaf is of neither type).
+	AlsoServes        []ServedCert `json:"also_serves,omitempty"`
+	OtherKeyUnchecked string       `json:"other_key_unchecked,omitempty"`
+
 	OCSP       OCSPInfo       `json:"ocsp"`
 	ClientCert ClientCertInfo `json:"client_cert"`
 	Ticket     TicketInfo     `json:"ticket"`

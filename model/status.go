@@ -115,9 +115,14 @@ func ClassifyEndpoint(o *Observation, t Thresholds, now time.Time) Verdict {
 		}
 		v.add(Crit, reason)
 	}
+	if len(o.AlsoServes) > 0 {
+		// With two certificates, "expired" must say which one.
+		labelReasons(&v, leaf)
+	}
 	for _, p := range o.ChainProblems {
 		v.add(Warn, "chain order: "+p)
 	}
 	classifyTLS(&v, o) // host name, OCSP staple, client certificates: status_tls.go
+	classifyAlsoServes(&v, o, t, now)
 	return v
 }

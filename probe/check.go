@@ -44,6 +44,9 @@ func Check(ctx context.Context, fleet *model.Fleet, opt CheckOptions) (state *mo
 
 // check is Check with a given prober (Scheduler.Check passes its own).
 func check(ctx context.Context, fleet *model.Fleet, p *prober, opt CheckOptions) (state *model.State, now time.Time) {
+	if opt.TicketHistory != nil {
+		p.history.Store(opt.TicketHistory) // the names earlier runs confirmed
+	}
 	obs := p.round(ctx, fleet, opt.Events)
 	now = p.opt.now()
 	state = model.NewState(fleet)

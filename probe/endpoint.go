@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,9 @@ var offeredALPN = []string{"h2", "http/1.1"}
 // opt.NoResume, and see ResumeEvery); that check shares the deadline and
 // its failure never turns a successful probe into an error: it is "not
 // checked".
+//
+// A last, short TLS 1.2 handshake asks for a certificate of the key type
+// the leaf does not have (other_key.go): Observation.AlsoServes.
 func ProbeEndpoint(ctx context.Context, ep model.Endpoint, opt ProbeOptions) *model.Observation {
 	return newProber(opt, nil).probe(ctx, ep)
 }
@@ -51,6 +55,12 @@ type prober struct {
 	tickets *ticketMemory
 	// admit spaces and limits probes (nil: none; see admission).
 	admit *admission
+	// history, when set, is the ticket history whose names confirm a key
+	// name shown by one connection's tickets (resume_policy.go).
+	history atomic.Pointer[TicketHistoryFile]
+	// otherKeys remembers the servers that serve no certificate of the
+	// other key type (otherKeyMemo, other_key.go).
+	otherKeys sync.Map
 }
 
 func newProber(opt ProbeOptions, files *material) *prober {
@@ -159,11 +169,14 @@ func (p *prober) probeAt(ctx context.Context, ep model.Endpoint, addrs []netip.A
 	// session ID names nothing, and there is nothing to resume.
 	if o.ClientCert.Required {
 		o.Ticket = describeTickets(capture.tickets, nil)
-		return o
+	} else {
+		sessionID := assignedSessionID(state.Version, h.rec)
+		r := resumption{ep: at, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
+		o.Ticket = p.settleTickets(ctx, r, sessionID, serverKey(at, h.rec.RemoteAddr().String()))
 	}
-	sessionID := assignedSessionID(state.Version, h.rec)
-	r := resumption{ep: at, base: cfg, clientCert: clientCert, clock: clock, state: state, capture: capture, deadline: deadline}
-	o.Ticket = p.settleTickets(ctx, r, sessionID, serverKey(at, h.rec.RemoteAddr().String()))
+	if len(state.PeerCertificates) > 0 {
+		p.checkOtherKey(ctx, o, at, serverKey(at, h.rec.RemoteAddr().String()), state.Version, state.PeerCertificates[0], roots, rootsErr, host, now)
+	}
 	return o
 }
 

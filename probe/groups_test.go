@@ -43,7 +43,7 @@ func TestProbeOffersClassicalGroupsOnly(t *testing.T) {
 	var rec helloRecorder
 	srv := probetest.StartTLSServer(t, rec.config(leaf.TLSCertificate(), nil))
 
-	o := ProbeEndpoint(context.Background(), endpoint(t, "web", srv.Addr, "svc.test", fx.caFile), probeOpts())
+	o := ProbeEndpoint(context.Background(), endpoint(t, "web", srv.Addr, "svc.test", fx.caFile), countingOpts())
 	if o.Failed() || !o.Ticket.Resumed {
 		t.Fatalf("probe: %s %s, resumed=%v; want success with resumption", o.ErrKind, o.Error, o.Ticket.Resumed)
 	}

@@ -78,6 +78,15 @@ func hostPort(t *testing.T, addr string) (string, string) {
 
 func probeOpts() ProbeOptions { return ProbeOptions{Timeout: testTimeout} }
 
+// countingOpts is probeOpts for tests that count a server's connections
+// for the certificate and ticket handshakes: the handshake asking for the
+// other key type's certificate (other_key.go) is left out.
+func countingOpts() ProbeOptions {
+	o := probeOpts()
+	o.skipOtherKey = true
+	return o
+}
+
 func ipList(ips ...string) []net.IP {
 	var out []net.IP
 	for _, s := range ips {

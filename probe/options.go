@@ -31,6 +31,10 @@ type ProbeOptions struct {
 	ResumeEvery time.Duration
 	// Resolver looks host names up; nil means net.DefaultResolver.
 	Resolver Resolver
+
+	// skipOtherKey leaves out the handshake that asks for a certificate of
+	// the other key type (other_key.go), so benchmarks can price it.
+	skipOtherKey bool
 }
 
 func (o ProbeOptions) now() time.Time {

@@ -26,6 +26,17 @@ import (
 // named server, a new prefix for an opaque one), and by a second handshake
 // otherwise, even under NoResume: a random prefix reported as a key name
 // would be a wrong answer, and a new key every probe.
+//
+// Two tickets of one connection are not enough either: Dovecot's login
+// processes each have their own random ticket key, so the two TLS 1.3
+// tickets of one connection share a prefix and the next connection's
+// share another. A key name is believed only once another connection
+// showed it too: an earlier probe of the same server (the memory), an
+// earlier run on the same endpoint (the ticket history), or else the
+// second handshake, run for it even under NoResume: its tickets carry the
+// same name, or it resumes the first connection's ticket. One that no
+// other connection could confirm is reported opaque, and so never enters
+// the history.
 
 // ticketMemory is what a prober remembers of each server's tickets, keyed
 // by serverKey. Entries are bounded by the servers a fleet names.
@@ -124,12 +135,30 @@ func (p *prober) settleTickets(ctx context.Context, r resumption, sessionID []by
 			lone, fromMemory = false, true
 		}
 	}
+	if !fromMemory && fresh && mem.kind == model.TicketOpaque && info.Kind == model.TicketNamed && len(tickets) > 1 &&
+		info.KeyName != mem.prefix {
+		// One connection's tickets agree, and disagree with the last
+		// connection's: a Dovecot seen before, opaque again.
+		info.Kind, info.KeyName, info.Opaque = model.TicketOpaque, "", true
+		fromMemory = true
+	}
+	// A name only this connection's tickets showed (see the top of this file).
+	unconfirmed := !fromMemory && info.Kind == model.TicketNamed && len(tickets) > 1 &&
+		!(fresh && mem.kind == model.TicketNamed && mem.keyName == info.KeyName) &&
+		!p.history.Load().Seen(r.ep.Name, info.KeyName)
 	unchanged := fresh && mem.kind == info.Kind && mem.keyName == info.KeyName
 	reuse := window > 0 && unchanged && !mem.checkedAt.IsZero() && !now.Before(mem.checkedAt) && now.Sub(mem.checkedAt) < window
 	switch {
-	case lone || (!p.opt.NoResume && !reuse):
+	case lone || unconfirmed || (!p.opt.NoResume && !reuse):
 		checked, resumed := p.checkResumption(ctx, r, sessionID)
 		info = describeTickets(r.capture.tickets, sessionID)
+		if unconfirmed && len(r.capture.tickets) == len(tickets) && !resumed {
+			// The second connection neither brought a ticket to compare
+			// with nor resumed (which shows the key outlives a
+			// connection, as HAProxy's resumed TLS 1.3 connections,
+			// issuing no new ticket, do).
+			info.Kind, info.KeyName, info.Opaque = model.TicketOpaque, "", true
+		}
 		info.ResumeChecked, info.Resumed = checked, resumed
 		if checked {
 			info.ResumeCheckedAt = now

@@ -36,7 +36,7 @@ func TestResumptionRecheckedOnlyWhenTheKeyChangesOrTheAnswerIsOld(t *testing.T) 
 	srv := probetest.StartTLSServer(t, cfg)
 	t0 := time.Now()
 	now := t0
-	opt := probeOpts()
+	opt := countingOpts()
 	opt.Clock = func() time.Time { return now }
 	opt.ResumeEvery = time.Hour
 	p := newProber(opt, nil)
@@ -88,7 +88,7 @@ func TestLoneTicketsAreClassifiedFromWhatTheServerShowedBefore(t *testing.T) {
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		eps = append(eps, endpoint(t, n, srv.Addr, "svc.test", fx.caFile))
 	}
-	opt := probeOpts()
+	opt := countingOpts()
 	opt.NoResume = true
 	obs := Round(context.Background(), testFleet(time.Minute, 1, eps...), RoundOptions{Probe: opt})
 	for _, o := range obs {

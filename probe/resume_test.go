@@ -185,7 +185,7 @@ func (r *recordingServer) seen() ([]clientHelloFacts, [][]tls.CurveID) {
 func TestResumptionOffersOnlyAP256Share(t *testing.T) {
 	fx := newFixture(t)
 	srv := startRecordingServer(t, serverConfig(fx.leaf.TLSCertificate()))
-	o := ProbeEndpoint(context.Background(), endpoint(t, "x", srv.Addr, "svc.test", fx.caFile), probeOpts())
+	o := ProbeEndpoint(context.Background(), endpoint(t, "x", srv.Addr, "svc.test", fx.caFile), countingOpts())
 	if o.Failed() || !o.Ticket.Resumed {
 		t.Fatalf("probe: %s, ticket %+v; want a resumed probe", o.Error, o.Ticket)
 	}

@@ -88,6 +88,23 @@ func (h *TicketHistoryFile) Sightings() model.TicketHistory {
 	return out
 }
 
+// Seen reports whether endpoint has handed out a ticket named keyName
+// before, as far as the history knows (false for a nil history): a
+// name an earlier connection showed too.
+func (h *TicketHistoryFile) Seen(endpoint, keyName string) bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.hist[endpoint] {
+		if s.KeyName == keyName {
+			return true
+		}
+	}
+	return false
+}
+
 // Err is the first error a Record met (nil: none), for the caller to say
 // once; the history in memory stays complete.
 func (h *TicketHistoryFile) Err() error {

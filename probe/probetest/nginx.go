@@ -33,6 +33,10 @@ type NginxSite struct {
 	// Staple, when set, is a DER OCSP response served with ssl_stapling
 	// from ssl_stapling_file.
 	Staple []byte
+	// AlsoFullchainPEM and AlsoKeyPEM, when set, are a second
+	// ssl_certificate and ssl_certificate_key (the other key type: nginx
+	// serves an RSA and an ECDSA certificate side by side).
+	AlsoFullchainPEM, AlsoKeyPEM []byte
 	// CertPath and KeyPath, when set, are what ssl_certificate and
 	// ssl_certificate_key name instead of copies of FullchainPEM and
 	// KeyPEM: a certdeck store's current/fullchain.pem, which a publish
@@ -136,6 +140,16 @@ func startNginx(t testing.TB, bin string, sites []NginxSite) (*Nginx, error) {
 		}
 		fmt.Fprintf(&blocks, "  server {\n    listen %s ssl;\n    server_name _;\n", srv.Addr)
 		fmt.Fprintf(&blocks, "    ssl_certificate %s;\n    ssl_certificate_key %s;\n", srv.CertFile, srv.KeyFile)
+		if site.AlsoFullchainPEM != nil {
+			cert, key := filepath.Join(dir, fmt.Sprintf("site%d-also.crt", i)), filepath.Join(dir, fmt.Sprintf("site%d-also.key", i))
+			if err := WriteSecret(cert, site.AlsoFullchainPEM); err != nil {
+				return nil, err
+			}
+			if err := WriteSecret(key, site.AlsoKeyPEM); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&blocks, "    ssl_certificate %s;\n    ssl_certificate_key %s;\n", cert, key)
+		}
 		tickets := "on"
 		if site.NoTickets {
 			tickets = "off"

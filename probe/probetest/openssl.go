@@ -2,6 +2,8 @@ package probetest
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -42,4 +44,23 @@ func sClient(t testing.TB, bin string, args ...string) string {
 	}()
 	out, _ := cmd.CombinedOutput() // s_client exits non-zero on verification errors; the text is what counts
 	return string(out)
+}
+
+// OpenSSLLeaf is the certificate `openssl s_client` gets from addr with
+// its default ClientHello (TLS 1.3, ecdsa_secp256r1_sha256 as its first
+// signature algorithm, as browsers and curl send): the certificate most
+// clients of a server holding an RSA and an ECDSA one are given.
+func OpenSSLLeaf(t testing.TB, addr, sni string) *x509.Certificate {
+	t.Helper()
+	bin := RequireBinary(t, "openssl")
+	out := sClient(t, bin, "-connect", addr, "-servername", sni)
+	block, _ := pem.Decode([]byte(out[strings.Index(out, "-----BEGIN CERTIFICATE-----"):]))
+	if block == nil {
+		t.Fatalf("openssl s_client printed no certificate for %s:\n%s", addr, out)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatalf("openssl s_client's certificate: %v", err)
+	}
+	return cert
 }
