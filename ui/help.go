@@ -69,7 +69,7 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 	case m.mode == modeCommand:
 		return m.renderCommand(w)
 	case m.mode == modeConfirm:
-		return fit(st.Accent.Render("y confirms · any other key cancels (q too; ctrl+c quits)"), w)
+		return fit(st.Accent.Render(m.confirmFooter()), w)
 	case m.flashErr:
 		return fit(st.Error.Render(clean(m.flash))+st.Muted.Render("  (esc dismisses)"), w)
 	case m.flash != "":

@@ -88,7 +88,9 @@ type Model struct {
 	// flashErr marks an error flash: it stays until esc acknowledges it.
 	flashErr bool
 	confirm  *confirmDialog
-	cmd      cmdLine
+	// confirmScroll is the first plan line the dialog shows.
+	confirmScroll int
+	cmd           cmdLine
 	// progress carries action progress into Update.
 	progress *progressRelay
 	// alarms wait for esc (alarm.go); alarmStyle is built with the theme.
