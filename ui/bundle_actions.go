@@ -104,7 +104,7 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 		return nil
 	}
 	if action == "publish" && b.Source == "" {
-		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
+		m.setErrorFor(b.Name, fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
 	claims := bundleClaims(m.opts.Fleet, b, false)
@@ -293,7 +293,7 @@ func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(r
 // onPlan opens the dialog, or reports why there is nothing to confirm.
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
-		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
+		m.setErrorFor(p.bundle.Name, fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
 		return
 	}
 	if m.refuseBusy(p.action+" "+p.bundle.Name, p.claims) {
@@ -325,8 +325,8 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	res := d.res()
 	if res == nil {
 		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(inWords(errText(d))))
-		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
+		m.setErrorFor(d.bundle.Name, text)
 		return nil
 	}
 	var text string
@@ -353,12 +353,12 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	if len(d.out.Warnings) > 0 {
 		text += "; warning: " + model.Sanitize(d.out.Warnings[0])
 	}
+	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 	if d.out.OK() {
 		m.setFlash(text)
 	} else {
-		m.setError(text)
+		m.setErrorFor(d.bundle.Name, text)
 	}
-	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 	if len(verified) > 0 {
 		var rest []string
 		for _, ep := range d.bundle.Serves {

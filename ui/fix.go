@@ -166,7 +166,7 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 		m.setFlash(fmt.Sprintf("P: %s is not a store-layout bundle", clean(name)))
 		return nil
 	case bs.Bundle.Source == "":
-		m.setError(fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
+		m.setErrorFor(name, fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
 		return nil
 	}
 	req := fixRequest{kind: rotate.KindPublish, subject: name, claims: bundleClaims(m.opts.Fleet, bs.Bundle, true),
@@ -244,7 +244,7 @@ func (m *Model) onFixPlanned(msg fixPlannedMsg) {
 		if len(msg.plans) > 1 {
 			text += fmt.Sprintf(" (and %d more that cannot run)", len(msg.plans)-1)
 		}
-		m.setError(text)
+		m.setErrorFor(p.req.subject, text)
 		return
 	}
 	m.openConfirm(&confirmDialog{lines: m.fixLines(msg), verb: msg.verb, yes: func(m *Model) tea.Cmd { return m.runFix(msg.verb, ok) }})
@@ -378,8 +378,7 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
 	if out == nil {
 		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(inWords(d.err.Error())))
-		m.setError(text)
-		m.ring.Add(model.Change{Time: now, Subject: d.req.subject, Kind: model.ChangeError, Message: text})
+		m.setErrorFor(d.req.subject, text)
 		return nil
 	}
 	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject))
@@ -396,9 +395,9 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		m.setFlash(summary)
 	case rotate.OutcomeRollbackFailed:
 		m.raiseAlarm(out.Subject, summary)
-		m.setError(summary)
+		m.setErrorFor(out.Subject, summary)
 	default:
-		m.setError(summary)
+		m.setErrorFor(out.Subject, summary)
 	}
 	if out.Forward.Store != nil && out.Bundle != "" {
 		if b, ok := m.opts.Fleet.BundleByName(out.Bundle); ok {

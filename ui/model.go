@@ -87,7 +87,9 @@ type Model struct {
 	flashUntil time.Time
 	// flashErr marks an error flash: it stays until esc acknowledges it.
 	flashErr bool
-	confirm  *confirmDialog
+	// flashLogged says the flash is also in the event log, whole.
+	flashLogged bool
+	confirm     *confirmDialog
 	// confirmScroll is the first plan line the dialog shows.
 	confirmScroll int
 	cmd           cmdLine
@@ -288,14 +290,33 @@ func alarmStyle(st *themes.Styles) lipgloss.Style { return st.Crit.Reverse(true)
 
 // setFlash shows an info line that clears by itself.
 func (m *Model) setFlash(s string) {
-	m.flash, m.flashErr = s, false
+	m.flash, m.flashErr, m.flashLogged = s, false, false
 	m.flashUntil = m.ctx.Now().Add(4 * time.Second)
 }
 
 // setError shows an error line that stays until esc acknowledges it: a
-// refused publish must not vanish while the operator looks away.
-func (m *Model) setError(s string) {
+// refused publish must not vanish while the operator looks away. It is
+// also written whole to the event log (DESIGN: errors go to the event
+// pane): the footer is one line, and a refusal's fix is often at its end.
+func (m *Model) setError(s string) { m.setErrorFor("", s) }
+
+// setErrorFor is setError with the bundle, endpoint or action the error
+// is about, as the event log's subject.
+func (m *Model) setErrorFor(subject, s string) {
 	m.flash, m.flashErr = s, true
+	m.logFlash(subject, model.ChangeError, s)
+}
+
+// logFlash writes the flash's text to the event log, unless the newest
+// entry already says it (an action's outcome logs its result line, then
+// shows it as the flash), and marks the flash as logged: cut at the
+// terminal's width, it then says where the rest is.
+func (m *Model) logFlash(subject string, kind model.ChangeKind, s string) {
+	m.flashLogged = true
+	if n := m.ring.Len(); n > 0 && clean(m.ring.At(n-1).Message) == clean(s) {
+		return
+	}
+	m.ring.Add(model.Change{Time: m.ctx.Now(), Subject: subject, Kind: kind, Message: s})
 }
 
 // tooSmall is true when the terminal cannot show the console.
