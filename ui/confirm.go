@@ -33,9 +33,9 @@ type confirmDialog struct {
 }
 
 func (m *Model) openConfirm(d *confirmDialog) {
-	if m.confirm != nil && m.confirm.quit && !d.quit {
-		// A plan that lands while the operator is asked about quitting
-		// waits for no answer: the quit question stays on screen.
+	if m.quitting != nil || m.confirm != nil && m.confirm.quit && !d.quit {
+		// A plan that lands while the console quits, or asks whether to,
+		// is not asked about: the quit question stays on screen.
 		return
 	}
 	m.flash, m.flashErr = "", false
@@ -63,7 +63,12 @@ func (m *Model) keyConfirm(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	d := m.closeConfirm()
-	if msg.String() != "y" {
+	switch {
+	case msg.String() == "y":
+	case d.quit:
+		m.setFlash("not quitting: " + countWord(len(m.launched), "action keeps", "actions keep") + " running")
+		return nil
+	default:
 		m.setFlash(d.verb + " cancelled")
 		return nil
 	}

@@ -51,9 +51,10 @@ type fixPlannedMsg struct {
 
 // fixDoneMsg is one action's outcome.
 type fixDoneMsg struct {
-	req fixRequest
-	out *rotate.Outcome
-	err error
+	req    fixRequest
+	out    *rotate.Outcome
+	err    error
+	launch int // the launch it ends (launch.go)
 }
 
 // fix is x on a batch of endpoints and bundles: one reload of all the
@@ -187,9 +188,9 @@ func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) t
 		subjects[i] = clean(r.subject)
 	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", verb, listNames(subjects, 3)))
-	e, done := m.opts.Engine, m.opts.Done
+	e, done, stop := m.opts.Engine, m.opts.Done, m.stop
 	return func() tea.Msg {
-		ctx, cancel := actionContext(done)
+		ctx, cancel := actionContext(done, stop)
 		defer cancel()
 		msg := fixPlannedMsg{title: title, verb: verb, notes: notes}
 		for _, r := range reqs {
@@ -310,12 +311,14 @@ func (m *Model) servedLine(t rotate.VerifyTarget) string {
 func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 	subjects := make([]string, len(plans))
 	cmds := make([]tea.Cmd, len(plans))
-	e, done := m.opts.Engine, m.opts.Done
+	e, done, stop := m.opts.Engine, m.opts.Done, m.stop
 	for i, p := range plans {
 		subjects[i] = clean(p.req.subject)
 		report := m.progress.reporter(p.req.kind)
+		id := m.startLaunch(launch{kind: p.req.kind, subject: p.req.subject, bundle: p.plan.Bundle,
+			oldVersion: p.plan.OldVersion, newVersion: p.plan.NewVersion, claims: p.req.claims, since: m.ctx.Now()})
 		cmds[i] = func() tea.Msg {
-			ctx, cancel := actionContext(done)
+			ctx, cancel := actionContext(done, stop)
 			defer cancel()
 			a := p.action
 			if p.req.kind == rotate.KindPublish {
@@ -323,11 +326,11 @@ func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 				// when the dialog flagged it, so y confirmed what was shown.
 				var err error
 				if a, err = p.req.build(e, p.shorter); err != nil {
-					return fixDoneMsg{req: p.req, err: err}
+					return fixDoneMsg{req: p.req, err: err, launch: id}
 				}
 			}
 			out, err := a.Run(ctx, report)
-			return fixDoneMsg{req: p.req, out: out, err: err}
+			return fixDoneMsg{req: p.req, out: out, err: err, launch: id}
 		}
 	}
 	m.setFlash(fmt.Sprintf("%s of %s running…", verb, listNames(subjects, 3)))
@@ -381,13 +384,10 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		m.setErrorFor(d.req.subject, text)
 		return nil
 	}
-	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject))
+	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject)) || m.quitting != nil
 	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
-	for _, l := range out.Lines() {
-		if l == out.Summary() {
-			l = result // the flash's words, what to do included
-		}
-		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: inWords(l)})
+	for _, l := range resultLines(out, byYou) {
+		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: l})
 	}
 	summary := model.Sanitize(result)
 	switch out.State {
@@ -406,6 +406,21 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// resultLines are out's lines in the console's words: Go's error texts
+// said in words, and its summary replaced by the flash's result, who
+// cancelled it and what to do now included. Unsanitised.
+func resultLines(out *rotate.Outcome, byYou bool) []string {
+	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
+	var lines []string
+	for _, l := range out.Lines() {
+		if l == out.Summary() {
+			l = result
+		}
+		lines = append(lines, inWords(l))
+	}
+	return lines
 }
 
 // goErrorWords are the words for Go's own error texts, which reach an

@@ -69,6 +69,8 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
 	case m.mode == modeCommand:
 		return m.renderCommand(w)
+	case m.quitting != nil:
+		return fit(st.Accent.Render(m.quittingLine()), w)
 	case m.mode == modeConfirm:
 		return fit(st.Accent.Render(m.confirmFooter()), w)
 	case m.flashErr:

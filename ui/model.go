@@ -99,6 +99,14 @@ type Model struct {
 	alarms     []string
 	alarmStyle lipgloss.Style
 
+	// launched are the actions started with y whose outcome has not
+	// landed (launch.go); quitting is set once q's question was answered
+	// y, and stop then cancels every plan and action (quit.go).
+	launched   map[int]*launch
+	nextLaunch int
+	quitting   *quitState
+	stop       chan struct{}
+
 	inFlight int
 	spinner  spinner.Model
 	spinning bool
@@ -123,6 +131,8 @@ func New(opts Options) *Model {
 		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
 		progress:  newProgressRelay(),
 		help:      help.New(),
+		launched:  map[int]*launch{},
+		stop:      make(chan struct{}),
 	}
 	if opts.TicketHistory != nil {
 		// Key ages mean "seen since", across restarts (the history was
@@ -225,7 +235,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case actionDoneMsg:
 		m.progress.forget(actionKey(msg.action, msg.bundle.Name))
 		m.refreshActions()
-		return m, m.onActionDone(msg)
+		return m, m.landed(msg.launch, msg.out, msg.err, m.onActionDone(msg))
 	case themeMsg:
 		m.onTheme(msg)
 		return m, nil
@@ -236,7 +246,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onFixPlanned(msg)
 		return m, nil
 	case fixDoneMsg:
-		return m, m.onFixDone(msg)
+		return m, m.landed(msg.launch, msg.out, msg.err, m.onFixDone(msg))
+	case quitTimeoutMsg:
+		if m.quitting != nil {
+			return m, tea.Quit
+		}
+		return m, nil
 	}
 	return m, nil
 }
