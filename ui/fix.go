@@ -374,7 +374,9 @@ func verifyStarts(s *model.State, plans []fixPlan, now time.Time) []model.Event 
 // re-reads its bundle.
 func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	out := d.out
+	var steps []stampedStep
 	if out != nil {
+		steps = m.takeStepsOf(actionKey(out.Kind, out.Subject))
 		m.progress.forget(actionKey(out.Kind, out.Subject))
 	}
 	m.refreshActions()
@@ -386,8 +388,8 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	}
 	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject)) || m.quitting != nil
 	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
-	for _, l := range resultLines(out, byYou) {
-		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: l})
+	for _, c := range timedLines(out, resultLines(out, byYou), steps, out.Subject, now) {
+		m.ring.Add(c)
 	}
 	summary := model.Sanitize(result)
 	switch out.State {

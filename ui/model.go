@@ -106,6 +106,9 @@ type Model struct {
 	nextLaunch int
 	quitting   *quitState
 	stop       chan struct{}
+	// steps are each running action's step reports, stamped when read
+	// (step_times.go), by actionKey.
+	steps map[string][]stampedStep
 
 	inFlight int
 	spinner  spinner.Model
@@ -133,6 +136,7 @@ func New(opts Options) *Model {
 		help:      help.New(),
 		launched:  map[int]*launch{},
 		stop:      make(chan struct{}),
+		steps:     map[string][]stampedStep{},
 	}
 	if opts.TicketHistory != nil {
 		// Key ages mean "seen since", across restarts (the history was
@@ -206,6 +210,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case relayClosedMsg:
 		return m, nil
 	case tickMsg:
+		m.stampSteps() // without a progress relay (tests), at least each second
 		now := m.ctx.Now()
 		m.state.Reclassify(now)
 		m.refreshActions()
@@ -233,6 +238,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onPlan(msg)
 		return m, nil
 	case actionDoneMsg:
+		m.takeStepsOf(actionKey(msg.action, msg.bundle.Name)) // its one line is its end
 		m.progress.forget(actionKey(msg.action, msg.bundle.Name))
 		m.refreshActions()
 		return m, m.landed(msg.launch, msg.out, msg.err, m.onActionDone(msg))
@@ -240,6 +246,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onTheme(msg)
 		return m, nil
 	case progressMsg:
+		m.stampSteps()
 		m.refreshActions()
 		return m, m.waitProgress()
 	case fixPlannedMsg:
