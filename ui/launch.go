@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"certdeck/rotate"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // The actions the console started and whose outcome has not reached
@@ -38,6 +40,16 @@ func (m *Model) landLaunch(id int) *launch {
 	l := m.launched[id]
 	delete(m.launched, id)
 	return l
+}
+
+// landed is an action's outcome reaching Update, after its flash and
+// event lines (cmd is what those asked for): it is no longer in flight,
+// the drift lines it held back are released, and while quitting the
+// last one to land quits.
+func (m *Model) landed(id int, out *rotate.Outcome, err error, cmd tea.Cmd) tea.Cmd {
+	l := m.landLaunch(id)
+	m.releaseDrift(out)
+	return m.quitLanded(id, l, out, err, cmd)
 }
 
 // launchesInOrder are the actions in flight, oldest first.

@@ -109,6 +109,9 @@ type Model struct {
 	// steps are each running action's step reports, stamped when read
 	// (step_times.go), by actionKey.
 	steps map[string][]stampedStep
+	// heldDrift are drift lines about what an action in flight covers
+	// (drift_hold.go).
+	heldDrift map[driftKey]model.Change
 
 	inFlight int
 	spinner  spinner.Model
@@ -137,6 +140,7 @@ func New(opts Options) *Model {
 		launched:  map[int]*launch{},
 		stop:      make(chan struct{}),
 		steps:     map[string][]stampedStep{},
+		heldDrift: map[driftKey]model.Change{},
 	}
 	if opts.TicketHistory != nil {
 		// Key ages mean "seen since", across restarts (the history was
@@ -268,6 +272,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) applyBatch(events []model.Event) tea.Cmd {
 	now := m.ctx.Now()
 	for _, c := range m.state.Apply(now, events) {
+		if m.holdDrift(c) {
+			continue
+		}
 		m.ring.Add(c)
 		if c.Kind == model.ChangeSerial {
 			m.changedAt[c.Subject] = now

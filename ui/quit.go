@@ -128,10 +128,9 @@ func (m *Model) beginQuit() tea.Cmd {
 	return tea.Tick(quitWait, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
 }
 
-// landed notes an action's outcome (after its usual flash and event
-// lines, cmd): while quitting, the last one to land quits.
-func (m *Model) landed(id int, out *rotate.Outcome, err error, cmd tea.Cmd) tea.Cmd {
-	l := m.landLaunch(id)
+// quitLanded notes launch l's outcome while quitting (after its usual
+// flash and event lines, cmd): the last one to land quits.
+func (m *Model) quitLanded(id int, l *launch, out *rotate.Outcome, err error, cmd tea.Cmd) tea.Cmd {
 	q := m.quitting
 	if q == nil || l == nil {
 		return cmd
