@@ -273,6 +273,9 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 				continue
 			}
 			lines = append(lines, "  "+m.servedLine(t))
+			if flag := m.downgradeFlag(p.plan.Bundle, t); flag != "" {
+				lines = append(lines, "  "+flag)
+			}
 		}
 		lines = append(lines, all[1:]...)
 	}
@@ -304,6 +307,47 @@ func (m *Model) servedLine(t rotate.VerifyTarget) string {
 		want += " (already)"
 	}
 	return fmt.Sprintf("%-9s %s: %s → %s", "serial", t.Endpoint, now, want)
+}
+
+// downgradeFlag is the "▲ WARN" line of a step that makes endpoint t
+// serve an older certificate than it serves now (its bundle on disk is
+// behind it: "serves a newer certificate … bundle web on disk is
+// behind"), as p, P and b flag a version that expires sooner; "" when
+// the endpoint serves no newer certificate, or the bundle holding the
+// serial it should serve is not known here (P's new version is flagged
+// against current by soonerFlag).
+func (m *Model) downgradeFlag(bundle string, t rotate.VerifyTarget) string {
+	es := m.state.Endpoint(t.Endpoint)
+	if es == nil || t.Want == "" {
+		return ""
+	}
+	served := servedLeaf(es)
+	var want *model.CertInfo
+	var holder string
+	candidates := m.state.BundlesServing(t.Endpoint)
+	if bs := m.state.Bundle(bundle); bs != nil {
+		candidates = append([]*model.BundleState{bs}, candidates...)
+	}
+	for _, bs := range candidates {
+		if l := bs.Leaf(); l != nil && l.Serial == t.Want {
+			want, holder = l, bs.Bundle.Name
+			break
+		}
+	}
+	if served == nil || want == nil || served.Serial == want.Serial {
+		return ""
+	}
+	head := fmt.Sprintf("%s %s serves a newer certificate than bundle %s holds (bundle %s on disk is behind): the reload makes it serve",
+		statusLabel(model.Warn), t.Endpoint, holder, holder)
+	switch {
+	case served.NotAfter.After(want.NotAfter):
+		return fmt.Sprintf("%s one that expires %s sooner (%s, not %s)", head,
+			soonerBy(served.NotAfter, want.NotAfter), want.NotAfter.Format(time.DateOnly), served.NotAfter.Format(time.DateOnly))
+	case served.NotBefore.After(want.NotBefore):
+		return fmt.Sprintf("%s an older certificate (issued %s, not %s)", head,
+			want.NotBefore.Format(time.DateOnly), served.NotBefore.Format(time.DateOnly))
+	}
+	return ""
 }
 
 // runFix is y: one Cmd per action, each under a context that ends with
