@@ -277,7 +277,16 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 				lines = append(lines, "  "+flag)
 			}
 		}
-		lines = append(lines, all[1:]...)
+		// The steps as plan_steps.go says them, then the rest of the
+		// plan's lines (verification, what a failure does, warnings).
+		rest := all[1:]
+		if steps := p.plan.Steps; len(rest) >= len(steps) {
+			for i, o := range stepOwners(steps, m.planReloads(p.plan)) {
+				lines = append(lines, "  "+stepLine(steps[i], o))
+			}
+			rest = rest[len(steps):]
+		}
+		lines = append(lines, rest...)
 	}
 	for _, p := range msg.plans {
 		if p.err != nil {
