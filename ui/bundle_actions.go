@@ -238,11 +238,11 @@ func soonerFlag(old *rotate.VersionRef, next rotate.VersionRef) string {
 }
 
 // soonerBy is how much earlier next expires than old, in days when it is
-// at least one.
+// at least one ("1 day", "20 days").
 func soonerBy(old, next time.Time) string {
 	d := old.Sub(next)
 	if d >= 24*time.Hour {
-		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+		return countWord(int(d/(24*time.Hour)), "day", "days")
 	}
 	return d.Round(time.Minute).String()
 }

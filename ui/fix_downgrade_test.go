@@ -47,3 +47,19 @@ func TestFixDialogWarnsWhenTheReloadServesAnOlderCertificate(t *testing.T) {
 		t.Fatalf("a reload onto the bundle's newer certificate is flagged:\n%s", s)
 	}
 }
+
+// TestOneDaySoonerIsOneDay: the flag of a certificate that expires a
+// day and a few hours sooner says "1 day", not "1 days".
+func TestOneDaySoonerIsOneDay(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(240, 40, false)
+	bundle := m.state.Bundle("app").Leaf()
+	newer := cert("app.test", "0a11ce0009", 0)
+	newer.NotBefore, newer.NotAfter = bundle.NotBefore.Add(time.Hour), bundle.NotAfter.Add(30*time.Hour)
+	m.Update(eventsMsg{events: []model.Event{obs("app1", newer), obs("app2", newer)}})
+	press(m, "tab")
+	deliver(t, m, press(m, "x"))
+	if s := screen(m); !strings.Contains(s, "expires 1 day sooner") || strings.Contains(s, "1 days") {
+		t.Fatalf("the flag does not say 1 day:\n%s", s)
+	}
+}
