@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"certdeck/model"
-
-	tea "charm.land/bubbletea/v2"
 )
 
 // withMoreEndpoints makes the fixture's bundle serve app3…appN too, so
@@ -102,14 +100,15 @@ func TestScrolledFixDialogGolden(t *testing.T) {
 	checkGolden(t, "fix_dialog_scrolled_80x24", screen(m))
 }
 
-// TestDialogTitleWraps: a title wider than the screen (the ticket
-// rotation's, at 160 columns) is wrapped, not cut.
+// TestDialogTitleWraps: the ticket rotation's title, wider than a 160
+// column screen, is wrapped, not cut.
 func TestDialogTitleWraps(t *testing.T) {
-	m, _ := newTestModel(t, 100, 30, false)
-	title := "Rotate the session-ticket keys of edge-tickets: previous ← current, current ← next, next ← fresh; pool of 3: phase 1 confirms every member holds the next key, phase 2 promotes it"
-	m.openConfirm(&confirmDialog{lines: []string{title, "  step one"}, verb: "rotate", yes: func(*Model) tea.Cmd { return nil }})
-	s := screen(m)
-	if !strings.Contains(s, "next ← ") || !strings.Contains(s, "phase 2 promotes it") {
-		t.Fatalf("the title is cut:\n%s", s)
+	fx := newTicketFixture(t, false)
+	m := fx.console(160, 40, false)
+	tabToTickets(t, m)
+	deliver(t, m, press(m, "t"))
+	s := strings.Join(strings.Fields(screen(m)), " ")
+	if !strings.Contains(s, "phase 1 confirms every member holds the next │ │ key, phase 2 promotes it") {
+		t.Fatalf("the title is cut:\n%s", screen(m))
 	}
 }
