@@ -19,7 +19,7 @@ import (
 // launch is one action started with y.
 type launch struct {
 	kind, subject string
-	bundle        string // the store bundle it changes ("" for a reload)
+	bundle        string // the bundle it acts on ("" for endpoints or ticket keys)
 	// oldVersion and newVersion are the store change its plan showed
 	// (publish, rollback), for what a cancel leaves.
 	oldVersion, newVersion string
