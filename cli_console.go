@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -33,7 +36,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 	ctx, stop := hangupContext(cmd.Context())
 	defer stop()
 	history, note := ticketHistory()
-	return openConsole(ctx, g, fleet, rotate.StoreOptions{}, ui.Options{TicketHistory: history, TicketHistoryNote: note})
+	return openConsole(ctx, cmd.ErrOrStderr(), g, fleet, rotate.StoreOptions{}, ui.Options{TicketHistory: history, TicketHistoryNote: note})
 }
 
 // hangupContext is cancelled by SIGHUP (the terminal closed, `tmux
@@ -46,8 +49,9 @@ func hangupContext(parent context.Context) (context.Context, context.CancelFunc)
 
 // openConsole picks the theme and runs the console until the user quits
 // or ctx ends; store configures the stores its publish and rollback open,
-// extra carries the ticket history (the demo keeps none).
-func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions, extra ui.Options) error {
+// extra carries the ticket history (the demo keeps none). A quit that
+// cancelled running actions prints what they left on stderr.
+func openConsole(ctx context.Context, stderr io.Writer, g *globalFlags, fleet *model.Fleet, store rotate.StoreOptions, extra ui.Options) error {
 	themeDir := ""
 	if dir, err := model.ConfigDir(); err == nil {
 		themeDir = themes.Dir(dir) // no $HOME: built-in themes only
@@ -64,7 +68,37 @@ func openConsole(ctx context.Context, g *globalFlags, fleet *model.Fleet, store 
 	// explicit did. Left in the program's environment it would also make
 	// Bubble Tea detect a colourless terminal and strip every colour, so
 	// --theme dark and :theme dark would still render bold only.
-	return ui.Run(ctx, fleet, opts, tea.WithEnvironment(withoutNoColor(os.Environ())))
+	err = ui.Run(ctx, fleet, opts, tea.WithEnvironment(withoutNoColor(os.Environ())))
+	var quit *ui.QuitReport
+	if errors.As(err, &quit) {
+		return quitExit(stderr, quit)
+	}
+	return err
+}
+
+// quitExit prints what the actions cancelled by quitting the console
+// left (the console has restored the terminal) and returns the exit
+// status they mean, the worst of them as `certdeck reload` would exit;
+// an action that said nothing in time left what is served unknown.
+func quitExit(stderr io.Writer, r *ui.QuitReport) error {
+	fmt.Fprintln(stderr, "certdeck: quit while actions ran (cancelled); what each left:")
+	for _, l := range r.Lines {
+		fmt.Fprintln(stderr, "  "+l) // sanitised by the console
+	}
+	code := 0
+	for _, out := range r.Outcomes {
+		code = max(code, exitCodeOf(out))
+	}
+	if len(r.Failed) > 0 {
+		code = max(code, storeRefused)
+	}
+	if len(r.Unfinished) > 0 {
+		code = max(code, actionNotVerified)
+	}
+	if code == 0 {
+		return nil
+	}
+	return &exitError{code: code}
 }
 
 // withoutNoColor is environ without NO_COLOR: the terminal's colour
@@ -103,7 +137,7 @@ on them. Nothing is installed and nothing outside 127.0.0.1 is contacted.`,
 			defer cleanup()
 			// A publish or rollback tried in the demo is a rehearsal: it
 			// must not append to the user's real audit log.
-			return openConsole(ctx, g, fleet, rotate.StoreOptions{AuditLog: "-"}, ui.Options{})
+			return openConsole(ctx, cmd.ErrOrStderr(), g, fleet, rotate.StoreOptions{AuditLog: "-"}, ui.Options{})
 		},
 	}
 	cmd.Flags().IntVar(&extra, "endpoints", 0, "add N extra healthy endpoints")

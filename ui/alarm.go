@@ -48,7 +48,9 @@ func (m *Model) alarmText(w int) []string {
 // raiseAlarm shows text as an alarm and logs it.
 func (m *Model) raiseAlarm(subject, text string) {
 	m.alarms = append(m.alarms, text)
-	m.ring.Add(model.Change{Time: m.ctx.Now(), Subject: subject, Kind: model.ChangeError, Message: text})
+	if n := m.ring.Len(); n == 0 || clean(m.ring.At(n-1).Message) != clean(text) {
+		m.ring.Add(model.Change{Time: m.ctx.Now(), Subject: subject, Kind: model.ChangeError, Message: text})
+	}
 	m.relayout()
 }
 

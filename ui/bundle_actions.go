@@ -43,7 +43,10 @@ type planMsg struct {
 	// claims are what the action will hold: an action that began on one
 	// of them while this was planned refuses it before the dialog.
 	claims []string
-	err    error
+	// oldVersion and newVersion are the store change the dialog showed.
+	oldVersion, newVersion string
+	err                    error
+	launch                 int // set at y (launch.go)
 }
 
 // actionDoneMsg is the result of a confirmed publish or rollback.
@@ -53,6 +56,7 @@ type actionDoneMsg struct {
 	out    *rotate.Outcome // nil only when no action could be built
 	want   string          // serial the dialog promised
 	err    error
+	launch int // the launch it ends (launch.go)
 }
 
 // res is the store's result, nil when the store did not change.
@@ -104,7 +108,7 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 		return nil
 	}
 	if action == "publish" && b.Source == "" {
-		m.setError(fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
+		m.setErrorFor(b.Name, fmt.Sprintf("publish %s: no source: configured to publish from", model.Sanitize(b.Name)))
 		return nil
 	}
 	claims := bundleClaims(m.opts.Fleet, b, false)
@@ -112,9 +116,9 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 		return nil
 	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", action, model.Sanitize(b.Name)))
-	e, done := m.opts.Engine, m.opts.Done
+	e, done, stop := m.opts.Engine, m.opts.Done, m.stop
 	return func() tea.Msg {
-		ctx, cancel := actionContext(done)
+		ctx, cancel := actionContext(done, stop)
 		defer cancel()
 		var msg planMsg
 		if action == "publish" {
@@ -129,18 +133,19 @@ func (m *Model) startBundleAction(action string, bs *model.BundleState, version 
 
 // actionContext is the context a plan or action runs under: cancelled
 // when the console exits (Options.Done closes), so a publish waiting for
-// another writer's lock does not outlive the program.
-func actionContext(done <-chan struct{}) (context.Context, context.CancelFunc) {
+// another writer's lock does not outlive the program, and when a quit
+// cancels what runs (stop closes; quit.go).
+func actionContext(done, stop <-chan struct{}) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
-	if done != nil {
-		go func() {
-			select {
-			case <-done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
+	go func() {
+		select {
+		case <-done: // nil (tests without a program): never
+		case <-stop:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+	}()
 	return ctx, cancel
 }
 
@@ -169,6 +174,7 @@ func planPublish(ctx context.Context, e *rotate.Engine, b model.Bundle) planMsg 
 	}
 	p := plan.Publish
 	msg.serial, msg.shorter = p.New.Serial, p.ExpiresSooner
+	msg.oldVersion, msg.newVersion = plan.OldVersion, plan.NewVersion
 	msg.lines = append(publishLines(b, p), planDetail(plan)...)
 	return msg
 }
@@ -232,11 +238,11 @@ func soonerFlag(old *rotate.VersionRef, next rotate.VersionRef) string {
 }
 
 // soonerBy is how much earlier next expires than old, in days when it is
-// at least one.
+// at least one ("1 day", "20 days").
 func soonerBy(old, next time.Time) string {
 	d := old.Sub(next)
 	if d >= 24*time.Hour {
-		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+		return countWord(int(d/(24*time.Hour)), "day", "days")
 	}
 	return d.Round(time.Minute).String()
 }
@@ -261,6 +267,7 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version
 		old = *p.Old
 	}
 	msg.version, msg.serial = p.New.Name, p.New.Serial
+	msg.oldVersion, msg.newVersion = plan.OldVersion, plan.NewVersion
 	title := "Roll back " + b.Name
 	if version != "" {
 		title += " to " + p.New.Name
@@ -280,7 +287,7 @@ func planRollback(ctx context.Context, e *rotate.Engine, b model.Bundle, version
 // runAction runs in a Cmd after y, through the engine (which refuses
 // under --read-only on its own); progress goes to the console's relay.
 func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(rotate.Progress)) tea.Msg {
-	done := actionDoneMsg{action: p.action, bundle: p.bundle, want: p.serial}
+	done := actionDoneMsg{action: p.action, bundle: p.bundle, want: p.serial, launch: p.launch}
 	a, err := storeAction(e, p.action, p.bundle, p.version, p.shorter)
 	if err != nil {
 		done.err = err
@@ -293,7 +300,7 @@ func runAction(ctx context.Context, e *rotate.Engine, p planMsg, progress func(r
 // onPlan opens the dialog, or reports why there is nothing to confirm.
 func (m *Model) onPlan(p planMsg) {
 	if p.err != nil {
-		m.setError(fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
+		m.setErrorFor(p.bundle.Name, fmt.Sprintf("%s %s: %s", p.action, model.Sanitize(p.bundle.Name), model.Sanitize(p.err.Error())))
 		return
 	}
 	if m.refuseBusy(p.action+" "+p.bundle.Name, p.claims) {
@@ -301,9 +308,11 @@ func (m *Model) onPlan(p planMsg) {
 	}
 	m.openConfirm(&confirmDialog{lines: p.lines, verb: p.action, yes: func(m *Model) tea.Cmd {
 		m.setFlash(fmt.Sprintf("%s of %s running…", p.action, model.Sanitize(p.bundle.Name)))
-		e, done, report := m.opts.Engine, m.opts.Done, m.progress.reporter(p.action)
+		p.launch = m.startLaunch(launch{kind: p.action, subject: p.bundle.Name, bundle: p.bundle.Name,
+			oldVersion: p.oldVersion, newVersion: p.newVersion, claims: p.claims, since: m.ctx.Now()})
+		e, done, stop, report := m.opts.Engine, m.opts.Done, m.stop, m.progress.reporter(p.action)
 		return func() tea.Msg {
-			ctx, cancel := actionContext(done)
+			ctx, cancel := actionContext(done, stop)
 			defer cancel()
 			return runAction(ctx, e, p, report)
 		}
@@ -321,12 +330,12 @@ func (m *Model) onPlan(p planMsg) {
 func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	now := m.ctx.Now()
 	name := model.Sanitize(d.bundle.Name)
-	byYou := m.ctx.Actions.takeCancelled(actionKey(d.action, d.bundle.Name))
+	byYou := m.ctx.Actions.takeCancelled(actionKey(d.action, d.bundle.Name)) || m.quitting != nil
 	res := d.res()
 	if res == nil {
 		text := fmt.Sprintf("%s %s failed: %s", d.action, name, model.Sanitize(inWords(errText(d))))
-		m.setError(text)
 		m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
+		m.setErrorFor(d.bundle.Name, text)
 		return nil
 	}
 	var text string
@@ -353,12 +362,12 @@ func (m *Model) onActionDone(d actionDoneMsg) tea.Cmd {
 	if len(d.out.Warnings) > 0 {
 		text += "; warning: " + model.Sanitize(d.out.Warnings[0])
 	}
+	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 	if d.out.OK() {
 		m.setFlash(text)
 	} else {
-		m.setError(text)
+		m.setErrorFor(d.bundle.Name, text)
 	}
-	m.ring.Add(model.Change{Time: now, Subject: d.bundle.Name, Kind: model.ChangeAction, Message: text})
 	if len(verified) > 0 {
 		var rest []string
 		for _, ep := range d.bundle.Serves {

@@ -191,7 +191,9 @@ func (m *Model) updateHints() {
 
 // complete is tab: one candidate is taken whole (and a space added);
 // several extend the word to what they share, and when they share no
-// more, each tab shows the next one.
+// more, each tab shows the next one. When the shared prefix is itself a
+// candidate (`web`, beside web1 and web2) the next tab moves on from it:
+// showing it again looked like a tab that did nothing.
 func (m *Model) complete() {
 	c := &m.cmd
 	if c.cycle != nil {
@@ -213,7 +215,10 @@ func (m *Model) complete() {
 		return
 	}
 	c.cycle = &completion{head: head, cands: cands}
-	c.text = head + cands[0]
+	if i := slices.Index(cands, word); i >= 0 {
+		c.cycle.i = (i + 1) % len(cands)
+	}
+	c.text = head + cands[c.cycle.i]
 }
 
 // commonPrefix is the longest prefix every string shares, in whole runes.

@@ -271,3 +271,22 @@ func TestReadOnlyCompletionOffersOnlyWhatItAllows(t *testing.T) {
 		t.Errorf("read-only :fil + tab: %q, want %q", m.cmd.text, "filter ")
 	}
 }
+
+// TestTabMovesOnFromACompletedPrefixThatIsAName: :reload a<tab> stops
+// at app, which is a bundle beside the endpoints app1 and app2; the
+// next tab shows app1 (it showed app again, so it took an extra tab to
+// get past it), then app2, then app again.
+func TestTabMovesOnFromACompletedPrefixThatIsAName(t *testing.T) {
+	fx := newFixFixture(t, false)
+	m := fx.console(120, 40, false)
+	typeLine(m, "reload a")
+	var got []string
+	for range 4 {
+		press(m, "tab")
+		got = append(got, m.cmd.text)
+	}
+	want := []string{"reload app", "reload app1", "reload app2", "reload app"}
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Fatalf("tabs after :reload a: %q, want %q", got, want)
+	}
+}

@@ -28,6 +28,8 @@ type command struct {
 	// the command's name); nil: none.
 	complete func(m *Model, i int) []string
 	run      func(m *Model, args []string) tea.Cmd
+	// unlisted keeps a command out of help, lists and completion (:q!).
+	unlisted bool
 }
 
 // commands are the console's `:` commands, in the order tab lists them.
@@ -45,7 +47,10 @@ func (m *Model) commands() []command {
 		{name: "filter", usage: "WORDS…", help: "filter as / does", run: (*Model).cmdFilter},
 		{name: "theme", usage: "NAME", help: "switch theme",
 			complete: firstArg(func(*Model) []string { return themes.BuiltinNames() }), run: (*Model).cmdTheme},
-		{name: "q", aliases: []string{"quit", "q!"}, help: "quit", run: func(*Model, []string) tea.Cmd { return tea.Quit }},
+		{name: "q", aliases: []string{"quit"}, help: "quit", run: func(m *Model, _ []string) tea.Cmd { return m.requestQuit() }},
+		// vim's "quit, I mean it": no question, but what runs is still
+		// cancelled and its outcome awaited and printed (quit.go).
+		{name: "q!", unlisted: true, run: func(m *Model, _ []string) tea.Cmd { return m.beginQuit() }},
 	}
 	if len(m.state.TicketKeys()) > 0 { // offered where it can act: ticket_keys are configured
 		rot := command{name: "rotate-tickets", usage: "NAME", help: "rotate ticket keys", binding: &k.RotateTickets,
@@ -58,7 +63,7 @@ func (m *Model) commands() []command {
 // offered says whether the console offers c: read-only mode disables
 // the bindings of the mutating keys, and with them the commands doing
 // their work, in help, in the list of commands and in tab completion.
-func (c *command) offered() bool { return c.binding == nil || c.binding.Enabled() }
+func (c *command) offered() bool { return !c.unlisted && (c.binding == nil || c.binding.Enabled()) }
 
 // commandHelp is the ? screen's column of commands (those read-only
 // mode leaves).

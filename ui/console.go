@@ -12,7 +12,11 @@ import (
 )
 
 // Run probes fleet in the background and runs the console until the user
-// quits; it returns after every probe and watcher goroutine has stopped.
+// quits; it returns after every probe and watcher goroutine has stopped,
+// with the terminal restored. When the user quit while actions ran (they
+// were cancelled, and their outcomes awaited), the error is a
+// *QuitReport saying what each left, for the caller to print and to map
+// to an exit status.
 func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -73,9 +77,14 @@ func Run(parent context.Context, fleet *model.Fleet, opts Options, progOpts ...t
 	}()
 	opts.Fleet, opts.Events, opts.Done, opts.Prober, opts.Bundles = fleet, events, ctx.Done(), sched, watcher
 	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)
-	_, err = tea.NewProgram(New(opts), progOpts...).Run()
+	final, err := tea.NewProgram(New(opts), progOpts...).Run()
 	cancel()
 	wg.Wait()
+	if m, ok := final.(*Model); ok {
+		if r := m.QuitReport(); r != nil {
+			return r
+		}
+	}
 	// A cancelled parent (a signal) is a normal way out, not an error.
 	if err != nil && parent.Err() == nil {
 		return fmt.Errorf("console: %w", err)

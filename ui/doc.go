@@ -15,7 +15,9 @@
 // pane around a section's lines (detail_pane.go) and the event log.
 // Publish and rollback of store bundles (bundle_actions.go) go through a
 // "(y/N)" dialog; --read-only stops them in handleKey, the one dispatch
-// point. Update never blocks and never does I/O: probes run in the probe
+// point. The actions started with y are tracked until their outcome
+// lands (launch.go), so q asks before abandoning one (quit.go) and Run
+// hands what a quit cancelled back to the CLI. Update never blocks and never does I/O: probes run in the probe
 // package's goroutines, and actions that touch the outside world run in
 // tea.Cmds. View reads and never writes.
 package ui

@@ -52,9 +52,10 @@ type fixPlannedMsg struct {
 
 // fixDoneMsg is one action's outcome.
 type fixDoneMsg struct {
-	req fixRequest
-	out *rotate.Outcome
-	err error
+	req    fixRequest
+	out    *rotate.Outcome
+	err    error
+	launch int // the launch it ends (launch.go)
 }
 
 // fix is x on a batch of endpoints and bundles: one reload of all the
@@ -167,7 +168,7 @@ func (m *Model) publishReload(bs *model.BundleState) tea.Cmd {
 		m.setFlash(fmt.Sprintf("P: %s is not a store-layout bundle", clean(name)))
 		return nil
 	case bs.Bundle.Source == "":
-		m.setError(fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
+		m.setErrorFor(name, fmt.Sprintf("P %s: no source: configured to publish from", clean(name)))
 		return nil
 	}
 	req := fixRequest{kind: rotate.KindPublish, subject: name, claims: bundleClaims(m.opts.Fleet, bs.Bundle, true),
@@ -188,9 +189,9 @@ func (m *Model) planFix(title, verb string, reqs []fixRequest, notes []string) t
 		subjects[i] = clean(r.subject)
 	}
 	m.setFlash(fmt.Sprintf("planning %s of %s…", verb, listNames(subjects, 3)))
-	e, done := m.opts.Engine, m.opts.Done
+	e, done, stop := m.opts.Engine, m.opts.Done, m.stop
 	return func() tea.Msg {
-		ctx, cancel := actionContext(done)
+		ctx, cancel := actionContext(done, stop)
 		defer cancel()
 		msg := fixPlannedMsg{title: title, verb: verb, notes: notes}
 		for _, r := range reqs {
@@ -245,7 +246,7 @@ func (m *Model) onFixPlanned(msg fixPlannedMsg) {
 		if len(msg.plans) > 1 {
 			text += fmt.Sprintf(" (and %d more that cannot run)", len(msg.plans)-1)
 		}
-		m.setError(text)
+		m.setErrorFor(p.req.subject, text)
 		return
 	}
 	m.openConfirm(&confirmDialog{lines: m.fixLines(msg), verb: msg.verb, yes: func(m *Model) tea.Cmd { return m.runFix(msg.verb, ok) }})
@@ -273,8 +274,20 @@ func (m *Model) fixLines(msg fixPlannedMsg) []string {
 				continue
 			}
 			lines = append(lines, "  "+m.servedLine(t))
+			if flag := m.downgradeFlag(p.plan.Bundle, t); flag != "" {
+				lines = append(lines, "  "+flag)
+			}
 		}
-		lines = append(lines, all[1:]...)
+		// The steps as plan_steps.go says them, then the rest of the
+		// plan's lines (verification, what a failure does, warnings).
+		rest := all[1:]
+		if steps := p.plan.Steps; len(rest) >= len(steps) {
+			for i, o := range stepOwners(steps, m.planReloads(p.plan)) {
+				lines = append(lines, "  "+stepLine(steps[i], o))
+			}
+			rest = rest[len(steps):]
+		}
+		lines = append(lines, rest...)
 	}
 	for _, p := range msg.plans {
 		if p.err != nil {
@@ -306,17 +319,60 @@ func (m *Model) servedLine(t rotate.VerifyTarget) string {
 	return fmt.Sprintf("%-9s %s: %s → %s", "serial", t.Endpoint, now, want)
 }
 
+// downgradeFlag is the "▲ WARN" line of a step that makes endpoint t
+// serve an older certificate than it serves now (its bundle on disk is
+// behind it: "serves a newer certificate … bundle web on disk is
+// behind"), as p, P and b flag a version that expires sooner; "" when
+// the endpoint serves no newer certificate, or the bundle holding the
+// serial it should serve is not known here (P's new version is flagged
+// against current by soonerFlag).
+func (m *Model) downgradeFlag(bundle string, t rotate.VerifyTarget) string {
+	es := m.state.Endpoint(t.Endpoint)
+	if es == nil || t.Want == "" {
+		return ""
+	}
+	served := servedLeaf(es)
+	var want *model.CertInfo
+	var holder string
+	candidates := m.state.BundlesServing(t.Endpoint)
+	if bs := m.state.Bundle(bundle); bs != nil {
+		candidates = append([]*model.BundleState{bs}, candidates...)
+	}
+	for _, bs := range candidates {
+		if l := bs.Leaf(); l != nil && l.Serial == t.Want {
+			want, holder = l, bs.Bundle.Name
+			break
+		}
+	}
+	if served == nil || want == nil || served.Serial == want.Serial {
+		return ""
+	}
+	head := fmt.Sprintf("%s %s serves a newer certificate than bundle %s holds (bundle %s on disk is behind): the reload makes it serve",
+		statusLabel(model.Warn), t.Endpoint, holder, holder)
+	switch {
+	case served.NotAfter.After(want.NotAfter):
+		return fmt.Sprintf("%s one that expires %s sooner (%s, not %s)", head,
+			soonerBy(served.NotAfter, want.NotAfter), want.NotAfter.Format(time.DateOnly), served.NotAfter.Format(time.DateOnly))
+	case served.NotBefore.After(want.NotBefore):
+		return fmt.Sprintf("%s an older certificate (issued %s, not %s)", head,
+			want.NotBefore.Format(time.DateOnly), served.NotBefore.Format(time.DateOnly))
+	}
+	return ""
+}
+
 // runFix is y: one Cmd per action, each under a context that ends with
 // the console.
 func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 	subjects := make([]string, len(plans))
 	cmds := make([]tea.Cmd, len(plans))
-	e, done := m.opts.Engine, m.opts.Done
+	e, done, stop := m.opts.Engine, m.opts.Done, m.stop
 	for i, p := range plans {
 		subjects[i] = clean(p.req.subject)
 		report := m.progress.reporter(p.req.kind)
+		id := m.startLaunch(launch{kind: p.req.kind, subject: p.req.subject, bundle: p.plan.Bundle,
+			oldVersion: p.plan.OldVersion, newVersion: p.plan.NewVersion, claims: p.req.claims, since: m.ctx.Now()})
 		cmds[i] = func() tea.Msg {
-			ctx, cancel := actionContext(done)
+			ctx, cancel := actionContext(done, stop)
 			defer cancel()
 			a := p.action
 			if p.req.kind == rotate.KindPublish {
@@ -324,11 +380,11 @@ func (m *Model) runFix(verb string, plans []fixPlan) tea.Cmd {
 				// when the dialog flagged it, so y confirmed what was shown.
 				var err error
 				if a, err = p.req.build(e, p.shorter); err != nil {
-					return fixDoneMsg{req: p.req, err: err}
+					return fixDoneMsg{req: p.req, err: err, launch: id}
 				}
 			}
 			out, err := a.Run(ctx, report)
-			return fixDoneMsg{req: p.req, out: out, err: err}
+			return fixDoneMsg{req: p.req, out: out, err: err, launch: id}
 		}
 	}
 	m.setFlash(fmt.Sprintf("%s of %s running…", verb, listNames(subjects, 3)))
@@ -402,24 +458,22 @@ func verifyStarts(s *model.State, plans []fixPlan, now time.Time) []model.Event 
 // re-reads its bundle.
 func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 	out := d.out
+	var steps []stampedStep
 	if out != nil {
+		steps = m.takeStepsOf(actionKey(out.Kind, out.Subject))
 		m.progress.forget(actionKey(out.Kind, out.Subject))
 	}
 	m.refreshActions()
 	now := m.ctx.Now()
 	if out == nil {
 		text := fmt.Sprintf("%s %s failed: %s", d.req.kind, clean(d.req.subject), clean(inWords(d.err.Error())))
-		m.setError(text)
-		m.ring.Add(model.Change{Time: now, Subject: d.req.subject, Kind: model.ChangeError, Message: text})
+		m.setErrorFor(d.req.subject, text)
 		return nil
 	}
-	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject))
+	byYou := m.ctx.Actions.takeCancelled(actionKey(out.Kind, out.Subject)) || m.quitting != nil
 	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
-	for _, l := range out.Lines() {
-		if l == out.Summary() {
-			l = result // the flash's words, what to do included
-		}
-		m.ring.Add(model.Change{Time: now, Subject: out.Subject, Kind: model.ChangeAction, Message: inWords(l)})
+	for _, c := range timedLines(out, resultLines(out, byYou), steps, out.Subject, now) {
+		m.ring.Add(c)
 	}
 	summary := model.Sanitize(result)
 	switch out.State {
@@ -427,9 +481,9 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		m.setFlash(summary)
 	case rotate.OutcomeRollbackFailed:
 		m.raiseAlarm(out.Subject, summary)
-		m.setError(summary)
+		m.setErrorFor(out.Subject, summary)
 	default:
-		m.setError(summary)
+		m.setErrorFor(out.Subject, summary)
 	}
 	if out.Forward.Store != nil && out.Bundle != "" {
 		if b, ok := m.opts.Fleet.BundleByName(out.Bundle); ok {
@@ -438,6 +492,21 @@ func (m *Model) onFixDone(d fixDoneMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// resultLines are out's lines in the console's words: Go's error texts
+// said in words, and its summary replaced by the flash's result, who
+// cancelled it and what to do now included. Unsanitised.
+func resultLines(out *rotate.Outcome, byYou bool) []string {
+	result := out.Kind + " " + out.Subject + ": " + outcomeResult(out, byYou)
+	var lines []string
+	for _, l := range out.Lines() {
+		if l == out.Summary() {
+			l = result
+		}
+		lines = append(lines, inWords(l))
+	}
+	return lines
 }
 
 // goErrorWords are the words for Go's own error texts, which reach an

@@ -29,8 +29,8 @@ func (m *Model) renderHeader(w int) []string {
 	counts := m.section().Counts()
 	for _, s := range model.AllStatuses {
 		n := counts[s]
-		if n == 0 && s != model.OK {
-			continue
+		if n == 0 {
+			continue // "✓ 0 OK" reads as a count of something; no count says it
 		}
 		left.WriteString("  ")
 		left.WriteString(statusStyle(st, s).Render(fmt.Sprintf("%s %d %s", s.Glyph(), n, s)))

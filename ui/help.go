@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Footers and the ? screen are generated from the keymap: the root's own
@@ -68,10 +69,18 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 		return fit(st.Accent.Render("/")+" "+clean(m.filterText)+"█"+st.Muted.Render("  enter keeps · esc clears"), w)
 	case m.mode == modeCommand:
 		return m.renderCommand(w)
+	case m.quitting != nil:
+		return fit(st.Accent.Render(m.quittingLine()), w)
 	case m.mode == modeConfirm:
-		return fit(st.Accent.Render("y confirms · any other key cancels (q too; ctrl+c quits)"), w)
+		return fit(st.Accent.Render(m.confirmFooter()), w)
 	case m.flashErr:
-		return fit(st.Error.Render(clean(m.flash))+st.Muted.Render("  (esc dismisses)"), w)
+		cut := " … (l: full text · esc dismisses)"
+		if width(cut) > w/2 {
+			cut = " … (l: full text)" // the text keeps most of a narrow line
+		}
+		return m.renderFlash(st.Error, "  (esc dismisses)", cut, w)
+	case m.flash != "" && m.flashLogged:
+		return m.renderFlash(st.Accent, "", " … (l: full text)", w)
 	case m.flash != "":
 		return fit(st.Accent.Render(m.flash), w)
 	}
@@ -82,6 +91,22 @@ func (m *Model) renderFooter(w int, scrollable bool) string {
 		line = m.help.ShortHelpView(items)
 	}
 	return fit(line, w)
+}
+
+// renderFlash is a flash the event log holds whole, in style, then tail;
+// when the flash is wider than the line it is cut before cutTail, which
+// says where the rest is.
+func (m *Model) renderFlash(style lipgloss.Style, tail, cutTail string, w int) string {
+	st := m.ctx.Styles
+	text := clean(m.flash)
+	switch tw := width(text); {
+	case tw+width(tail) <= w:
+		return fit(style.Render(text)+st.Muted.Render(tail), w)
+	case tw <= w:
+		return fit(style.Render(text), w)
+	}
+	room := max(0, w-width(cutTail))
+	return fit(style.Render(strings.TrimRight(ansi.Truncate(text, room, ""), " "))+st.Muted.Render(cutTail), w)
 }
 
 // fullHelp is the ? screen's columns, most useful first: on a small

@@ -266,7 +266,12 @@ func (m *Model) refuseBusy(what string, claims []string) bool {
 	reg := m.opts.Engine.Registry()
 	for _, c := range claims {
 		if r, ok := reg.Holding(c); ok {
-			m.setFlash(clean(what + ": " + (&rotate.BusyError{Claim: c, Holder: r}).Error()))
+			text := clean(what + ": " + (&rotate.BusyError{Claim: c, Holder: r}).Error())
+			m.setFlash(text)
+			// A refusal, with who holds the item and since when: it is
+			// longer than the footer, so it is kept whole in the log.
+			_, subject, _ := strings.Cut(what, " ")
+			m.logFlash(subject, model.ChangeAction, text)
 			return true
 		}
 	}

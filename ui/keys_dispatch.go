@@ -14,15 +14,21 @@ import (
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.Keys
 	if msg.String() == "ctrl+c" {
-		return tea.Quit
+		return m.interrupt()
+	}
+	if m.quitting != nil {
+		return nil // the footer says what it waits for, and that ctrl+c quits now
 	}
 	if next, ok := escThen(msg); ok {
 		first := m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
 		return tea.Batch(first, m.handleKey(next))
 	}
 	if m.tooSmall() {
-		if key.Matches(msg, k.Quit) {
-			return tea.Quit
+		switch {
+		case m.mode == modeConfirm && m.confirm != nil && m.confirm.quit:
+			return m.keyConfirm(msg) // the too-small screen asks it too
+		case key.Matches(msg, k.Quit):
+			return m.requestQuit()
 		}
 		return nil
 	}
@@ -130,7 +136,7 @@ func (m *Model) keyShared(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.ctx.Keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit, true
+		return m.requestQuit(), true
 	case key.Matches(msg, k.Help):
 		m.back, m.mode = m.mode, modeHelp
 		m.helpScroll = 0
@@ -267,7 +273,7 @@ func (m *Model) keyHelp(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.Keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return m.requestQuit()
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
 		m.mode = m.back
 		m.relayout()

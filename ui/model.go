@@ -87,13 +87,31 @@ type Model struct {
 	flashUntil time.Time
 	// flashErr marks an error flash: it stays until esc acknowledges it.
 	flashErr bool
-	confirm  *confirmDialog
-	cmd      cmdLine
+	// flashLogged says the flash is also in the event log, whole.
+	flashLogged bool
+	confirm     *confirmDialog
+	// confirmScroll is the first plan line the dialog shows.
+	confirmScroll int
+	cmd           cmdLine
 	// progress carries action progress into Update.
 	progress *progressRelay
 	// alarms wait for esc (alarm.go); alarmStyle is built with the theme.
 	alarms     []string
 	alarmStyle lipgloss.Style
+
+	// launched are the actions started with y whose outcome has not
+	// landed (launch.go); quitting is set once q's question was answered
+	// y, and stop then cancels every plan and action (quit.go).
+	launched   map[int]*launch
+	nextLaunch int
+	quitting   *quitState
+	stop       chan struct{}
+	// steps are each running action's step reports, stamped when read
+	// (step_times.go), by actionKey.
+	steps map[string][]stampedStep
+	// heldDrift are drift lines about what an action in flight covers
+	// (drift_hold.go).
+	heldDrift map[driftKey]model.Change
 
 	inFlight int
 	spinner  spinner.Model
@@ -119,6 +137,10 @@ func New(opts Options) *Model {
 		spinner:   spinner.New(spinner.WithSpinner(spinner.Dot)),
 		progress:  newProgressRelay(),
 		help:      help.New(),
+		launched:  map[int]*launch{},
+		stop:      make(chan struct{}),
+		steps:     map[string][]stampedStep{},
+		heldDrift: map[driftKey]model.Change{},
 	}
 	if opts.TicketHistory != nil {
 		// Key ages mean "seen since", across restarts (the history was
@@ -192,6 +214,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case relayClosedMsg:
 		return m, nil
 	case tickMsg:
+		m.stampSteps() // without a progress relay (tests), at least each second
 		now := m.ctx.Now()
 		m.state.Reclassify(now)
 		m.refreshActions()
@@ -219,20 +242,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onPlan(msg)
 		return m, nil
 	case actionDoneMsg:
+		m.takeStepsOf(actionKey(msg.action, msg.bundle.Name)) // its one line is its end
 		m.progress.forget(actionKey(msg.action, msg.bundle.Name))
 		m.refreshActions()
-		return m, m.onActionDone(msg)
+		return m, m.landed(msg.launch, msg.out, msg.err, m.onActionDone(msg))
 	case themeMsg:
 		m.onTheme(msg)
 		return m, nil
 	case progressMsg:
+		m.stampSteps()
 		m.refreshActions()
 		return m, m.waitProgress()
 	case fixPlannedMsg:
 		m.onFixPlanned(msg)
 		return m, nil
 	case fixDoneMsg:
-		return m, m.onFixDone(msg)
+		return m, m.landed(msg.launch, msg.out, msg.err, m.onFixDone(msg))
+	case quitTimeoutMsg:
+		if m.quitting != nil {
+			return m, tea.Quit
+		}
+		return m, nil
 	}
 	return m, nil
 }
@@ -242,6 +272,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) applyBatch(events []model.Event) tea.Cmd {
 	now := m.ctx.Now()
 	for _, c := range m.state.Apply(now, events) {
+		if m.holdDrift(c) {
+			continue
+		}
 		m.ring.Add(c)
 		if c.Kind == model.ChangeSerial {
 			m.changedAt[c.Subject] = now
@@ -286,14 +319,33 @@ func alarmStyle(st *themes.Styles) lipgloss.Style { return st.Crit.Reverse(true)
 
 // setFlash shows an info line that clears by itself.
 func (m *Model) setFlash(s string) {
-	m.flash, m.flashErr = s, false
+	m.flash, m.flashErr, m.flashLogged = s, false, false
 	m.flashUntil = m.ctx.Now().Add(4 * time.Second)
 }
 
 // setError shows an error line that stays until esc acknowledges it: a
-// refused publish must not vanish while the operator looks away.
-func (m *Model) setError(s string) {
+// refused publish must not vanish while the operator looks away. It is
+// also written whole to the event log (DESIGN: errors go to the event
+// pane): the footer is one line, and a refusal's fix is often at its end.
+func (m *Model) setError(s string) { m.setErrorFor("", s) }
+
+// setErrorFor is setError with the bundle, endpoint or action the error
+// is about, as the event log's subject.
+func (m *Model) setErrorFor(subject, s string) {
 	m.flash, m.flashErr = s, true
+	m.logFlash(subject, model.ChangeError, s)
+}
+
+// logFlash writes the flash's text to the event log, unless the newest
+// entry already says it (an action's outcome logs its result line, then
+// shows it as the flash), and marks the flash as logged: cut at the
+// terminal's width, it then says where the rest is.
+func (m *Model) logFlash(subject string, kind model.ChangeKind, s string) {
+	m.flashLogged = true
+	if n := m.ring.Len(); n > 0 && clean(m.ring.At(n-1).Message) == clean(s) {
+		return
+	}
+	m.ring.Add(model.Change{Time: m.ctx.Now(), Subject: subject, Kind: kind, Message: s})
 }
 
 // tooSmall is true when the terminal cannot show the console.

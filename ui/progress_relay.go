@@ -22,7 +22,22 @@ type progressRelay struct {
 	mu   sync.Mutex
 	back map[string]*backLeg // by actionKey(kind, subject)
 	wake chan struct{}       // one buffered token: something was reported
+	// steps are the reports of steps (not every probe of a verification)
+	// that Update has not read yet: it stamps each with the console's
+	// clock, so the event log says when each step happened, not when the
+	// action ended (step_times.go).
+	steps []keyedProgress
 }
+
+// keyedProgress is one report and the action it belongs to.
+type keyedProgress struct {
+	key string
+	p   rotate.Progress
+}
+
+// maxPendingSteps bounds the reports waiting for Update; past it the
+// newest are dropped (their lines are then stamped with the action's end).
+const maxPendingSteps = 4096
 
 // backLeg is how far an action's automatic rollback got: started (the
 // store rolls back, the reloads run again), verifying, and which
@@ -59,6 +74,11 @@ func (r *progressRelay) reporter(kind string) func(rotate.Progress) {
 		case b.verifying && p.Target != "":
 			b.targets[p.Target] = true
 		}
+		// A verification probes with backoff and reports every probe;
+		// only its final word on an endpoint is a step.
+		if (p.Target == "" || p.Phase != rotate.PhaseVerifying) && len(r.steps) < maxPendingSteps {
+			r.steps = append(r.steps, keyedProgress{key: key, p: p})
+		}
 		r.mu.Unlock()
 		select {
 		case r.wake <- struct{}{}:
@@ -81,6 +101,15 @@ func (r *progressRelay) rollback(key string) *backLeg {
 		c.targets[t] = true
 	}
 	return c
+}
+
+// takeSteps returns the step reports not read yet, oldest first.
+func (r *progressRelay) takeSteps() []keyedProgress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.steps
+	r.steps = nil
+	return s
 }
 
 // forget drops what the relay knows of an action that ended.

@@ -132,7 +132,14 @@ func (m *Model) renderTooSmall() string {
 	w, h := m.ctx.Width, m.ctx.Height
 	msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)", minWidth, minHeight, w, h)
 	// On words: "need 60x15" must not break inside a size.
-	lines := []string{ansi.Wrap(msg, max(1, w), ""), m.ctx.Styles.Muted.Render("q quits")}
+	hint := "q quits"
+	switch {
+	case m.quitting != nil:
+		hint = m.quittingLine()
+	case m.mode == modeConfirm && m.confirm != nil && m.confirm.quit:
+		hint = countWord(len(m.launched), "action runs", "actions run") + ": y quits (cancelling what runs), any other key keeps the console"
+	}
+	lines := []string{ansi.Wrap(msg, max(1, w), ""), m.ctx.Styles.Muted.Render(ansi.Wrap(hint, max(1, w), ""))}
 	return strings.Join(lines, "\n")
 }
 
