@@ -24,7 +24,7 @@ import (
 
 // runConsole opens the console on the configured fleet plus TARGETs.
 func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
-	fleet, _, err := buildFleet(g, fleetInputs{targets: args, ca: g.ca, sni: g.sni})
+	fleet, path, err := buildFleet(g, fleetInputs{targets: args, ca: g.ca, sni: g.sni})
 	if err != nil {
 		return &exitError{code: usageExit, err: err}
 	}
@@ -36,7 +36,13 @@ func runConsole(cmd *cobra.Command, g *globalFlags, args []string) error {
 	ctx, stop := hangupContext(cmd.Context())
 	defer stop()
 	history, note := ticketHistory()
-	return openConsole(ctx, cmd.ErrOrStderr(), g, fleet, rotate.StoreOptions{}, ui.Options{TicketHistory: history, TicketHistoryNote: note})
+	opts := ui.Options{TicketHistory: history, TicketHistoryNote: note}
+	// A config another user could have written defines what the console
+	// would run: it opens, to look, but acts on nothing.
+	if err := checkConfigRunsSafely(fleet, path); err != nil && !g.readOnly {
+		opts.ReadOnlyReason = model.Sanitize(err.Error())
+	}
+	return openConsole(ctx, cmd.ErrOrStderr(), g, fleet, rotate.StoreOptions{}, opts)
 }
 
 // hangupContext is cancelled by SIGHUP (the terminal closed, `tmux

@@ -16,7 +16,8 @@ import (
 // its other certificate, the drift says so.
 func TestDualCertificateServerDriftsByTheBundlesKeyType(t *testing.T) {
 	w := newBundleWorld(t)
-	rsaLeaf := DescribeCert(pki.Must(w.ca.Issue(pki.Options{DNSNames: []string{"web.test"}, KeyType: pki.RSA2048})).Cert)
+	// Issued before the bundle's leaf, so that serving only it is "older".
+	rsaLeaf := DescribeCert(pki.Must(w.ca.Issue(pki.Options{DNSNames: []string{"web.test"}, KeyType: pki.RSA2048, NotBefore: time.Now().Add(-72 * time.Hour)})).Cert)
 	dual := func(endpoint string, other *pki.Leaf, unchecked string) *Observation {
 		o := &Observation{Endpoint: endpoint, Time: w.at, Verified: true, HostnameOK: true, Chain: []CertInfo{rsaLeaf}, OtherKeyUnchecked: unchecked}
 		if other != nil {

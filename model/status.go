@@ -82,13 +82,24 @@ func ClassifyCert(c *CertInfo, t Thresholds, now time.Time) Verdict {
 	case now.Before(c.NotBefore):
 		v.add(Crit, fmt.Sprintf("not valid until %s", c.NotBefore.Format(time.DateOnly)))
 	case left <= 0:
-		v.add(Crit, fmt.Sprintf("expired %s (%d days ago)", c.NotAfter.Format(time.DateOnly), -DaysLeft(c.NotAfter, now)))
+		v.add(Crit, fmt.Sprintf("expired %s (%s)", c.NotAfter.Format(time.DateOnly), daysAgo(-DaysLeft(c.NotAfter, now))))
 	case left < t.Crit.Limit(life):
 		v.add(Crit, fmt.Sprintf("expires in %s (%s)", formatLeft(left), describeLimit("crit", t.Crit, life)))
 	case left < t.Warn.Limit(life):
 		v.add(Warn, fmt.Sprintf("expires in %s (%s)", formatLeft(left), describeLimit("warn", t.Warn, life)))
 	}
 	return v
+}
+
+// daysAgo is "today", "1 day ago" or "N days ago".
+func daysAgo(n int) string {
+	switch n {
+	case 0:
+		return "today"
+	case 1:
+		return "1 day ago"
+	}
+	return fmt.Sprintf("%d days ago", n)
 }
 
 // ClassifyEndpoint is the status rule for an endpoint's latest observation

@@ -41,7 +41,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				m.remember(strings.TrimSpace(m.cmd.text))
 				m.closeCommand()
 			}
-			m.setFlash(fmt.Sprintf("read-only console: %s is disabled", what))
+			if why := m.opts.ReadOnlyReason; why != "" {
+				m.setFlash(fmt.Sprintf("read-only console (%s): %s is disabled", why, what))
+			} else {
+				m.setFlash(fmt.Sprintf("read-only console: %s is disabled", what))
+			}
 			return nil
 		}
 	}

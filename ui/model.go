@@ -29,6 +29,10 @@ type Options struct {
 	// theme: the terminal's background reply may then pick light or dark.
 	ThemeDecided bool
 	ReadOnly     bool
+	// ReadOnlyReason, when set, makes the console read-only for a reason
+	// of its own (the config's reloads cannot be trusted), said once in
+	// the event log and with every refusal.
+	ReadOnlyReason string
 	Clock        func() time.Time // nil: time.Now
 	// Store is how publish and rollback open a bundle's store (retention,
 	// audit log, clock, roots); the zero value means rotate's defaults.
@@ -124,6 +128,9 @@ func New(opts Options) *Model {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.ReadOnlyReason != "" {
+		opts.ReadOnly = true
+	}
 	if opts.Engine == nil {
 		opts.Engine = newEngine(opts)
 	}
@@ -146,6 +153,9 @@ func New(opts Options) *Model {
 		// Key ages mean "seen since", across restarts (the history was
 		// read when it was opened: no I/O here).
 		m.state.SeedTicketHistory(opts.TicketHistory.Sightings())
+	}
+	if opts.ReadOnlyReason != "" {
+		m.ring.Add(model.Change{Time: opts.Clock(), Kind: model.ChangeError, Message: "read-only console: " + opts.ReadOnlyReason})
 	}
 	if opts.TicketHistoryNote != "" {
 		m.ring.Add(model.Change{Time: opts.Clock(), Kind: model.ChangeError, Message: "ticket key ages are not kept across runs: " + opts.TicketHistoryNote})
