@@ -33,7 +33,7 @@ type Options struct {
 	// of its own (the config's reloads cannot be trusted), said once in
 	// the event log and with every refusal.
 	ReadOnlyReason string
-	Clock        func() time.Time // nil: time.Now
+	Clock          func() time.Time // nil: time.Now
 	// Store is how publish and rollback open a bundle's store (retention,
 	// audit log, clock, roots); the zero value means rotate's defaults.
 	Store rotate.StoreOptions
