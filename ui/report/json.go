@@ -49,6 +49,19 @@ type jsonProbe struct {
 	Ticket      jsonTicket `json:"ticket"`
 	OCSP        jsonOCSP   `json:"ocsp"`
 	ClientCert  jsonClient `json:"client_cert"`
+	// AlsoServes: the certificate of the other key type a dual RSA+ECDSA
+	// server hands the clients that prefer it ([] when none was found);
+	// other_key_unchecked says why that could not be asked ("" if it was).
+	AlsoServes        []jsonServed `json:"also_serves"`
+	OtherKeyUnchecked string       `json:"other_key_unchecked"`
+}
+
+type jsonServed struct {
+	Leaf        *jsonCert  `json:"leaf"`
+	Chain       []jsonCert `json:"chain"`
+	Verified    bool       `json:"verified"`
+	VerifyError string     `json:"verify_error"`
+	HostnameOK  bool       `json:"hostname_ok"`
 }
 
 type jsonCert struct {
@@ -157,7 +170,7 @@ func endpointJSON(es *model.EndpointState, now time.Time) jsonEndpoint {
 
 // probeJSON is one observation (nil: not probed yet) with its verdict.
 func probeJSON(o *model.Observation, v model.Verdict, now time.Time) jsonProbe {
-	e := jsonProbe{Status: v.Status.String(), Reasons: append([]string{}, v.Reasons...), Chain: []jsonCert{}}
+	e := jsonProbe{Status: v.Status.String(), Reasons: append([]string{}, v.Reasons...), Chain: []jsonCert{}, AlsoServes: []jsonServed{}}
 	if o == nil {
 		return e
 	}
@@ -183,6 +196,18 @@ func probeJSON(o *model.Observation, v model.Verdict, now time.Time) jsonProbe {
 	e.OCSP = jsonOCSP{Stapled: o.OCSP.Stapled, Status: o.OCSP.Status, ThisUpdate: jsonTime(o.OCSP.ThisUpdate),
 		NextUpdate: jsonTime(o.OCSP.NextUpdate), RevokedAt: jsonTime(o.OCSP.RevokedAt), Reason: o.OCSP.Reason, Error: o.OCSP.Error}
 	e.ClientCert = jsonClient(o.ClientCert)
+	for _, sc := range o.AlsoServes {
+		js := jsonServed{Chain: []jsonCert{}, Verified: sc.Verified, VerifyError: sc.VerifyError, HostnameOK: sc.HostnameOK}
+		for i := range sc.Chain {
+			js.Chain = append(js.Chain, certJSON(&sc.Chain[i], now))
+		}
+		if len(js.Chain) > 0 {
+			leaf := js.Chain[0]
+			js.Leaf = &leaf
+		}
+		e.AlsoServes = append(e.AlsoServes, js)
+	}
+	e.OtherKeyUnchecked = o.OtherKeyUnchecked
 	return e
 }
 
