@@ -63,6 +63,9 @@ type Observation struct {
 	// fields above are then those of the worst address, and the status is
 	// judged over all of them (ClassifyEndpoint).
 	Addresses []*Observation `json:"addresses,omitempty"`
+	// AddressesSkipped counts the addresses past the most all_ips probes
+	// (the name had more): not known, so a WARN.
+	AddressesSkipped int `json:"addresses_skipped,omitempty"`
 }
 
 // OCSP staple statuses.

@@ -109,7 +109,15 @@ func ClassifyEndpoint(o *Observation, t Thresholds, now time.Time) Verdict {
 		return Verdict{Status: Unknown, Reasons: []string{"not probed yet"}}
 	}
 	if len(o.Addresses) > 0 {
-		return classifyAddresses(o.Addresses, t, now)
+		v := classifyAddresses(o.Addresses, t, now)
+		if n := o.AddressesSkipped; n > 0 {
+			what := fmt.Sprintf("%d more addresses of the name were", n)
+			if n == 1 {
+				what = "1 more address of the name was"
+			}
+			v.add(Warn, fmt.Sprintf("all_ips: %s not probed (at most %d are)", what, len(o.Addresses)))
+		}
+		return v
 	}
 	if o.Error != "" {
 		return Verdict{Status: Error, Reasons: []string{o.Error}}

@@ -117,3 +117,33 @@ func TestProbeFallsBackToTheNextAddressOfAName(t *testing.T) {
 		t.Errorf("%d addresses listed without all_ips", len(o.Addresses))
 	}
 }
+
+// Whoever answers for a name chooses how many addresses it has: all_ips
+// probes each distinct address once and at most allIPsMax of them; the
+// rest are a WARN that says how many were left out.
+func TestAllIPsProbesABoundedNumberOfDistinctAddresses(t *testing.T) {
+	fx := newFixture(t)
+	leaf := pki.Must(fx.inter.Issue(pki.Options{DNSNames: []string{"many.test"}}))
+	port, _ := dualStack(t, leaf.TLSCertificate(), leaf.TLSCertificate())
+	ep := endpoint(t, "many", "many.test:"+port, "many.test", fx.caFile)
+	ep.AllIPs = true
+	opt := probeOpts()
+	v4, v6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	opt.Resolver = fixedResolver{"many.test": {v4, v6, v4, v4, v6}}
+
+	o := ProbeEndpoint(context.Background(), ep, opt)
+	if len(o.Addresses) != 2 || o.AddressesSkipped != 0 {
+		t.Fatalf("%d addresses probed, %d skipped, want each of the 2 distinct ones once", len(o.Addresses), o.AddressesSkipped)
+	}
+
+	defer func(m int) { allIPsMax = m }(allIPsMax)
+	allIPsMax = 1
+	o = ProbeEndpoint(context.Background(), ep, opt)
+	if len(o.Addresses) != 1 || o.Addresses[0].IP != "127.0.0.1" || o.AddressesSkipped != 1 {
+		t.Fatalf("with a bound of 1: %d addresses probed, %d skipped", len(o.Addresses), o.AddressesSkipped)
+	}
+	v := model.ClassifyEndpoint(o, ep.Thresholds, time.Now())
+	if v.Status != model.Warn || !strings.Contains(strings.Join(v.Reasons, " "), "all_ips: 1 more address of the name was not probed (at most 1 are)") {
+		t.Fatalf("verdict %s %q, want a WARN naming the address left out", v.Status, v.Reasons)
+	}
+}
