@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -360,15 +361,30 @@ func openTicketHistory(stderr io.Writer) *probe.TicketHistoryFile {
 
 // ticketHistory opens the history, or says why there is none (the
 // console puts that in its event log: stderr is behind its screen).
+//
+// The history decides how old a ticket key looks: in a state dir another
+// user could write (root run with their $HOME), they could fake ages and
+// hide a key-age WARN, so such a dir, or a history file that is not root's
+// or ours alone to write, keeps no history.
 func ticketHistory() (*probe.TicketHistoryFile, string) {
 	dir, err := model.StateDir()
-	if err == nil {
-		var h *probe.TicketHistoryFile
-		if h, err = probe.OpenTicketHistory(filepath.Join(dir, probe.TicketHistoryName)); err == nil {
-			return h, ""
+	if err != nil {
+		return nil, err.Error()
+	}
+	if err := rotate.CheckTrustedDir("state directory "+dir, dir); err != nil {
+		return nil, err.Error()
+	}
+	path := filepath.Join(dir, probe.TicketHistoryName)
+	if _, serr := os.Lstat(path); serr == nil {
+		if err := rotate.CheckTrustedFile("ticket history", path); err != nil {
+			return nil, err.Error()
 		}
 	}
-	return nil, err.Error()
+	h, err := probe.OpenTicketHistory(path)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return h, ""
 }
 
 // reportTicketHistory says once that recording failed.

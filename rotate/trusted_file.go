@@ -32,3 +32,14 @@ func CheckTrustedFile(what, path string) error {
 	}
 	return checkOwnerAndMode(what+" "+abs, resolved, fi)
 }
+
+// CheckTrustedDir judges a directory certdeck keeps its own state in (the
+// ticket history beside the audit log): the store's rule for a directory
+// it writes in (checkDirChain). A directory that does not exist yet is
+// judged by the directories it would be created under.
+func CheckTrustedDir(what, dir string) error {
+	if _, err := os.Lstat(dir); err != nil {
+		return checkBeforeCreate(what, dir)
+	}
+	return checkDirChain(what, dir)
+}
