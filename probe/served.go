@@ -19,8 +19,10 @@ import (
 // ServedProber, a plain prober for the CLI.
 
 var (
-	_ rotate.Verifier = (*Scheduler)(nil)
-	_ rotate.Verifier = (*ServedProber)(nil)
+	_ rotate.Verifier        = (*Scheduler)(nil)
+	_ rotate.Verifier        = (*ServedProber)(nil)
+	_ rotate.SerialsVerifier = (*Scheduler)(nil)
+	_ rotate.SerialsVerifier = (*ServedProber)(nil)
 )
 
 // ServedSerial queues an immediate probe of endpoint, ahead of the
@@ -32,6 +34,16 @@ func (s *Scheduler) ServedSerial(ctx context.Context, endpoint string) (string, 
 		return "", err
 	}
 	return servedSerial(o)
+}
+
+// ServedSerials is ServedSerial with the serials of the other
+// certificates the endpoint serves (a dual RSA+ECDSA server's).
+func (s *Scheduler) ServedSerials(ctx context.Context, endpoint string) ([]string, error) {
+	o, err := s.probeNow(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return servedSerials(o)
 }
 
 // probeNow queues an immediate probe of endpoint and returns its
@@ -140,6 +152,22 @@ func servedSerial(o *model.Observation) (string, error) {
 	return "", errors.New("the server presented no certificate")
 }
 
+// servedSerials is the observed leaf's serial, then those of the other
+// key type's certificates the server also serves.
+func servedSerials(o *model.Observation) ([]string, error) {
+	first, err := servedSerial(o)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{first}
+	for i := range o.AlsoServes {
+		if leaf := o.AlsoServes[i].Leaf(); leaf != nil {
+			out = append(out, leaf.Serial)
+		}
+	}
+	return out, nil
+}
+
 // ServedProber is the CLI's rotate.Verifier: one certificate handshake
 // per call (no resumption check), at most one at a time per endpoint.
 type ServedProber struct {
@@ -169,16 +197,35 @@ func (p *ServedProber) ServedSerial(ctx context.Context, endpoint string) (strin
 	if !ok {
 		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
 	}
+	l := p.lockFor(endpoint)
+	l.Lock()
+	defer l.Unlock()
+	return servedSerial(p.prober.probe(ctx, ep))
+}
+
+// ServedSerials probes endpoint once and returns its leaf serial, then
+// those of the other certificates it serves.
+func (p *ServedProber) ServedSerials(ctx context.Context, endpoint string) ([]string, error) {
+	ep, ok := p.names[endpoint]
+	if !ok {
+		return nil, fmt.Errorf("verify %s: not a configured endpoint", endpoint)
+	}
+	l := p.lockFor(endpoint)
+	l.Lock()
+	defer l.Unlock()
+	return servedSerials(p.prober.probe(ctx, ep))
+}
+
+// lockFor is endpoint's lock: one verification probe at a time each.
+func (p *ServedProber) lockFor(endpoint string) *sync.Mutex {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	l, ok := p.locks[endpoint]
 	if !ok {
 		l = &sync.Mutex{}
 		p.locks[endpoint] = l
 	}
-	p.mu.Unlock()
-	l.Lock()
-	defer l.Unlock()
-	return servedSerial(p.prober.probe(ctx, ep))
+	return l
 }
 
 // BundleSerial reads bundle b from disk now, whatever its layout, and

@@ -155,7 +155,7 @@ func verifyOne(ctx context.Context, v Verifier, t VerifyTarget, opt VerifyOption
 	for {
 		attempt := max(deadline.Sub(opt.Clock()), minAttempt)
 		actx, cancel := context.WithTimeout(ctx, attempt)
-		serial, err := v.ServedSerial(actx, t.Endpoint)
+		serial, err := servedSerialFor(actx, v, t.Endpoint, t.Want)
 		cancel()
 		r.Attempts++
 		r.Elapsed = opt.Clock().Sub(start)
