@@ -172,6 +172,20 @@ func (rr ReloadRun) failure() string {
 	return fmt.Sprintf("reload %s (%s): failed: %s", rr.Name, rr.Kind, rr.Error)
 }
 
+// headline is a failed reload as a result standing alone says it (the
+// console's flash): a command's own words on stderr say why it failed
+// ("reload nginx-c failed: nginx: [emerg] unknown directive …"), which
+// its exit status does not; a reload with no such words (an HTTP status,
+// a refused connection) is said by its error.
+func (rr ReloadRun) headline() string {
+	if rr.Kind == model.ReloadExec || rr.Kind == model.ReloadSSH {
+		if w := serverWords(rr.Output); w != "" {
+			return fmt.Sprintf("reload %s failed: %s", rr.Name, w)
+		}
+	}
+	return rr.failure()
+}
+
 // bundlePayload is the PEM chain and key of bundle b as it is now, for a
 // reload that installs the certificate itself (HAProxy's runtime API):
 // a store's bundle.pem read through the consistent reader, or a

@@ -261,7 +261,11 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		if len(failed) == 0 && out.Forward.Verified() {
 			return nil
 		}
-		if b.OnVerifyFail == model.OnVerifyFailRollback && !res.Unchanged && res.Old != nil && ctx.Err() == nil {
+		// A reload that failed and yet left the new serial served (seen
+		// and confirmed by handshake) is not rolled back: verification
+		// did not fail, and a rollback would undo a publish that works.
+		served := len(out.Forward.Verify) > 0 && out.Forward.Verified()
+		if b.OnVerifyFail == model.OnVerifyFailRollback && !served && !res.Unchanged && res.Old != nil && ctx.Err() == nil {
 			return r.rollBack(ctx, b, res.New.Name, fu.groups, targets)
 		}
 		if len(failed) > 0 {
