@@ -290,6 +290,9 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 	a := &action{e: e, kind: KindReload, subject: b.Name, bundle: b.Name, claims: dedupe(claims)}
 	a.plan = func(ctx context.Context) (Plan, error) {
 		p := Plan{Kind: KindReload, Subject: b.Name, Bundle: b.Name, VerifyTimeout: e.timeoutOf(b)}
+		if err := e.preflightReloads(groups); err != nil {
+			return p, refusePlan(&p, KindReload, name, err)
+		}
 		steps, err := e.reloadSteps(groups)
 		if err != nil {
 			return p, fmt.Errorf("reload %s: %w", name, err)
@@ -318,6 +321,10 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 	a.run = func(ctx context.Context, r *run) error {
 		out := r.out
 		out.Forward.Kind = KindReload
+		if err := e.preflightReloads(groups); err != nil {
+			out.State = OutcomeRefused
+			return err
+		}
 		want, err := e.bundleSerial(b)
 		if err != nil {
 			out.State = OutcomeFailed
@@ -422,6 +429,9 @@ func (e *Engine) ReloadEndpoints(names ...string) (Action, error) {
 	}
 	a.plan = func(ctx context.Context) (Plan, error) {
 		p := Plan{Kind: KindReload, Subject: subject, Bundle: a.bundle, VerifyTimeout: e.verifyOptions(timeout).Timeout}
+		if err := e.preflightReloads(groups); err != nil {
+			return p, refusePlan(&p, KindReload, subject, err)
+		}
 		steps, err := e.reloadSteps(groups)
 		if err != nil {
 			return p, fmt.Errorf("reload %s: %w", subject, err)
@@ -444,6 +454,10 @@ func (e *Engine) ReloadEndpoints(names ...string) (Action, error) {
 	a.run = func(ctx context.Context, r *run) error {
 		out := r.out
 		out.Forward.Kind = KindReload
+		if err := e.preflightReloads(groups); err != nil {
+			out.State = OutcomeRefused
+			return err
+		}
 		want, problems := wants()
 		if len(problems) > 0 {
 			out.State = OutcomeFailed

@@ -210,6 +210,9 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		if err != nil {
 			return p, err
 		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			return p, refusePlan(&p, KindPublish, b.Name, err)
+		}
 		steps, err := e.reloadSteps(fu.groups)
 		if err != nil {
 			return p, fmt.Errorf("publish %s: %w", b.Name, err)
@@ -239,6 +242,10 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		if err != nil {
 			out.State = OutcomeRefused
 			return fmt.Errorf("publish %s: %w", b.Name, err)
+		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			out.State = OutcomeRefused
+			return err
 		}
 		r.report(Progress{Target: store.BundleDir(name), Phase: PhaseRunning, Message: "publish " + b.Name})
 		res, err := store.Publish(ctx, name, in)
@@ -325,6 +332,9 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 		if err != nil {
 			return p, err
 		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			return p, refusePlan(&p, KindRollback, b.Name, err)
+		}
 		steps, err := e.reloadSteps(fu.groups)
 		if err != nil {
 			return p, fmt.Errorf("rollback %s: %w", b.Name, err)
@@ -340,6 +350,10 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 		store, name, err := e.storeFor(b)
 		if err != nil {
 			out.State = OutcomeFailed
+			return err
+		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			out.State = OutcomeRefused
 			return err
 		}
 		r.report(Progress{Target: store.BundleDir(name), Phase: PhaseRunning, Message: "roll back " + b.Name})
