@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -167,4 +168,63 @@ func servedSerial(t *testing.T, f *nginxFleet, name string) string {
 func readLog(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
+}
+
+// TestNginxConfigTypoRollsBackToWhatItKeptServing: a typo in nginx's
+// config makes `nginx -s reload` exit 1 on the publish and again on the
+// automatic rollback, while nginx serves v0001 all along. The rollback
+// is verified by handshake all the same: exit 5, "which is served
+// (verified)", never ROLLBACK FAILED; the reload lines carry nginx's own
+// words and the last line names the reload; the audit line records the
+// rollback's probes.
+func TestNginxConfigTypoRollsBackToWhatItKeptServing(t *testing.T) {
+	f := newNginxFleet(t)
+	cfg := strings.Replace(readLog(f.config), "serves: [web], reload: nginx}", "serves: [web], reload: nginx, verify_timeout: 2s, on_verify_fail: rollback}", 1)
+	config := writeFile(t, filepath.Join(t.TempDir(), "rollback.yaml"), []byte(cfg))
+	old := servedSerial(t, f, "web")
+	conf, err := os.OpenFile(f.nginx.Conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conf.WriteString("this_is_broken;\n"); err != nil {
+		t.Fatal(err)
+	}
+	conf.Close()
+
+	out, code, msg, _ := f.rotate(t, "web", "--config", config, "--reload")
+	if code != actionRolledBack {
+		t.Fatalf("rotate web --reload: exit %d, want %d\n%s%s", code, actionRolledBack, out, msg)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if want := "publish web: ROLLED BACK: reload nginx failed; rolled back to v0001 (serial " + old + "), which is served (verified)"; !strings.HasPrefix(last, want) {
+		t.Errorf("last line %q, want %q", last, want)
+	}
+	if strings.Contains(last, "exit status") || strings.Contains(out, "ROLLBACK FAILED") {
+		t.Errorf("the result repeats the reload's error or shouts:\n%s", out)
+	}
+	if n := strings.Count(out, `[emerg] unknown directive "this_is_broken"`); n != 2 || !strings.Contains(out, "  web: verified: serves "+old) {
+		t.Errorf("want nginx's words on both reload lines and the rollback verified:\n%s", out)
+	}
+	if f.current(t, "web") != "v0001" || servedSerial(t, f, "web") != old {
+		t.Errorf("current %s, served %s; want v0001 and %s", f.current(t, "web"), servedSerial(t, f, "web"), old)
+	}
+	audit := strings.Split(strings.TrimSpace(readLog(filepath.Join(os.Getenv("XDG_STATE_HOME"), "certdeck", "audit.log"))), "\n")
+	var entry struct {
+		State, Result string
+		Rollback      struct {
+			Verify []struct {
+				State, Serial string
+				Attempts      int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(audit[len(audit)-1]), &entry); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rotate web --reload with nginx's config broken:\n%s", out)
+	if entry.State != "rolled-back" || len(entry.Rollback.Verify) != 1 || entry.Rollback.Verify[0].Attempts == 0 ||
+		entry.Rollback.Verify[0].Serial != old || strings.Contains(entry.Result, "emerg") {
+		t.Errorf("audit line %s", audit[len(audit)-1])
+	}
 }

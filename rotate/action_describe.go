@@ -137,17 +137,6 @@ func (o *Outcome) Lines() []string {
 	if o.OK() && len(lines) > 0 && len(o.Forward.Reloads) == 0 && len(o.Forward.Verify) == 0 {
 		return lines
 	}
-	// A failed reload's line above carries its error (exit status, the
-	// server's words): the result names the reload instead of repeating
-	// it ("reload web: failed: reload web-nginx failed", "publish web:
-	// failed: v0005 is current, but reload web-nginx failed").
-	if o.State == OutcomeFailed {
-		for _, r := range o.Forward.Reloads {
-			if d := r.failure(); !r.OK && strings.Contains(o.Error, d) {
-				return append(lines, fmt.Sprintf("%s %s: failed: %s", o.Kind, o.Subject, strings.Replace(o.Error, d, "reload "+r.Name+" failed", 1)))
-			}
-		}
-	}
 	return append(lines, o.Summary())
 }
 
@@ -176,19 +165,30 @@ func legLines(l Leg, indent string) []string {
 }
 
 // Summary is the outcome in one line, for the CLI's last line: the
-// action, what happened and what is served now.
-func (o *Outcome) Summary() string { return o.Kind + " " + o.Subject + ": " + o.Result() }
+// action, what happened and what is served now. A failed reload is named
+// ("reload web-nginx failed"), not repeated: its own line above carries
+// its error and the server's words (a failure is said once).
+func (o *Outcome) Summary() string {
+	return o.Kind + " " + o.Subject + ": " + o.result(func(r ReloadRun) string { return "reload " + r.Name + " failed" })
+}
 
-// Result is Summary without the action's name, for a flash that names
-// it already: "verified: 2/2 endpoints serve 03a4…", "NOT VERIFIED (1/2):
-// …", "ROLLED BACK: …", "ROLLBACK FAILED — …".
-func (o *Outcome) Result() string {
+// Result is the outcome without the action's name, standing alone (the
+// console's flash, which names the action already): "verified: 2/2
+// endpoints serve 03a4…", "NOT VERIFIED (1/2): …", "ROLLED BACK: …",
+// "ROLLBACK FAILED — …". No reload line is beside it, so a failed reload
+// is said with the server's own words (ReloadRun.headline), once.
+func (o *Outcome) Result() string { return o.result(ReloadRun.headline) }
+
+// result is the outcome's words, each failed reload's error in o.Error
+// said by say.
+func (o *Outcome) result(say func(ReloadRun) string) string {
 	verified, total := 0, len(o.Forward.Verify)
 	for _, v := range o.Forward.Verify {
 		if v.State == EndpointVerified {
 			verified++
 		}
 	}
+	why := o.sayReloads(say)
 	switch o.State {
 	case OutcomeOK:
 		if o.Kind == KindTicketRotate {
@@ -199,13 +199,32 @@ func (o *Outcome) Result() string {
 		}
 		return "done"
 	case OutcomeRolledBack:
-		return "ROLLED BACK: " + o.Error
+		return "ROLLED BACK: " + why
 	case OutcomeRollbackFailed:
-		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + o.Error
+		return "ROLLBACK FAILED — what is served is unknown, check every endpoint: " + why
 	case OutcomeUnverified:
-		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, strings.TrimPrefix(o.Error, "not verified: "))
+		return fmt.Sprintf("NOT VERIFIED (%d/%d): %s", verified, total, strings.TrimPrefix(why, "not verified: "))
 	}
-	return o.State + ": " + o.Error
+	return o.State + ": " + why
+}
+
+// sayReloads is o.Error with each failed reload's error (as
+// ReloadRun.failure says it, which the audit line keeps) said by say.
+// A reload that failed the same way in both legs is in o.Error once.
+func (o *Outcome) sayReloads(say func(ReloadRun) string) string {
+	s := o.Error
+	legs := []Leg{o.Forward}
+	if o.Back != nil {
+		legs = append(legs, *o.Back)
+	}
+	for _, l := range legs {
+		for _, r := range l.Reloads {
+			if d := r.failure(); !r.OK && strings.Contains(s, d) {
+				s = strings.Replace(s, d, say(r), 1)
+			}
+		}
+	}
+	return s
 }
 
 func serveVerb(n int, serial string) string {

@@ -188,25 +188,24 @@ func (e *Engine) verifyOptions(timeout time.Duration) VerifyOptions {
 	return VerifyOptions{Timeout: timeout, Backoff: e.opt.Backoff, Clock: e.opt.Clock, Sleep: e.opt.Sleep}
 }
 
-// verify probes targets (skipping those whose reload failed, reported
-// with skipped's reason) and reports progress per endpoint.
-func (r *run) verify(ctx context.Context, targets []VerifyTarget, skipped map[string]string, timeout time.Duration) []VerifyResult {
+// verify probes targets and reports progress per endpoint. An endpoint
+// in failed (its reload failed, with why) is given one look
+// (VerifyTarget.oneLook) rather than skipped: a failed reload usually
+// leaves the server serving what it served, and what that is decides
+// what follows (a rollback is needless when the new serial is served
+// after all) and is what the audit line should record.
+func (r *run) verify(ctx context.Context, targets []VerifyTarget, failed map[string]string, timeout time.Duration) []VerifyResult {
 	if len(targets) == 0 || r.e.opt.Verifier == nil {
 		return nil
 	}
 	total := len(targets)
-	var probe []VerifyTarget
-	results := make(map[string]VerifyResult, total)
+	probe := make([]VerifyTarget, 0, total)
 	for _, t := range targets {
-		if why, skip := skipped[t.Endpoint]; skip {
-			results[t.Endpoint] = VerifyResult{Endpoint: t.Endpoint, Want: t.Want, State: EndpointProbeError, Error: "not verified: " + why}
-			r.report(Progress{Target: t.Endpoint, Phase: PhaseFailed, Total: total, Message: "not verified: " + why})
-			continue
-		}
+		_, t.oneLook = failed[t.Endpoint]
 		probe = append(probe, t)
 	}
 	r.report(Progress{Phase: PhaseVerifying, Total: total, Message: fmt.Sprintf("verifying 0/%d", total)})
-	got := VerifyServed(ctx, r.e.opt.Verifier, probe, r.e.verifyOptions(timeout), func(v VerifyResult, final bool, done int) {
+	return VerifyServed(ctx, r.e.opt.Verifier, probe, r.e.verifyOptions(timeout), func(v VerifyResult, final bool, done int) {
 		p := Progress{Target: v.Endpoint, Phase: PhaseVerifying, Done: done, Total: total, Message: v.Describe()}
 		if final {
 			p.Phase = PhaseFailed
@@ -216,12 +215,4 @@ func (r *run) verify(ctx context.Context, targets []VerifyTarget, skipped map[st
 		}
 		r.report(p)
 	})
-	for _, v := range got {
-		results[v.Endpoint] = v
-	}
-	out := make([]VerifyResult, 0, total)
-	for _, t := range targets {
-		out = append(out, results[t.Endpoint])
-	}
-	return out
 }

@@ -172,6 +172,20 @@ func (rr ReloadRun) failure() string {
 	return fmt.Sprintf("reload %s (%s): failed: %s", rr.Name, rr.Kind, rr.Error)
 }
 
+// headline is a failed reload as a result standing alone says it (the
+// console's flash): a command's own words on stderr say why it failed
+// ("reload nginx-c failed: nginx: [emerg] unknown directive …"), which
+// its exit status does not; a reload with no such words (an HTTP status,
+// a refused connection) is said by its error.
+func (rr ReloadRun) headline() string {
+	if rr.Kind == model.ReloadExec || rr.Kind == model.ReloadSSH {
+		if w := serverWords(rr.Output); w != "" {
+			return fmt.Sprintf("reload %s failed: %s", rr.Name, w)
+		}
+	}
+	return rr.failure()
+}
+
 // bundlePayload is the PEM chain and key of bundle b as it is now, for a
 // reload that installs the certificate itself (HAProxy's runtime API):
 // a store's bundle.pem read through the consistent reader, or a
@@ -276,6 +290,9 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 	a := &action{e: e, kind: KindReload, subject: b.Name, bundle: b.Name, claims: dedupe(claims)}
 	a.plan = func(ctx context.Context) (Plan, error) {
 		p := Plan{Kind: KindReload, Subject: b.Name, Bundle: b.Name, VerifyTimeout: e.timeoutOf(b)}
+		if err := e.preflightReloads(groups); err != nil {
+			return p, refusePlan(&p, KindReload, name, err)
+		}
 		steps, err := e.reloadSteps(groups)
 		if err != nil {
 			return p, fmt.Errorf("reload %s: %w", name, err)
@@ -304,6 +321,10 @@ func (e *Engine) ReloadBundle(name string) (Action, error) {
 	a.run = func(ctx context.Context, r *run) error {
 		out := r.out
 		out.Forward.Kind = KindReload
+		if err := e.preflightReloads(groups); err != nil {
+			out.State = OutcomeRefused
+			return err
+		}
 		want, err := e.bundleSerial(b)
 		if err != nil {
 			out.State = OutcomeFailed
@@ -408,6 +429,9 @@ func (e *Engine) ReloadEndpoints(names ...string) (Action, error) {
 	}
 	a.plan = func(ctx context.Context) (Plan, error) {
 		p := Plan{Kind: KindReload, Subject: subject, Bundle: a.bundle, VerifyTimeout: e.verifyOptions(timeout).Timeout}
+		if err := e.preflightReloads(groups); err != nil {
+			return p, refusePlan(&p, KindReload, subject, err)
+		}
 		steps, err := e.reloadSteps(groups)
 		if err != nil {
 			return p, fmt.Errorf("reload %s: %w", subject, err)
@@ -430,6 +454,10 @@ func (e *Engine) ReloadEndpoints(names ...string) (Action, error) {
 	a.run = func(ctx context.Context, r *run) error {
 		out := r.out
 		out.Forward.Kind = KindReload
+		if err := e.preflightReloads(groups); err != nil {
+			out.State = OutcomeRefused
+			return err
+		}
 		want, problems := wants()
 		if len(problems) > 0 {
 			out.State = OutcomeFailed

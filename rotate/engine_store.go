@@ -210,6 +210,9 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		if err != nil {
 			return p, err
 		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			return p, refusePlan(&p, KindPublish, b.Name, err)
+		}
 		steps, err := e.reloadSteps(fu.groups)
 		if err != nil {
 			return p, fmt.Errorf("publish %s: %w", b.Name, err)
@@ -240,6 +243,10 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 			out.State = OutcomeRefused
 			return fmt.Errorf("publish %s: %w", b.Name, err)
 		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			out.State = OutcomeRefused
+			return err
+		}
 		r.report(Progress{Target: store.BundleDir(name), Phase: PhaseRunning, Message: "publish " + b.Name})
 		res, err := store.Publish(ctx, name, in)
 		if err != nil {
@@ -261,7 +268,11 @@ func (e *Engine) Publish(req PublishRequest) (Action, error) {
 		if len(failed) == 0 && out.Forward.Verified() {
 			return nil
 		}
-		if b.OnVerifyFail == model.OnVerifyFailRollback && !res.Unchanged && res.Old != nil && ctx.Err() == nil {
+		// A reload that failed and yet left the new serial served (seen
+		// and confirmed by handshake) is not rolled back: verification
+		// did not fail, and a rollback would undo a publish that works.
+		served := len(out.Forward.Verify) > 0 && out.Forward.Verified()
+		if b.OnVerifyFail == model.OnVerifyFailRollback && !served && !res.Unchanged && res.Old != nil && ctx.Err() == nil {
 			return r.rollBack(ctx, b, res.New.Name, fu.groups, targets)
 		}
 		if len(failed) > 0 {
@@ -295,53 +306,6 @@ func publishStep(dir string, pp *PublishPlan) Step {
 		pp.New.Name, CertFile, ChainFile, FullchainFile, KeyFile, BundleFile, MetaFile, old, pp.New.Name)}
 }
 
-// rollBack is the automatic rollback after a failed verification
-// (on_verify_fail: rollback): roll the store back from version from (the
-// one that was not served; "": whatever is current) to the default
-// target, marking from as rolled back (Store.RollbackUnverified), run
-// the same reloads again, and verify that the endpoints serve the
-// restored serial. Its failure is the loudest outcome there is.
-func (r *run) rollBack(ctx context.Context, b model.Bundle, from string, groups []reloadGroup, targets []VerifyTarget) error {
-	out := r.out
-	forward := notServed(out.Forward)
-	if out.Forward.reloadFailed() {
-		forward = firstReloadError(out.Forward)
-	}
-	out.Back = &Leg{Kind: KindRollback}
-	r.report(Progress{Phase: PhaseRollingBack, Message: forward + ": rolling " + b.Name + " back"})
-	fail := func(err error) error {
-		out.State = OutcomeRollbackFailed
-		out.Back.Error = err.Error()
-		return fmt.Errorf("%s; ROLLBACK FAILED: %w", forward, err)
-	}
-	store, name, err := r.e.storeFor(b)
-	if err != nil {
-		return fail(err)
-	}
-	res, err := store.RollbackUnverified(ctx, name, from)
-	if err != nil {
-		return fail(err)
-	}
-	out.Back.Store, out.Back.Want = res, res.New.Serial
-	out.Warnings = append(out.Warnings, res.Warnings...)
-	r.steps = append(r.steps, Step{Kind: KindRollback, Target: store.BundleDir(name), Detail: res.Describe()})
-	failed := r.runReloads(ctx, groups, out.Back)
-	back := make([]VerifyTarget, len(targets))
-	for i, t := range targets {
-		t.Want = res.New.Serial
-		back[i] = t
-	}
-	out.Back.Verify = r.verify(ctx, back, failed, r.e.timeoutOf(b))
-	switch {
-	case len(failed) > 0:
-		return fail(errors.New(firstReloadError(*out.Back)))
-	case !out.Back.Verified():
-		return fail(errors.New(notServed(*out.Back)))
-	}
-	out.State = OutcomeRolledBack
-	return fmt.Errorf("%s; rolled back to %s (serial %s), which is served again", forward, res.New.Name, res.New.Serial)
-}
-
 // Rollback is a rollback of a store bundle, with the reloads and
 // verification asked for.
 func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
@@ -368,6 +332,9 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 		if err != nil {
 			return p, err
 		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			return p, refusePlan(&p, KindRollback, b.Name, err)
+		}
 		steps, err := e.reloadSteps(fu.groups)
 		if err != nil {
 			return p, fmt.Errorf("rollback %s: %w", b.Name, err)
@@ -383,6 +350,10 @@ func (e *Engine) Rollback(req RollbackRequest) (Action, error) {
 		store, name, err := e.storeFor(b)
 		if err != nil {
 			out.State = OutcomeFailed
+			return err
+		}
+		if err := e.preflightReloads(fu.groups); err != nil {
+			out.State = OutcomeRefused
 			return err
 		}
 		r.report(Progress{Target: store.BundleDir(name), Phase: PhaseRunning, Message: "roll back " + b.Name})

@@ -27,6 +27,12 @@ type VerifyTarget struct {
 	// Want is the serial to wait for; "" accepts any certificate (an
 	// endpoint no bundle serves: the reload only has to leave it up).
 	Want string `json:"want,omitempty"`
+	// oneLook: the endpoint's reload failed, so it most likely still
+	// serves what it served before; one probe says what, and only one
+	// that shows Want is followed by the usual confirmations. Waiting
+	// the whole timeout for a serial that a failed reload did not load
+	// would only delay what follows (a rollback, the result).
+	oneLook bool
 }
 
 // Verification states of one endpoint.
@@ -178,6 +184,9 @@ func verifyOne(ctx context.Context, v Verifier, t VerifyTarget, opt VerifyOption
 		if matched && confirmed >= len(opt.Confirm) {
 			report(r, true)
 			return r
+		}
+		if t.oneLook && !matched {
+			break
 		}
 		if ctx.Err() != nil {
 			r.State, r.Error = EndpointProbeError, "verification cancelled: "+ctx.Err().Error()

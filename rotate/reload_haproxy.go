@@ -116,11 +116,8 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 	if h.writeDisk {
 		// Before the transaction: a swap whose disk file cannot follow
 		// would be reverted by the next restart.
-		if t, err := checkReplaceTarget(h.crt, 0o600); err != nil || !t.exists {
-			if err == nil {
-				err = errors.New("no such file on this machine")
-			}
-			return failed(fmt.Errorf("haproxy crt %s: %w; nothing sent", h.crt, err))
+		if err := h.checkCrtFile(); err != nil {
+			return failed(fmt.Errorf("%w; nothing sent", err))
 		}
 	}
 	pemData, err := h.payload(ctx)
@@ -141,6 +138,12 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 	var out strings.Builder
 	setReply, err := h.command(ctx, append(append([]byte("set ssl cert "+h.crt+" <<\n"), payload...), '\n'), redact)
 	out.WriteString(setReply)
+	var unsent *notSentError
+	if errors.As(err, &unsent) {
+		// Not a byte reached HAProxy: no transaction was opened, and an
+		// abort would fail the same way and advise a needless check.
+		return failed(fmt.Errorf("haproxy %s: set ssl cert %s: %w; nothing sent", h.socket, h.crt, err))
+	}
 	if err != nil {
 		return h.abort(actx, &out, redact, fmt.Errorf("set ssl cert %s: %w", h.crt, err))
 	}
@@ -169,6 +172,48 @@ func (h *haproxyReload) run(actx context.Context) ReloadResult {
 	return res
 }
 
+// Preflight checks, without connecting, what Run would refuse before
+// sending anything, so that an action refuses before it changes the
+// store instead of publishing and then failing the reload (the store
+// ahead of what HAProxy serves): a unix socket must be a socket in a
+// StrictModes-safe directory (checkRuntimeSocketPath), and a crt file
+// also written on disk must exist and pass --also-write's checks. A
+// loopback port's owner is judged per connection, by Run: who holds the
+// port when the key is sent is what matters. Run checks everything again.
+func (h *haproxyReload) Preflight() error {
+	if h.network == "unix" {
+		if err := checkRuntimeSocketPath(h.socket); err != nil {
+			return err // it names the socket
+		}
+	}
+	if h.writeDisk {
+		return h.checkCrtFile()
+	}
+	return nil
+}
+
+// checkCrtFile checks the crt file a successful commit is followed by
+// replacing on disk: it must exist on this machine and pass
+// WriteFileAtomic's checks (no symlink, no unsafe directory).
+func (h *haproxyReload) checkCrtFile() error {
+	t, err := checkReplaceTarget(h.crt, 0o600)
+	if err == nil && !t.exists {
+		err = errors.New("no such file on this machine")
+	}
+	if err != nil {
+		return fmt.Errorf("haproxy crt %s: %w", h.crt, err)
+	}
+	return nil
+}
+
+// notSentError is a runtime-API command that failed before any byte of
+// it was sent (the connection was refused, or failed dialRuntimeAPI's
+// checks).
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
 // abort ends a failed transaction so nothing half-set lingers in HAProxy
 // (a later commit would otherwise install it), and reports every reply
 // in Output, redacted.
@@ -191,7 +236,7 @@ func (h *haproxyReload) abort(ctx context.Context, out *strings.Builder, redact 
 func (h *haproxyReload) command(ctx context.Context, cmd []byte, redact *redactor) (string, error) {
 	conn, err := dialRuntimeAPI(ctx, h.network, h.socket)
 	if err != nil {
-		return "", fmt.Errorf("connect: %w", netErr(ctx, err))
+		return "", &notSentError{fmt.Errorf("connect: %w", netErr(ctx, err))}
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {

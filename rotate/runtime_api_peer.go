@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -47,9 +48,15 @@ func dialRuntimeAPI(ctx context.Context, network, addr string) (net.Conn, error)
 	return conn, nil
 }
 
-// checkRuntimeSocketPath judges a unix socket path before connecting.
+// checkRuntimeSocketPath judges a unix socket path before connecting
+// (and before an action changes anything: haproxyReload.Preflight). Its
+// errors say why and what fixes it: the StrictModes rule's own reason
+// (planted links) is not this one's.
 func checkRuntimeSocketPath(path string) error {
 	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no socket at %s: is HAProxy running, with `stats socket %s … level admin` in its global section?", path, path)
+	}
 	if err != nil {
 		return err
 	}
@@ -57,8 +64,13 @@ func checkRuntimeSocketPath(path string) error {
 		return fmt.Errorf("%s is not a unix socket (%s): certdeck sends keys only to a socket it can trust", path, fi.Mode().Type())
 	}
 	dir := filepath.Dir(path)
-	if err := checkDirChain("the directory of the runtime-API socket "+path, dir); err != nil {
-		return fmt.Errorf("refusing to send keys: %w", err)
+	err = checkDirChain("its directory "+dir, dir)
+	var unsafe *StoreSafetyError
+	if errors.As(err, &unsafe) {
+		return fmt.Errorf("refusing to send keys to %s: %s %s, so another user could bind a socket of their own at that path and receive the keys meant for HAProxy; fix: %s", path, unsafe.Path, unsafe.Problem, unsafe.Fix)
+	}
+	if err != nil {
+		return fmt.Errorf("refusing to send keys to %s: %w", path, err)
 	}
 	return nil
 }

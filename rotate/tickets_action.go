@@ -321,8 +321,13 @@ func (e *Engine) recordTicketRun(r *run, tk model.TicketKeys, res *PoolResult) {
 			v.State = EndpointStillServing
 		case m.VerifyError != "" && m.State == MemberFailed:
 			v.State = EndpointProbeError
+		case m.State == MemberFailed:
+			// Its reload (or set ssl tls-key) failed, so it was not
+			// probed; it is still a member, and counts in the result's
+			// "(1/2)" as one that does not encrypt with the promoted key.
+			v.State, v.Error = EndpointProbeError, "not verified: "+m.How+" failed"
 		default:
-			continue // not checked: its reload failed, no verifier, or tickets that name no key
+			continue // not checked: no verifier
 		}
 		out.Forward.Verify = append(out.Forward.Verify, v)
 	}

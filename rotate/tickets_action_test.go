@@ -352,3 +352,55 @@ ticket_keys:
 		}
 	})
 }
+
+// TestTicketResultCountsEveryMember: a pool of two whose member web2's
+// phase-2 reload fails (its nginx was stopped) reads "NOT VERIFIED
+// (1/2)": every member is in the denominator, web2 on its own line as
+// not verified, never "(1/1)" as if the pool had one member.
+func TestTicketResultCountsEveryMember(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
+	mustInit(t, d)
+	fleet, err := model.ParseFleet([]byte(`reloads:
+  - {name: nginx-a, exec: [nginx, -s, reload]}
+  - {name: nginx-b, exec: [nginx, -s, reload]}
+endpoints:
+  - {name: web1, address: 127.0.0.1:1, reload: nginx-a}
+  - {name: web2, address: 127.0.0.1:2, reload: nginx-b}
+ticket_keys:
+  - {name: web-tickets, dir: `+dir+`, format: nginx80, serves: [web1, web2]}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := &ticketServers{dir: d, encrypt: map[string]string{}}
+	phase := map[string]int{}
+	e := NewEngine(EngineOptions{Fleet: fleet, Verifier: servers, VerifyTimeout: time.Second, Store: StoreOptions{AuditLog: "-"},
+		MakeReload: func(r model.Reload, _ func(context.Context) ([]byte, error)) (Reload, error) {
+			ep := map[string]string{"nginx-a": "web1", "nginx-b": "web2"}[r.Name]
+			works := servers.reload(ep)
+			return &fakeReload{name: r.Name, steps: []Step{{Kind: "exec", Argv: []string{"nginx", "-s", "reload"}}},
+				run: func(ctx context.Context) ReloadResult {
+					if phase[r.Name]++; r.Name == "nginx-b" && phase[r.Name] == 2 {
+						return ReloadResult{Err: errors.New("exec nginx -s reload: exit status 1"), ExitCode: 1,
+							Output: `nginx: [error] open() "/run/nginx-b.pid" failed (2: No such file or directory)`}
+					}
+					return works(ctx)
+				}}, nil
+		}})
+	a, err := e.RotateTickets(TicketRotateRequest{Name: "web-tickets"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := a.Run(context.Background(), nil)
+	if out.State != OutcomeUnverified {
+		t.Fatalf("state %s (%s), want unverified", out.State, out.Error)
+	}
+	if got := out.Result(); !strings.HasPrefix(got, "NOT VERIFIED (1/2): web2: ") {
+		t.Errorf("result %q, want NOT VERIFIED (1/2) naming web2", got)
+	}
+	lines := out.Lines()
+	if !slices.Contains(lines, "web2: error: not verified: reload nginx-b failed") {
+		t.Errorf("no line for web2's verification:\n%s", strings.Join(lines, "\n"))
+	}
+}
