@@ -276,7 +276,7 @@ func (e *Engine) runTickets(ctx context.Context, r *run, tk model.TicketKeys, po
 	for _, m := range res.Phase2 {
 		if m.State == MemberFailed {
 			out.State = OutcomeUnverified
-			return fmt.Errorf("%s: %s", m.Endpoint, firstNonEmpty(m.Error, m.VerifyError))
+			return fmt.Errorf("%s: %s", m.Endpoint, firstNonEmpty(m.recordedError(), m.VerifyError))
 		}
 	}
 	return nil
@@ -297,7 +297,7 @@ func (e *Engine) recordTicketRun(r *run, tk model.TicketKeys, res *PoolResult) {
 			Name: fmt.Sprintf("%s for %s (phase %d)", name, m.Endpoint, phase), Kind: m.Steps[0].Kind, Steps: m.Steps,
 			// The reload's own result: a member that reloaded but did not
 			// verify (State failed, VerifyError set) ran its reload fine.
-			Endpoints: []string{m.Endpoint}, OK: m.Error == "", ExitCode: m.ExitCode, Output: m.Output, Error: m.Error,
+			Endpoints: []string{m.Endpoint}, OK: m.Error == "", ExitCode: m.ExitCode, Output: m.Output, Error: m.recordedError(),
 			Duration: time.Duration(m.Took * float64(time.Second)),
 		})
 	}

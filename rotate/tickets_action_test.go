@@ -375,7 +375,8 @@ ticket_keys:
 	}
 	servers := &ticketServers{dir: d, encrypt: map[string]string{}}
 	phase := map[string]int{}
-	e := NewEngine(EngineOptions{Fleet: fleet, Verifier: servers, VerifyTimeout: time.Second, Store: StoreOptions{AuditLog: "-"},
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	e := NewEngine(EngineOptions{Fleet: fleet, Verifier: servers, VerifyTimeout: time.Second, Store: StoreOptions{AuditLog: audit},
 		MakeReload: func(r model.Reload, _ func(context.Context) ([]byte, error)) (Reload, error) {
 			ep := map[string]string{"nginx-a": "web1", "nginx-b": "web2"}[r.Name]
 			works := servers.reload(ep)
@@ -398,6 +399,11 @@ ticket_keys:
 	}
 	if got := out.Result(); !strings.HasPrefix(got, "NOT VERIFIED (1/2): web2: ") {
 		t.Errorf("result %q, want NOT VERIFIED (1/2) naming web2", got)
+	}
+	// What nginx wrote is shown with the reload's line, never kept in the
+	// audit log (README: a server's output is not kept).
+	if b, err := os.ReadFile(audit); err != nil || strings.Contains(string(b), "nginx-b.pid") || !strings.Contains(string(b), "exit status 1") {
+		t.Errorf("audit log (%v) keeps the server's words or lacks the exit status:\n%s", err, b)
 	}
 	lines := out.Lines()
 	if !slices.Contains(lines, "web2: error: not verified: reload nginx-b failed") {

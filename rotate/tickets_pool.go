@@ -111,7 +111,14 @@ type MemberResult struct {
 	Probes      int           `json:"probes,omitempty"`
 	Waited      time.Duration `json:"waited,omitempty"`
 	VerifyError string        `json:"verify_error,omitempty"`
+	// recorded is Error without what the server wrote, for the audit log
+	// and the outcome ("" when Error has none of it).
+	recorded string
 }
+
+// recordedError is the member's error as the audit log keeps it: never
+// the server's own output, which is shown with the reload's line only.
+func (m MemberResult) recordedError() string { return firstNonEmpty(m.recorded, m.Error) }
 
 // PoolResult is a pool rotation: both phases member by member, and the
 // rotation of the dir between them.
@@ -293,7 +300,7 @@ func (p *TicketPool) confirm(ctx context.Context, m TicketPoolMember, next model
 	r := run(ctx, m.Reload)
 	mr.Output, mr.ExitCode, mr.Took = r.Output, r.ExitCode, time.Since(start).Seconds()
 	if !r.OK() {
-		mr.State, mr.Holds, mr.Error = MemberFailed, "", reloadError(r)
+		mr.State, mr.Holds, mr.Error, mr.recorded = MemberFailed, "", reloadError(r), r.Err.Error()
 	} else {
 		mr.State = MemberConfirmed
 	}
@@ -320,11 +327,16 @@ func (p *TicketPool) install(ctx context.Context, m TicketPoolMember, after mode
 		mr.Output, mr.ExitCode = r.Output, r.ExitCode
 		if !r.OK() {
 			err = errors.New(reloadError(r))
+			mr.recorded = r.Err.Error()
 		}
 	}
 	mr.Took = time.Since(start).Seconds()
 	if err != nil {
-		mr.State, mr.Holds, mr.Error = MemberFailed, "", err.Error()+" (it keeps encrypting with the previous key, which the others still decrypt; the next rotation reloads it first)"
+		const keeps = " (it keeps encrypting with the previous key, which the others still decrypt; the next rotation reloads it first)"
+		mr.State, mr.Holds, mr.Error = MemberFailed, "", err.Error()+keeps
+		if mr.recorded != "" {
+			mr.recorded += keeps
+		}
 	} else {
 		mr.State = MemberConfirmed
 	}
