@@ -18,16 +18,7 @@ func TestDemoQuitDuringAPublishAsksThenSaysWhatItLeft(t *testing.T) {
 	if out, err := c.tm("set-option", "-t", "smoke", "remain-on-exit", "on"); err != nil {
 		t.Fatalf("tmux set-option: %v\n%s", err, out)
 	}
-	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
-	c.send("Tab")
-	c.send("/")
-	c.send("-l", "legacy")
-	c.send("Enter")
-	c.waitScreen("the legacy bundle", func(s string) bool {
-		return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync")
-	})
-	c.send("P")
-	c.waitScreen("the publish + reload dialog", func(s string) bool { return strings.Contains(s, "Publish + reload (y)") })
+	c.openLegacyPublish()
 	c.send("y")
 	c.waitScreen("the verification running", func(s string) bool { return strings.Contains(s, "▶ publish legacy: verifying") })
 	c.send("q")

@@ -158,17 +158,9 @@ func TestDemoFixTurnsTheDriftingEndpointOK(t *testing.T) {
 // BACK, the event log shows both legs, the row is back in sync.
 func TestDemoPublishReloadThatDoesNotTakeEffectRollsBack(t *testing.T) {
 	c := startTmuxConsole(t, nil, "demo")
-	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
-	c.send("Tab")
-	c.send("/")
-	c.send("-l", "legacy")
-	c.send("Enter")
-	c.waitScreen("the legacy bundle", func(s string) bool {
-		return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync")
-	})
-	c.send("P")
-	c.waitScreen("the publish + reload dialog", func(s string) bool {
-		return strings.Contains(s, "Publish + reload (y)") && strings.Contains(s, "if verification fails: roll legacy back to v0002")
+	c.openLegacyPublish()
+	c.waitScreen("the rollback in the dialog", func(s string) bool {
+		return strings.Contains(s, "if verification fails: roll legacy back to v0002")
 	})
 	c.send("y")
 	c.waitScreen("the verification running", func(s string) bool { return strings.Contains(s, "▶ publish legacy") })
@@ -255,6 +247,22 @@ func startTmuxConsole(t *testing.T, env []string, args ...string) *tmuxConsole {
 	}
 	t.Cleanup(func() { _, _ = c.tm("kill-server") })
 	return c
+}
+
+// openLegacyPublish shows the demo's legacy bundle on the Bundles tab and
+// opens P's publish + reload dialog on it.
+func (c *tmuxConsole) openLegacyPublish() {
+	c.t.Helper()
+	c.waitScreen("the console", func(s string) bool { return strings.Contains(s, "Bundles") })
+	c.send("Tab")
+	c.send("/")
+	c.send("-l", "legacy")
+	c.send("Enter")
+	c.waitScreen("the legacy bundle", func(s string) bool {
+		return strings.Contains(s, "filter: legacy") && strings.Contains(s, "1/1 in sync")
+	})
+	c.send("P")
+	c.waitScreen("the publish + reload dialog", func(s string) bool { return strings.Contains(s, "Publish + reload (y)") })
 }
 
 func (c *tmuxConsole) capture() string {
