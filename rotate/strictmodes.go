@@ -49,11 +49,17 @@ type StoreSafetyError struct {
 	Path    string
 	Problem string // "is a symlink to /x", "is writable by group and others (mode 0777)"
 	Fix     string // "chmod go-w /srv/store", "rm /srv/store/web/.lock"
+	// Risk is why that matters, when not the default (a directory's:
+	// planted links redirecting certdeck's reads and writes).
+	Risk string
 }
 
 func (e *StoreSafetyError) Error() string {
-	return fmt.Sprintf("%s %s; certdeck refuses it because another user could plant links there and redirect its reads and writes; fix: %s",
-		e.Path, e.Problem, e.Fix)
+	risk := e.Risk
+	if risk == "" {
+		risk = "another user could plant links there and redirect its reads and writes"
+	}
+	return fmt.Sprintf("%s %s; certdeck refuses it because %s; fix: %s", e.Path, e.Problem, risk, e.Fix)
 }
 
 func (e *StoreSafetyError) Is(target error) bool { return target == ErrUnsafeStore }

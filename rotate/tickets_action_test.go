@@ -353,11 +353,11 @@ ticket_keys:
 	})
 }
 
-// TestTicketResultCountsEveryMember: a pool of two whose member web2's
-// phase-2 reload fails (its nginx was stopped) reads "NOT VERIFIED
-// (1/2)": every member is in the denominator, web2 on its own line as
-// not verified, never "(1/1)" as if the pool had one member.
-func TestTicketResultCountsEveryMember(t *testing.T) {
+// twoMemberTicketEngine is an engine over a pool of web1 and web2, each
+// reloaded by its own nginx; web2's reload fails in phase failPhase, with
+// nginx's words in its output. It returns the engine and its audit log.
+func twoMemberTicketEngine(t *testing.T, failPhase int) (*Engine, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "keys")
 	d := &TicketDir{Dir: dir, Format: model.TicketNginx80}
 	mustInit(t, d)
@@ -382,13 +382,40 @@ ticket_keys:
 			works := servers.reload(ep)
 			return &fakeReload{name: r.Name, steps: []Step{{Kind: "exec", Argv: []string{"nginx", "-s", "reload"}}},
 				run: func(ctx context.Context) ReloadResult {
-					if phase[r.Name]++; r.Name == "nginx-b" && phase[r.Name] == 2 {
+					if phase[r.Name]++; r.Name == "nginx-b" && phase[r.Name] == failPhase {
 						return ReloadResult{Err: errors.New("exec nginx -s reload: exit status 1"), ExitCode: 1,
 							Output: `nginx: [error] open() "/run/nginx-b.pid" failed (2: No such file or directory)`}
 					}
 					return works(ctx)
 				}}, nil
 		}})
+	return e, audit
+}
+
+// A rotation refused because a member did not confirm the next key
+// names the member and why in the audit log, not what its server wrote.
+func TestRefusedTicketRotationAuditsNoServerOutput(t *testing.T) {
+	e, audit := twoMemberTicketEngine(t, 1)
+	a, err := e.RotateTickets(TicketRotateRequest{Name: "web-tickets"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := a.Run(context.Background(), nil)
+	if out.State != OutcomeRefused {
+		t.Fatalf("state %s (%s), want refused", out.State, out.Error)
+	}
+	b, err := os.ReadFile(audit)
+	if err != nil || strings.Contains(string(b), "nginx-b.pid") || !strings.Contains(string(b), "web2 (exec nginx -s reload: exit status 1)") {
+		t.Fatalf("audit log (%v):\n%s", err, b)
+	}
+}
+
+// TestTicketResultCountsEveryMember: a pool of two whose member web2's
+// phase-2 reload fails (its nginx was stopped) reads "NOT VERIFIED
+// (1/2)": every member is in the denominator, web2 on its own line as
+// not verified, never "(1/1)" as if the pool had one member.
+func TestTicketResultCountsEveryMember(t *testing.T) {
+	e, audit := twoMemberTicketEngine(t, 2)
 	a, err := e.RotateTickets(TicketRotateRequest{Name: "web-tickets"})
 	if err != nil {
 		t.Fatal(err)

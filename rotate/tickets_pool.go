@@ -441,8 +441,9 @@ func memberState(mr MemberResult, now time.Time) model.TicketMemberState {
 }
 
 func describeUnconfirmed(mr MemberResult) string {
-	if mr.Error != "" {
-		return mr.Endpoint + " (" + mr.Error + ")"
+	if e := mr.recordedError(); e != "" {
+		// Kept in the audit log: the server's own words are not.
+		return mr.Endpoint + " (" + e + ")"
 	}
 	return mr.Endpoint
 }

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +31,12 @@ func CheckTrustedFile(what, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return checkOwnerAndMode(what+" "+abs, resolved, fi)
+	err = checkOwnerAndMode(what+" "+abs, resolved, fi)
+	var unsafe *StoreSafetyError
+	if errors.As(err, &unsafe) {
+		unsafe.Risk = "another user could change what it makes certdeck run"
+	}
+	return err
 }
 
 // CheckTrustedDir judges a directory certdeck keeps its own state in (the

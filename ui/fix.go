@@ -111,7 +111,9 @@ func (m *Model) fix(items []any) tea.Cmd {
 	}
 	if len(reqs) == 0 {
 		if len(notes) == 1 {
+			// The note says why (its end may be cut): the log keeps it whole.
 			m.setFlash("nothing to fix: " + clean(notes[0]))
+			m.logFlash("", model.ChangeAction, m.flash)
 		} else {
 			m.setFlash(fmt.Sprintf("nothing to fix: no endpoint drifts from the %d marked bundles", len(notes)))
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"certdeck/model"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,7 +43,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				m.closeCommand()
 			}
 			if why := m.opts.ReadOnlyReason; why != "" {
-				m.setFlash(fmt.Sprintf("read-only console (%s): %s is disabled", why, what))
+				// What is disabled first, so a cut line keeps it; the
+				// reason, with its fix, whole in the event log.
+				s := fmt.Sprintf("read-only console: %s is disabled: %s", what, why)
+				m.setFlash(s)
+				m.logFlash("", model.ChangeAction, s)
 			} else {
 				m.setFlash(fmt.Sprintf("read-only console: %s is disabled", what))
 			}

@@ -27,7 +27,12 @@ func TestReadOnlyReasonRefusesActionsAndSaysWhy(t *testing.T) {
 		t.Fatalf("the event log's first line %q", ev)
 	}
 	runBatch(press(m, "x"))
-	if m.mode != modeNormal || !strings.Contains(m.flash, "read-only console ("+why+"): ") || fx.reloads() != 0 {
+	if m.mode != modeNormal || !strings.HasPrefix(m.flash, "read-only console: x (fix: reload + verify) is disabled: "+why) || fx.reloads() != 0 {
 		t.Fatalf("x with an untrusted config: mode %v, flash %q, reloads %d", m.mode, m.flash, fx.reloads())
+	}
+	// Cut at the width, the footer points at the log, which has it whole.
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 40})
+	if ev := m.ring.At(m.ring.Len() - 1).Message; ev != m.flash || !strings.Contains(lastLine(screen(m)), "(l: full text") {
+		t.Fatalf("the event log's last line %q, footer %q", ev, lastLine(screen(m)))
 	}
 }
