@@ -2,13 +2,10 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"certdeck/demo/pki"
 	"certdeck/model"
@@ -80,7 +77,7 @@ bundles:
 	if cur() != "v0001" {
 		t.Errorf("current %s after a refused publish, want v0001", cur())
 	}
-	if pending := haproxyCommand(t, h.Socket, "show ssl cert"); strings.Contains(pending, "# transaction") {
+	if pending := h.Command(t, "show ssl cert"); strings.Contains(pending, "# transaction") {
 		t.Errorf("a transaction was opened:\n%s", pending)
 	}
 
@@ -91,20 +88,4 @@ bundles:
 	if code != 0 || !strings.Contains(out, "reload lb-haproxy (haproxy): ok") || !strings.Contains(out, "lb: verified: serves "+serial) {
 		t.Fatalf("rotate --reload with the dir fixed: exit %d\n%s%s", code, out, msg)
 	}
-}
-
-// haproxyCommand sends one runtime-API command and returns the reply.
-func haproxyCommand(t *testing.T, socket, cmd string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", socket, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := io.ReadAll(c)
-	return string(out)
 }

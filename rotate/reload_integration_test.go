@@ -12,7 +12,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -330,25 +329,10 @@ func TestHAProxyRuntimeSwapWithoutARestart(t *testing.T) {
 	if got, err := served(t, srv.Addr); err != nil || got != serialOf(next) {
 		t.Errorf("after the refused swap haproxy serves %s (err %v), want %s still", got, err, serialOf(next))
 	}
-	if pending := runtimeCommand(t, h.Socket, "show ssl cert"); strings.Contains(pending, "# transaction") {
+	if pending := h.Command(t, "show ssl cert"); strings.Contains(pending, "# transaction") {
 		t.Errorf("a transaction was left open:\n%s", pending)
 	}
 	if disk2, _ := os.ReadFile(srv.CrtFile); !bytes.Equal(disk2, nextPEM) {
 		t.Error("the refused certificate was written to disk")
 	}
-}
-
-func runtimeCommand(t testing.TB, socket, cmd string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", socket, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := io.ReadAll(c)
-	return string(out)
 }

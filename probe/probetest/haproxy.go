@@ -3,6 +3,7 @@ package probetest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -208,6 +209,22 @@ func (h *HAProxy) Running() bool { return h.running() }
 // started; a new worker takes over the listeners.
 func (h *HAProxy) Reload() error {
 	return h.cmd.Process.Signal(syscall.SIGUSR2)
+}
+
+// Command sends one runtime-API command and returns the reply.
+func (h *HAProxy) Command(t testing.TB, cmd string) string {
+	t.Helper()
+	c, err := net.DialTimeout("unix", h.Socket, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(c)
+	return string(out)
 }
 
 // Stop ends the haproxy this test started, by its PID: SIGTERM (haproxy's
