@@ -65,10 +65,7 @@ func (p *prober) probeEveryAddress(ctx context.Context, ep model.Endpoint, addrs
 		}
 	}
 	o := *worst
-	o.Addresses = subs
-	if skipped > 0 {
-		o.AddressesSkipped = skipped
-	}
+	o.Addresses, o.AddressesSkipped = subs, skipped
 	return &o
 }
 

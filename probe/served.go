@@ -29,11 +29,7 @@ var (
 // schedule, and returns the leaf serial it observed (see probeNow). Run
 // must be running.
 func (s *Scheduler) ServedSerial(ctx context.Context, endpoint string) (string, error) {
-	o, err := s.probeNow(ctx, endpoint)
-	if err != nil {
-		return "", err
-	}
-	return servedSerial(o)
+	return firstSerial(s.ServedSerials(ctx, endpoint))
 }
 
 // ServedSerials is ServedSerial with the serials of the other
@@ -152,6 +148,14 @@ func servedSerial(o *model.Observation) (string, error) {
 	return "", errors.New("the server presented no certificate")
 }
 
+// firstSerial is the serial of the leaf the probe's handshake got.
+func firstSerial(serials []string, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return serials[0], nil
+}
+
 // servedSerials is the observed leaf's serial, then those of the other
 // key type's certificates the server also serves.
 func servedSerials(o *model.Observation) ([]string, error) {
@@ -193,14 +197,7 @@ func NewServedProber(f *model.Fleet, opt ProbeOptions) *ServedProber {
 
 // ServedSerial probes endpoint once and returns its leaf serial.
 func (p *ServedProber) ServedSerial(ctx context.Context, endpoint string) (string, error) {
-	ep, ok := p.names[endpoint]
-	if !ok {
-		return "", fmt.Errorf("verify %s: not a configured endpoint", endpoint)
-	}
-	l := p.lockFor(endpoint)
-	l.Lock()
-	defer l.Unlock()
-	return servedSerial(p.prober.probe(ctx, ep))
+	return firstSerial(p.ServedSerials(ctx, endpoint))
 }
 
 // ServedSerials probes endpoint once and returns its leaf serial, then
